@@ -1,0 +1,107 @@
+# lambdad: one non-recursive Makefile.
+#   make run    install what is missing, build, start lambdad on 127.0.0.1:4566 (data in ./.lambdad)
+#   make test   install what is missing, build, run every test (unit tests under ASan/UBSan, e2e)
+#   make bench  warm/cold invoke benchmarks (prints figures)
+
+CC      ?= gcc
+PKGS    := libh2o-evloop libcjson libzip sqlite3 openssl
+CPPFLAGS := -Isrc -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Wwrite-strings \
+           -Wimplicit-fallthrough -Wnull-dereference -Wconversion -Wno-sign-conversion \
+           -Wjump-misses-init -Wlogical-op -Wduplicated-cond -Werror=implicit-function-declaration
+# H2O's and cJSON's headers trip some of our warnings; they are system headers via -isystem.
+SYSINC  :=
+CFLAGS_release := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_release := -pie -Wl,-z,relro,-z,now
+LDFLAGS_asan    := -fsanitize=address,undefined
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lssl -lcrypto -lpthread
+
+SRCS := $(sort $(wildcard src/*/*.c))
+DAEMON_MAIN := src/daemon/main.c
+LIB_SRCS := $(filter-out $(DAEMON_MAIN),$(SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
+
+PYTHON := /usr/bin/python3
+DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev libsqlite3-dev \
+             libzip-dev libssl-dev
+DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl
+
+.PHONY: all build run test unit unit-asan e2e runtime-tests check-asan deps deps-test bench \
+        format format-check clean
+
+all: build
+
+# ---- dependencies (Debian packages, installed only when missing) ----
+deps:
+	@missing=$$(for p in $(DEB_BUILD); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+deps-test: deps
+	@missing=$$(for p in $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# ---- objects, per variant ----
+define variant
+build/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(SYSINC) $$(WARN) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+build/$(1)/liblambdad.a: $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+build/$(1)/lambdad: build/$(1)/src/daemon/main.o build/$(1)/liblambdad.a
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
+build/$(1)/tests/unit/%: build/$(1)/tests/unit/%.o build/$(1)/liblambdad.a build/$(1)/runtimes/c/lambda_runtime.o
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
+endef
+$(eval $(call variant,release))
+$(eval $(call variant,asan))
+
+build/lambdad: build/release/lambdad
+	cp $< $@
+
+# The C runtime library and example functions (static, for fast cold starts).
+build/runtimes/c/liblambda_runtime.a: build/release/runtimes/c/lambda_runtime.o
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+build/runtimes/c/examples/%: runtimes/c/examples/%.c build/runtimes/c/liblambda_runtime.a
+	@mkdir -p $(dir $@)
+	$(CC) -Iruntimes/c -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $< build/runtimes/c/liblambda_runtime.a
+
+C_EXAMPLES := $(patsubst runtimes/c/examples/%.c,build/runtimes/c/examples/%,$(wildcard runtimes/c/examples/*.c))
+
+build: deps build/lambdad build/runtimes/c/liblambda_runtime.a $(C_EXAMPLES)
+
+run: build
+	exec build/lambdad --data-dir ./.lambdad
+
+# ---- tests ----
+unit-asan: deps-test $(addprefix build/asan/tests/unit/,$(UNIT_TESTS))
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t (asan)"; build/asan/tests/unit/$$t; done
+
+runtime-tests: deps-test
+	$(PYTHON) -m pytest -q tests/runtimes
+
+e2e: deps-test build build/asan/lambdad
+	LAMBDAD_BIN=$(CURDIR)/build/asan/lambdad $(PYTHON) -m pytest -q tests/e2e
+
+test: unit-asan runtime-tests e2e
+
+check-asan: unit-asan e2e
+
+bench: build
+	bench/invoke.sh
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(wildcard tests/unit/*.c) $(wildcard runtimes/c/*.[ch] runtimes/c/examples/*.c)
+
+format-check:
+	clang-format --dry-run --Werror $(SRCS) $(wildcard src/*/*.h) $(wildcard tests/unit/*.c) $(wildcard runtimes/c/*.[ch] runtimes/c/examples/*.c)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

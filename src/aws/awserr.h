@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_AWS_AWSERR_H
+#define LAMBDAD_AWS_AWSERR_H
+
+/*
+ * AWS REST-JSON responses: success bodies and error shapes exactly as
+ * botocore parses them (aws-wire.md section 3).
+ */
+
+#include <cjson/cJSON.h>
+
+#include "http/server.h"
+
+/* Sends the error of code (an ERR_* or -errno) with a printf-style message:
+ * status from err.def, X-Amzn-ErrorType, {"Type":"User","message":...}. */
+void aws_send_error(h2o_req_t *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sends 429 TooManyRequestsException with Reason and Retry-After. */
+void aws_send_throttle(h2o_req_t *req, const char *reason, const char *message);
+
+/* Sends obj (borrowed) as the JSON body with status and a request id. */
+void aws_send_json(h2o_req_t *req, int status, const cJSON *obj);
+
+/* Sends an empty body with status (204 for deletes) and a request id. */
+void aws_send_empty(h2o_req_t *req, int status);
+
+/* Adds an x-amzn-RequestId header with the given or a fresh id. */
+void aws_request_id_header(h2o_req_t *req, const char *id);
+
+#endif

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lambdad: start-up, the event loop and shutdown. main() builds every module
+ * in dependency order (store, blobs, workers, HTTP, logs, scheduler, control
+ * plane), then runs the loop until SIGTERM. Signals arrive through a
+ * signalfd on the loop, so SIGCHLD reaping and shutdown run in loop context.
+ * On SIGTERM the edge listener closes, in-flight invocations get
+ * SHUTDOWN_GRACE_MS to finish, then instances are stopped, worker jobs and
+ * log batches are flushed, and the store is closed.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aws/awserr.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "base/util.h"
+#include "base/worker.h"
+#include "daemon/config.h"
+#include "http/server.h"
+#include "invoke/logs.h"
+#include "invoke/sched.h"
+#include "lambda/api.h"
+#include "sandbox/process.h"
+#include "store/blob.h"
+#include "store/store.h"
+
+#define LAMBDAD_VERSION "0.1.0"
+
+struct server {
+    struct config cfg;
+    struct store *st;
+    struct blob_store *bs;
+    struct worker_pool *wp;
+    struct http_server *http;
+    struct http_listener *edge;
+    struct logs *logs;
+    struct sched *sched;
+    struct lambda_api api;
+    struct sched_config scfg;
+    char runtimes_dir[1024];
+    char edge_url[128];
+    bool stopping;
+    int64_t stop_deadline_ms;
+};
+
+static void send_health(struct server *srv, h2o_req_t *req)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", srv->stopping ? "stopping" : "ok");
+    cJSON_AddStringToObject(o, "version", LAMBDAD_VERSION);
+    cJSON_AddStringToObject(o, "store", store_backend(srv->st));
+    cJSON_AddStringToObject(o, "sandbox", process_have_mountns() ? "mountns" : "none");
+    cJSON_AddNumberToObject(o, "instances", sched_instances(srv->sched));
+    cJSON_AddNumberToObject(o, "functions", (double)srv->api.cat.len);
+    aws_send_json(req, 200, o);
+    cJSON_Delete(o);
+}
+
+static int on_edge(h2o_req_t *req, void *arg)
+{
+    struct server *srv = arg;
+    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/_lambdad/health"))) {
+        send_health(srv, req);
+        return 0;
+    }
+    if (lambda_api_handle(&srv->api, req))
+        return 0;
+    aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s",
+                   (int)req->method.len, req->method.base,
+                   (int)(req->path.len > 200 ? 200 : req->path.len), req->path.base);
+    return 0;
+}
+
+static int on_runtime(h2o_req_t *req, void *arg)
+{
+    struct server *srv = arg;
+    return sched_runtime_request(srv->sched, req);
+}
+
+static void on_worker(h2o_socket_t *sock, const char *err)
+{
+    struct server *srv = sock->data;
+    (void)err;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    worker_pool_complete(srv->wp);
+}
+
+static void begin_stop(struct server *srv)
+{
+    if (srv->stopping)
+        return;
+    log_info("msg=\"stopping\" busy=%u", sched_busy(srv->sched));
+    srv->stopping = true;
+    srv->stop_deadline_ms = timer_now_ms() + SHUTDOWN_GRACE_MS;
+    http_listener_close(srv->edge);
+    srv->edge = NULL;
+}
+
+static void on_signal(h2o_socket_t *sock, const char *err)
+{
+    struct server *srv = sock->data;
+    size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
+    for (size_t i = 0; i < n; i++) {
+        struct signalfd_siginfo si; /* the input buffer is not aligned for it */
+        memcpy(&si, sock->input->bytes + i * sizeof(si), sizeof(si));
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+            begin_stop(srv);
+    }
+    h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
+    if (err != NULL)
+        begin_stop(srv);
+    sched_reap(srv->sched); /* SIGCHLDs coalesce; reaping is cheap */
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* The runtimes/ directory of the checkout the binary was built in: the binary
+ * is build/lambdad or build/<variant>/lambdad. */
+static void default_runtimes_dir(struct server *srv)
+{
+    if (srv->cfg.runtimes_dir[0] != '\0') {
+        snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "%s", srv->cfg.runtimes_dir);
+        return;
+    }
+    char exe[900];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "runtimes");
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    static const char *const ups[] = {"/../runtimes", "/../../runtimes"};
+    for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
+        char cand[1024], probe[1100];
+        snprintf(cand, sizeof(cand), "%s%s", dir, ups[i]);
+        snprintf(probe, sizeof(probe), "%s/python/bootstrap.py", cand);
+        if (access(probe, R_OK) != 0)
+            continue;
+        char *real = realpath(cand, NULL);
+        if (real != NULL) {
+            snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "%s", real);
+            free(real);
+        }
+        return;
+    }
+}
+
+static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || (size_t)(colon - s) >= cap)
+        return -EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || p < 0 || p > 65535)
+        return -EINVAL;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int start(struct server *srv)
+{
+    int rc;
+    char host[64];
+    uint16_t port;
+    if (parse_listen(srv->cfg.listen, host, sizeof(host), &port) != 0) {
+        log_error("msg=\"--listen must be HOST:PORT\" value=%s", srv->cfg.listen);
+        return -EINVAL;
+    }
+    if ((rc = mkdir_p(srv->cfg.data_dir)) != 0) {
+        log_error("msg=\"cannot create data dir\" dir=%s err=%s", srv->cfg.data_dir, err_str(rc));
+        return rc;
+    }
+    char *real = realpath(srv->cfg.data_dir, NULL);
+    if (real != NULL) {
+        free(srv->cfg.data_dir);
+        srv->cfg.data_dir = real;
+    }
+    default_runtimes_dir(srv);
+    if ((srv->st = store_open(srv->cfg.store, srv->cfg.data_dir, &rc)) == NULL ||
+        (srv->bs = blob_store_new(srv->cfg.data_dir, &rc)) == NULL) {
+        log_error("msg=\"cannot open the store\" err=%s", err_str(rc));
+        return rc;
+    }
+    if ((srv->wp = worker_pool_new((int)srv->cfg.workers)) == NULL)
+        return -ENOMEM;
+    srv->http = http_server_new(on_edge, on_runtime, srv);
+    if (srv->http == NULL)
+        return -ENOMEM;
+    rc = http_listen(srv->http, HTTP_EDGE, host, port, srv, &srv->edge, &port);
+    if (rc != 0) {
+        log_error("msg=\"cannot listen\" listen=%s err=%s", srv->cfg.listen, err_str(rc));
+        return rc;
+    }
+    snprintf(srv->edge_url, sizeof(srv->edge_url), "http://%s:%u",
+             strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, port);
+    http_watch_fd(srv->http, worker_pool_fd(srv->wp), on_worker, srv);
+    srv->logs = logs_new(srv->st, srv->wp, http_timers(srv->http));
+    srv->scfg = (struct sched_config){
+        .region = srv->cfg.region,
+        .account = srv->cfg.account,
+        .data_dir = srv->cfg.data_dir,
+        .runtimes_dir = srv->runtimes_dir,
+        .python = srv->cfg.python,
+        .node = srv->cfg.node,
+        .edge_url = srv->edge_url,
+        .account_concurrency = (int)srv->cfg.concurrency,
+        .keepalive_ms = (int)srv->cfg.keepalive_ms,
+        .sandbox = strcmp(srv->cfg.sandbox, "none") != 0,
+    };
+    srv->sched = sched_new(srv->http, srv->bs, srv->logs, &srv->scfg);
+    srv->api.st = srv->st;
+    srv->api.bs = srv->bs;
+    srv->api.wp = srv->wp;
+    srv->api.sched = srv->sched;
+    srv->api.region = srv->cfg.region;
+    srv->api.account = srv->cfg.account;
+    srv->api.account_concurrency = (int)srv->cfg.concurrency;
+    srv->api.invoke = (struct invoke_api){.cat = &srv->api.cat, .sched = srv->sched,
+                                          .region = srv->cfg.region, .account = srv->cfg.account};
+    if ((rc = lambda_api_load(&srv->api)) != 0) {
+        log_error("msg=\"cannot load functions\" err=%s", err_str(rc));
+        return rc;
+    }
+    log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
+             host, port, srv->cfg.data_dir, store_backend(srv->st),
+             process_have_mountns() ? "mountns" : "none", srv->api.cat.len);
+    return 0;
+}
+
+static void stop(struct server *srv)
+{
+    sched_free(srv->sched);
+    worker_pool_free(srv->wp);
+    logs_free(srv->logs);
+    lambda_api_fini(&srv->api);
+    http_server_free(srv->http);
+    blob_store_free(srv->bs);
+    store_close(srv->st);
+}
+
+int main(int argc, char **argv)
+{
+    static struct server srv;
+    int rc = config_parse(&srv.cfg, argc, argv);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    enum log_level lvl;
+    if (log_parse_level(srv.cfg.log_level, &lvl) != 0) {
+        fprintf(stderr, "lambdad: --log-level must be error, warn, info or debug\n");
+        return 2;
+    }
+    log_current_level = lvl;
+    if (strcmp(srv.cfg.sandbox, "auto") != 0 && strcmp(srv.cfg.sandbox, "none") != 0) {
+        fprintf(stderr, "lambdad: --sandbox must be auto or none\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    if (start(&srv) != 0)
+        return 1;
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    http_watch_fd(srv.http, sfd, on_signal, &srv);
+    while (!srv.stopping ||
+           (sched_busy(srv.sched) > 0 && timer_now_ms() < srv.stop_deadline_ms))
+        http_run_once(srv.http, 1000);
+    stop(&srv);
+    log_info("msg=\"stopped\"");
+    config_fini(&srv.cfg);
+    return 0;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Invoke. The payload is never parsed beyond a validity check and is handed
+ * to the runtime as the same bytes; the result goes back as the bytes the
+ * runtime posted. A function error keeps status 200 and adds
+ * X-Amz-Function-Error: Unhandled, as every current AWS runtime reports.
+ */
+#include "invoke_api.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/awserr.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/util.h"
+#include "invoke/sched.h"
+#include "lambda/catalog.h"
+#include "lambda/function.h"
+
+static void send_not_found(h2o_req_t *req, struct invoke_api *api, const char *name,
+                           const char *qual)
+{
+    aws_send_error(req, ERR_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s%s%s",
+                   api->region, api->account, name, qual[0] ? ":" : "", qual);
+}
+
+int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref,
+                       struct function **out, char qualifier[FN_QUALIFIER_MAX + 1])
+{
+    char q[FN_QUALIFIER_MAX + 1];
+    int n = http_query(req, "Qualifier", q, sizeof(q));
+    if (n == -ENAMETOOLONG || (n >= 0 && !arn_valid_qualifier(q, (size_t)n))) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.128s' at 'qualifier' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: "
+                       "(|[a-zA-Z0-9$_-]+)",
+                       n >= 0 ? q : "");
+        return ERR_VALIDATION;
+    }
+    if (n < 0)
+        q[0] = '\0';
+    if (ref->qualifier[0] != '\0' && q[0] != '\0' && strcmp(ref->qualifier, q) != 0) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "The derived qualifier from the function name does not match the "
+                       "specified qualifier.");
+        return ERR_INVALID_PARAMETER;
+    }
+    const char *qual = q[0] != '\0' ? q : ref->qualifier;
+    struct function *fn = catalog_find(api->cat, ref->name);
+    if (fn == NULL || (qual[0] != '\0' && strcmp(qual, "$LATEST") != 0)) {
+        send_not_found(req, api, ref->name, qual);
+        return ERR_NOT_FOUND;
+    }
+    *out = fn;
+    memcpy(qualifier, qual, strlen(qual) + 1);
+    return 0;
+}
+
+struct pending {
+    struct invocation inv;
+    h2o_req_t *req;
+    char *client_context;
+    char arn[300];
+};
+
+static void on_done(struct invocation *inv, int status, void *arg)
+{
+    struct pending *pd = arg;
+    h2o_req_t *req = pd->req;
+    if (status != 0) {
+        if (status == ERR_NOT_FOUND)
+            aws_send_error(req, status, "Function not found: %s", pd->arn);
+        else
+            aws_send_error(req, status, "%s", err_str(status));
+    } else {
+        aws_request_id_header(req, inv->request_id);
+        http_header(req, "X-Amz-Executed-Version", "$LATEST", 7);
+        if (inv->function_error)
+            http_header(req, "X-Amz-Function-Error", "Unhandled", 9);
+        if (inv->want_tail) {
+            size_t off = inv->log_len > INVOKE_LOG_TAIL_BYTES ? inv->log_len - INVOKE_LOG_TAIL_BYTES
+                                                              : 0;
+            char b64[b64_encoded_len(INVOKE_LOG_TAIL_BYTES)];
+            size_t n = b64_encode(inv->log != NULL ? inv->log + off : "", inv->log_len - off, b64);
+            http_header(req, "X-Amz-Log-Result", b64, n);
+        }
+        const char *ctype = inv->result_ctype != NULL ? inv->result_ctype : "application/json";
+        http_send(req, 200, ctype, inv->result != NULL ? inv->result : "", inv->result_len);
+    }
+    free(inv->log);
+    free(inv->owned);
+    free(pd->client_context);
+    free(pd);
+}
+
+/* Reads an enum header; sends ValidationException and returns -1 if invalid. */
+static int header_enum(h2o_req_t *req, const char *name, const char *field,
+                       const char *const *values, const char *set)
+{
+    const h2o_iovec_t *h = http_req_header(req, name);
+    if (h == NULL)
+        return 0;
+    for (int i = 0; values[i] != NULL; i++)
+        if (h->len == strlen(values[i]) && memcmp(h->base, values[i], h->len) == 0)
+            return i;
+    aws_send_error(req, ERR_VALIDATION,
+                   "1 validation error detected: Value '%.*s' at '%s' failed to satisfy "
+                   "constraint: Member must satisfy enum value set: %s",
+                   (int)(h->len > 64 ? 64 : h->len), h->base, field, set);
+    return -1;
+}
+
+static int decode_client_context(h2o_req_t *req, char **out)
+{
+    const h2o_iovec_t *h = http_req_header(req, "x-amz-client-context");
+    *out = NULL;
+    if (h == NULL || h->len == 0)
+        return 0;
+    if (h->len > INVOKE_CLIENT_CONTEXT_MAX) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "Client context must be smaller than %d bytes when base64-encoded.",
+                       INVOKE_CLIENT_CONTEXT_MAX);
+        return ERR_INVALID_PARAMETER;
+    }
+    unsigned char *raw;
+    size_t len;
+    cJSON *parsed = NULL;
+    if (b64_decode(h->base, h->len, &raw, &len) == 0) {
+        parsed = cJSON_ParseWithLength((const char *)raw, len);
+        if (parsed == NULL || !cJSON_IsObject(parsed)) {
+            free(raw);
+            raw = NULL;
+        } else {
+            raw[len] = '\0';
+        }
+        cJSON_Delete(parsed);
+    } else {
+        raw = NULL;
+    }
+    if (raw == NULL) {
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Client context must be a valid Base64-encoded JSON object.");
+        return ERR_INVALID_CONTENT;
+    }
+    *out = (char *)raw;
+    return 0;
+}
+
+int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref)
+{
+    static const char *const types[] = {"RequestResponse", "Event", "DryRun", NULL};
+    static const char *const logtypes[] = {"None", "Tail", NULL};
+    int type = header_enum(req, "x-amz-invocation-type", "invocationType", types,
+                           "[Event, RequestResponse, DryRun]");
+    if (type < 0)
+        return 0;
+    int logtype = header_enum(req, "x-amz-log-type", "logType", logtypes, "[None, Tail]");
+    if (logtype < 0)
+        return 0;
+    if (req->entity.len > INVOKE_PAYLOAD_MAX_BYTES) {
+        aws_send_error(req, ERR_TOO_LARGE,
+                       "Request must be smaller than %d bytes for the InvokeFunction operation",
+                       INVOKE_PAYLOAD_MAX_BYTES);
+        return 0;
+    }
+    struct function *fn;
+    char qual[FN_QUALIFIER_MAX + 1];
+    if (invoke_api_resolve(api, req, ref, &fn, qual) != 0)
+        return 0;
+    const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
+    size_t plen = req->entity.len > 0 ? req->entity.len : 2;
+    cJSON *check = cJSON_ParseWithLength(payload, plen);
+    if (check == NULL) {
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Could not parse request body into json: Could not parse payload into "
+                       "json: Unexpected character at byte %zu",
+                       (size_t)(cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - payload : 0));
+        return 0;
+    }
+    cJSON_Delete(check);
+    char *cc;
+    if (decode_client_context(req, &cc) != 0)
+        return 0;
+    if (type == 1) {
+        free(cc);
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "InvocationType Event (asynchronous invocation) is not supported by this "
+                       "lambdad yet; use RequestResponse.");
+        return 0;
+    }
+    if (type == 2) {
+        free(cc);
+        aws_send_empty(req, 204);
+        return 0;
+    }
+    struct pending *pd = calloc(1, sizeof(*pd));
+    if (pd == NULL)
+        abort();
+    pd->req = req;
+    pd->client_context = cc;
+    snprintf(pd->arn, sizeof(pd->arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
+    struct invocation *inv = &pd->inv;
+    rand_uuid(inv->request_id);
+    inv->fn = function_ref(fn);
+    inv->payload = payload;
+    inv->payload_len = plen;
+    inv->client_context = cc;
+    inv->invoked_arn = pd->arn;
+    inv->want_tail = logtype == 1;
+    inv->done = on_done;
+    inv->done_arg = pd;
+    int rc = sched_submit(api->sched, inv);
+    if (rc != 0) {
+        function_unref(inv->fn);
+        free(cc);
+        free(pd);
+        aws_send_throttle(req, "ConcurrentInvocationLimitExceeded", "Rate Exceeded.");
+    }
+    return 0;
+}
+
+int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref)
+{
+    struct function *fn;
+    char qual[FN_QUALIFIER_MAX + 1];
+    if (invoke_api_resolve(api, req, ref, &fn, qual) != 0)
+        return 0;
+    aws_send_error(req, ERR_INVALID_PARAMETER,
+                   "InvokeAsync (asynchronous invocation) is not supported by this lambdad yet; "
+                   "use Invoke with InvocationType RequestResponse.");
+    return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_INVOKE_INVOKE_API_H
+#define LAMBDAD_INVOKE_INVOKE_API_H
+
+/*
+ * The Invoke API (POST /2015-03-31/functions/{F}/invocations): header and
+ * payload checks, function resolution, and the mapping of a finished
+ * invocation to AWS's status and headers.
+ */
+
+#include "aws/arn.h"
+#include "http/server.h"
+
+struct catalog;
+struct function;
+struct sched;
+
+struct invoke_api {
+    struct catalog *cat;
+    struct sched *sched;
+    const char *region;
+    const char *account;
+};
+
+/* Handles an Invoke for the function reference ref (already parsed from the
+ * path). Answers now or when the invocation finishes. Returns 0. */
+int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref);
+
+/* Handles the legacy InvokeAsync (POST /2014-11-13/functions/{F}/invoke-async). */
+int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref);
+
+/* Resolves ref (+ the Qualifier query parameter) to a function. Returns 0 and
+ * the borrowed function, or sends the AWS error and returns the code. Only
+ * unqualified and $LATEST references exist until versions land. */
+int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref,
+                       struct function **out, char qualifier[FN_QUALIFIER_MAX + 1]);
+
+#endif

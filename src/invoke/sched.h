@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_INVOKE_SCHED_H
+#define LAMBDAD_INVOKE_SCHED_H
+
+/*
+ * The scheduler: per-function pools of instances, each instance one process
+ * speaking the Runtime API on its own listener. An invocation goes to an idle
+ * warm instance, or waits for a new one while concurrency allows; otherwise
+ * it is throttled. One invocation per instance at a time. Loop thread only.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/timer.h"
+#include "http/server.h"
+
+struct sched;
+struct function;
+struct instance;
+struct logs;
+struct blob_store;
+struct invocation;
+
+/* Called exactly once per accepted invocation, on the loop thread. status is
+ * 0 when the function ran (inv->result holds its response or error payload,
+ * inv->function_error says which), or an ERR_* code when it could not run. */
+typedef void sched_done_fn(struct invocation *inv, int status, void *arg);
+
+struct invocation {
+    char request_id[37];
+    struct function *fn;          /* a reference, taken by sched_submit */
+    const char *payload;          /* borrowed until done */
+    size_t payload_len;
+    const char *client_context;   /* decoded JSON text or NULL; borrowed until done */
+    const char *invoked_arn;      /* borrowed until done */
+    bool want_tail;               /* keep the log for X-Amz-Log-Result */
+    sched_done_fn *done;
+    void *done_arg;
+    /* results, valid inside the done callback */
+    bool function_error;
+    const char *result;
+    size_t result_len;
+    const char *result_ctype;     /* the runtime's Content-Type, or NULL */
+    char *log;                    /* START..REPORT lines when want_tail */
+    size_t log_len;
+    /* scheduler state */
+    struct instance *inst;
+    struct invocation *next;      /* pending queue */
+    struct timer deadline;
+    int64_t start_us;             /* when the runtime received the event */
+    char *owned;                  /* platform-generated result text */
+};
+
+struct sched_config {
+    const char *region;
+    const char *account;
+    const char *data_dir;
+    const char *runtimes_dir;
+    const char *python;           /* host interpreter for python3.x */
+    const char *node;             /* host interpreter for nodejs*.x */
+    const char *edge_url;         /* AWS_ENDPOINT_URL for functions */
+    int account_concurrency;
+    int keepalive_ms;             /* idle instances live this long; 0 = cold every time */
+    bool sandbox;                 /* false: --sandbox=none */
+};
+
+/* Returns a new scheduler. cfg strings must outlive it. */
+struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct logs *lg,
+                        const struct sched_config *cfg);
+
+/* Kills every instance, fails queued invocations, frees. */
+void sched_free(struct sched *s);
+
+/* Submits inv (fields above set, fn referenced by the caller). Returns 0 when
+ * done will run later, or ERR_TOO_MANY_REQUESTS (done never runs). */
+int sched_submit(struct sched *s, struct invocation *inv);
+
+/* The function called name was updated (fn) or deleted (fn == NULL): idle
+ * instances of older snapshots stop now, busy ones after their invocation. */
+void sched_function_changed(struct sched *s, const char *name, struct function *fn);
+
+/* Handles a Runtime API request that arrived on an instance's listener. */
+int sched_runtime_request(struct sched *s, h2o_req_t *req);
+
+/* Reaps exited children (after SIGCHLD). */
+void sched_reap(struct sched *s);
+
+/* Invocations running or queued. */
+unsigned sched_busy(const struct sched *s);
+
+/* Instances alive (any state). */
+unsigned sched_instances(const struct sched *s);
+
+/* Stops every instance (shutdown); their invocations fail. */
+void sched_stop_all(struct sched *s);
+
+/* The Sandbox.Timedout error payload, for tests: writes into buf. */
+int sched_timeout_payload(char *buf, size_t cap, const char *request_id, int timeout_s);
+
+#endif

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lambda control plane. Each handler validates on the loop thread (cheap),
+ * then does the blocking part (base64 decode, hashing and unpacking the zip,
+ * the store write) in a worker job, and applies the result to the in-memory
+ * catalog when the job completes back on the loop. The catalog is only ever
+ * changed on the loop, after the store has committed, so what a reader sees
+ * has been made durable.
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/awserr.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/worker.h"
+#include "invoke/sched.h"
+#include "lambda/function.h"
+#include "store/blob.h"
+#include "store/store.h"
+
+/* ---- names with a write in progress ---- */
+
+static bool is_busy(const struct lambda_api *api, const char *name)
+{
+    for (size_t i = 0; i < api->nbusy; i++)
+        if (strcmp(api->busy[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void set_busy(struct lambda_api *api, const char *name)
+{
+    char **b = realloc(api->busy, (api->nbusy + 1) * sizeof(*b));
+    if (b == NULL || (b[api->nbusy] = strdup(name)) == NULL)
+        abort();
+    api->busy = b;
+    api->nbusy++;
+}
+
+static void clear_busy(struct lambda_api *api, const char *name)
+{
+    for (size_t i = 0; i < api->nbusy; i++) {
+        if (strcmp(api->busy[i], name) == 0) {
+            free(api->busy[i]);
+            api->busy[i] = api->busy[--api->nbusy];
+            return;
+        }
+    }
+}
+
+/* ---- a write job ---- */
+
+struct job {
+    struct lambda_api *api;
+    h2o_req_t *req;
+    int status;                 /* HTTP status on success */
+    struct function *fn;        /* the new snapshot (a reference), or NULL for delete */
+    char name[FN_NAME_MAX + 1];
+    const char *zip_b64;        /* borrowed from the request body */
+    size_t zip_b64_len;
+    char *store_json;           /* what the worker writes */
+    cJSON *body;                /* the parsed request (owned) */
+    int rc;
+    char msg[512];
+    bool create;
+};
+
+static void job_free(struct job *j)
+{
+    function_unref(j->fn);
+    free(j->store_json);
+    cJSON_Delete(j->body);
+    free(j);
+}
+
+/* Worker: decode and store the zip (if any), then write the configuration. */
+static void job_work(void *arg)
+{
+    struct job *j = arg;
+    if (j->zip_b64 != NULL) {
+        unsigned char *zip;
+        size_t len;
+        int rc = b64_decode(j->zip_b64, j->zip_b64_len, &zip, &len);
+        if (rc != 0) {
+            j->rc = ERR_INVALID_CONTENT;
+            snprintf(j->msg, sizeof(j->msg),
+                     "Could not parse request body into json: ZipFile is not valid base64");
+            return;
+        }
+        struct blob_digest d;
+        rc = blob_put(j->api->bs, zip, len, FN_UNZIPPED_MAX_BYTES, &d);
+        free(zip);
+        if (rc != 0) {
+            j->rc = rc;
+            snprintf(j->msg, sizeof(j->msg), "%s", err_str(rc));
+            return;
+        }
+        struct function *fn = function_with_code(j->fn, d.hex, d.b64, (int64_t)len);
+        function_unref(j->fn);
+        j->fn = fn;
+    }
+    if (j->fn != NULL) {
+        j->store_json = function_store_json(j->fn);
+        j->rc = store_fn_put(j->api->st, j->fn->name, j->store_json);
+    } else {
+        j->rc = store_fn_delete(j->api->st, j->name);
+    }
+    if (j->rc != 0 && j->msg[0] == '\0')
+        snprintf(j->msg, sizeof(j->msg), "The store could not be written: %s", err_str(j->rc));
+}
+
+static void gc_code(struct lambda_api *api, const char *hex);
+
+/* Loop: apply the committed change and answer. */
+static void job_done(void *arg)
+{
+    struct job *j = arg;
+    struct lambda_api *api = j->api;
+    clear_busy(api, j->name);
+    if (j->rc != 0) {
+        aws_send_error(j->req, j->rc, "%s", j->msg);
+        job_free(j);
+        return;
+    }
+    struct function *old = catalog_find(&api->cat, j->name);
+    char old_hex[65] = "";
+    if (old != NULL)
+        memcpy(old_hex, old->code_hex, sizeof(old_hex));
+    if (j->fn != NULL) {
+        catalog_put(&api->cat, j->fn);
+        sched_function_changed(api->sched, j->name, j->fn);
+        cJSON *out = function_config_json(j->fn);
+        aws_send_json(j->req, j->status, out);
+        cJSON_Delete(out);
+        if (old_hex[0] != '\0' && strcmp(old_hex, j->fn->code_hex) != 0)
+            gc_code(api, old_hex);
+    } else {
+        catalog_remove(&api->cat, j->name);
+        sched_function_changed(api->sched, j->name, NULL);
+        aws_send_empty(j->req, j->status);
+        if (old_hex[0] != '\0')
+            gc_code(api, old_hex);
+    }
+    job_free(j);
+}
+
+struct gc {
+    struct lambda_api *api;
+    char hex[65];
+};
+
+static void gc_work(void *arg)
+{
+    struct gc *g = arg;
+    blob_remove(g->api->bs, g->hex);
+}
+
+/* Removes a code package that no function uses anymore. */
+static void gc_code(struct lambda_api *api, const char *hex)
+{
+    for (size_t i = 0; i < api->cat.len; i++)
+        if (strcmp(api->cat.fns[i]->code_hex, hex) == 0)
+            return;
+    struct gc *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        abort();
+    g->api = api;
+    memcpy(g->hex, hex, sizeof(g->hex));
+    worker_submit(api->wp, gc_work, free, g);
+}
+
+static struct job *job_new(struct lambda_api *api, h2o_req_t *req, const char *name)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        abort();
+    j->api = api;
+    j->req = req;
+    snprintf(j->name, sizeof(j->name), "%s", name);
+    return j;
+}
+
+static void job_start(struct job *j)
+{
+    set_busy(j->api, j->name);
+    worker_submit(j->api->wp, job_work, job_done, j);
+}
+
+/* ---- helpers ---- */
+
+static cJSON *parse_body(h2o_req_t *req, size_t max, const char *op)
+{
+    if (req->entity.len > max) {
+        aws_send_error(req, ERR_TOO_LARGE, "Request must be smaller than %zu bytes for the %s "
+                                           "operation", max, op);
+        return NULL;
+    }
+    cJSON *body = cJSON_ParseWithLength(req->entity.base != NULL ? req->entity.base : "",
+                                        req->entity.len);
+    if (body == NULL || !cJSON_IsObject(body)) {
+        cJSON_Delete(body);
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Could not parse request body into json: the body is not a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
+static void send_in_progress(h2o_req_t *req, const struct function *fn)
+{
+    aws_send_error(req, ERR_CONFLICT,
+                   "The operation cannot be performed at this time. An update is in progress "
+                   "for resource: %s",
+                   fn->arn);
+}
+
+/* Checks RevisionId (if given) against fn; sends 412 and returns false on mismatch. */
+static bool revision_ok(h2o_req_t *req, const cJSON *body, const struct function *fn)
+{
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(body, "RevisionId");
+    if (!cJSON_IsString(rev) || strcmp(rev->valuestring, fn->revision_id) == 0)
+        return true;
+    aws_send_error(req, ERR_PRECONDITION,
+                   "The Revision Id provided does not match the latest Revision Id. Call the "
+                   "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    return false;
+}
+
+/* Takes the ZipFile of a Code object (or UpdateFunctionCode body) into j. */
+static bool take_zip(h2o_req_t *req, const cJSON *code, struct job *j)
+{
+    const cJSON *zip = cJSON_GetObjectItemCaseSensitive(code, "ZipFile");
+    if (cJSON_IsString(zip)) {
+        j->zip_b64 = zip->valuestring;
+        j->zip_b64_len = strlen(zip->valuestring);
+        return true;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(code, "S3Bucket") != NULL)
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "lambdad does not serve S3 yet: upload the package with ZipFile.");
+    else if (cJSON_GetObjectItemCaseSensitive(code, "ImageUri") != NULL)
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "PackageType Image is not supported by lambdad; use a Zip package.");
+    else
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "Please provide a source for function code.");
+    return false;
+}
+
+/* ---- operations ---- */
+
+static void create_function(struct lambda_api *api, h2o_req_t *req)
+{
+    cJSON *body = parse_body(req, API_CODE_REQUEST_MAX_BYTES, "CreateFunction");
+    if (body == NULL)
+        return;
+    char msg[2048];
+    struct function *fn;
+    int rc = function_from_create(body, api->region, api->account, &fn, msg, sizeof(msg));
+    if (rc != 0) {
+        aws_send_error(req, rc, "%s", msg);
+        cJSON_Delete(body);
+        return;
+    }
+    if (catalog_find(&api->cat, fn->name) != NULL || is_busy(api, fn->name)) {
+        aws_send_error(req, ERR_CONFLICT, "Function already exist: %s", fn->name);
+        function_unref(fn);
+        cJSON_Delete(body);
+        return;
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->fn = fn;
+    j->body = body;
+    j->status = 201;
+    j->create = true;
+    if (!take_zip(req, cJSON_GetObjectItemCaseSensitive(body, "Code"), j)) {
+        job_free(j);
+        return;
+    }
+    if (catalog_code_bytes(&api->cat) + (int64_t)(j->zip_b64_len / 4 * 3) >
+        FN_CODE_STORAGE_MAX_BYTES) {
+        aws_send_error(req, ERR_CODE_STORAGE, "Code storage limit exceeded.");
+        job_free(j);
+        return;
+    }
+    job_start(j);
+}
+
+static void update_code(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    cJSON *body = parse_body(req, API_CODE_REQUEST_MAX_BYTES, "UpdateFunctionCode");
+    if (body == NULL)
+        return;
+    if (!revision_ok(req, body, fn)) {
+        cJSON_Delete(body);
+        return;
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->fn = function_ref(fn);
+    j->body = body;
+    j->status = 200;
+    if (!take_zip(req, body, j)) {
+        job_free(j);
+        return;
+    }
+    job_start(j);
+}
+
+static void update_config(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "UpdateFunctionConfiguration");
+    if (body == NULL)
+        return;
+    if (!revision_ok(req, body, fn)) {
+        cJSON_Delete(body);
+        return;
+    }
+    char msg[2048];
+    struct function *nf;
+    int rc = function_apply_update(fn, body, &nf, msg, sizeof(msg));
+    cJSON_Delete(body);
+    if (rc != 0) {
+        aws_send_error(req, rc, "%s", msg);
+        return;
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->fn = nf;
+    j->status = 200;
+    job_start(j);
+}
+
+static void delete_function(struct lambda_api *api, h2o_req_t *req, struct function *fn,
+                            const char *qual)
+{
+    if (strcmp(qual, "$LATEST") == 0) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "$LATEST version cannot be deleted without deleting the function.");
+        return;
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->status = 204;
+    job_start(j);
+}
+
+static void get_function(struct lambda_api *api, h2o_req_t *req, struct function *fn, bool full)
+{
+    cJSON *conf = function_config_json(fn);
+    if (!full) {
+        aws_send_json(req, 200, conf);
+        cJSON_Delete(conf);
+        return;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "Configuration", conf);
+    cJSON *code = cJSON_AddObjectToObject(out, "Code");
+    cJSON_AddStringToObject(code, "RepositoryType", "S3");
+    char url[512];
+    snprintf(url, sizeof(url), "http://%.*s/_lambdad/code/%s.zip", (int)req->authority.len,
+             req->authority.base, fn->code_hex);
+    cJSON_AddStringToObject(code, "Location", url);
+    (void)api;
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
+static void list_functions(struct lambda_api *api, h2o_req_t *req)
+{
+    char marker[256] = "", num[32];
+    int n = http_query(req, "MaxItems", num, sizeof(num));
+    long max = FN_LIST_MAX_ITEMS;
+    if (n >= 0) {
+        char *end;
+        max = strtol(num, &end, 10);
+        if (*end != '\0' || max < 1 || max > 10000) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
+                           "satisfy constraint: Member must have value between 1 and 10000",
+                           num);
+            return;
+        }
+        if (max > FN_LIST_MAX_ITEMS)
+            max = FN_LIST_MAX_ITEMS;
+    }
+    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
+        marker[0] = '\0';
+    size_t i = marker[0] ? catalog_after(&api->cat, marker) : 0;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "Functions");
+    long count = 0;
+    for (; i < api->cat.len && count < max; i++, count++)
+        cJSON_AddItemToArray(arr, function_config_json(api->cat.fns[i]));
+    if (i < api->cat.len)
+        cJSON_AddStringToObject(out, "NextMarker", api->cat.fns[i - 1]->name);
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
+static void account_settings(struct lambda_api *api, h2o_req_t *req)
+{
+    cJSON *out = cJSON_CreateObject();
+    cJSON *lim = cJSON_AddObjectToObject(out, "AccountLimit");
+    cJSON_AddNumberToObject(lim, "TotalCodeSize", (double)FN_CODE_STORAGE_MAX_BYTES);
+    cJSON_AddNumberToObject(lim, "CodeSizeUnzipped", FN_UNZIPPED_MAX_BYTES);
+    cJSON_AddNumberToObject(lim, "CodeSizeZipped", FN_ZIP_MAX_BYTES);
+    cJSON_AddNumberToObject(lim, "ConcurrentExecutions", api->account_concurrency);
+    cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions", api->account_concurrency);
+    cJSON *use = cJSON_AddObjectToObject(out, "AccountUsage");
+    cJSON_AddNumberToObject(use, "TotalCodeSize", (double)catalog_code_bytes(&api->cat));
+    cJSON_AddNumberToObject(use, "FunctionCount", (double)api->cat.len);
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
+static void serve_code(struct lambda_api *api, h2o_req_t *req, const char *file)
+{
+    size_t len = strlen(file);
+    char hex[65], path[1024];
+    if (len != 68 || strcmp(file + 64, ".zip") != 0) {
+        aws_send_error(req, ERR_NOT_FOUND, "No such code package");
+        return;
+    }
+    memcpy(hex, file, 64);
+    hex[64] = '\0';
+    for (int i = 0; i < 64; i++) {
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f'))) {
+            aws_send_error(req, ERR_NOT_FOUND, "No such code package");
+            return;
+        }
+    }
+    if (blob_zip_path(api->bs, hex, path, sizeof(path)) != 0 ||
+        h2o_file_send(req, 200, "OK", path, h2o_iovec_init(H2O_STRLIT("application/zip")), 0) != 0)
+        aws_send_error(req, ERR_NOT_FOUND, "No such code package");
+}
+
+/* ---- routing ---- */
+
+/* Resolves path segment 2 as a function; sends the error and returns NULL. */
+static struct function *resolve(struct lambda_api *api, h2o_req_t *req, const char *seg,
+                                char qual[FN_QUALIFIER_MAX + 1])
+{
+    struct fn_ref ref;
+    if (arn_parse_function(seg, strlen(seg), &ref) != 0) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.140s' at 'functionName' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: %s",
+                       seg, arn_function_pattern);
+        return NULL;
+    }
+    struct function *fn;
+    if (invoke_api_resolve(&api->invoke, req, &ref, &fn, qual) != 0)
+        return NULL;
+    return fn;
+}
+
+static bool route_function(struct lambda_api *api, h2o_req_t *req, const struct http_path *p)
+{
+    const char *sub = p->n == 4 ? p->seg[3] : NULL;
+    if (p->n == 4 && strcmp(sub, "invocations") == 0 && http_method_is(req, "POST")) {
+        struct fn_ref ref;
+        if (arn_parse_function(p->seg[2], strlen(p->seg[2]), &ref) != 0) {
+            resolve(api, req, p->seg[2], NULL);
+            return true;
+        }
+        invoke_api_handle(&api->invoke, req, &ref);
+        return true;
+    }
+    bool get = http_method_is(req, "GET"), put = http_method_is(req, "PUT");
+    bool del = http_method_is(req, "DELETE");
+    if (!((p->n == 3 && (get || del)) ||
+          (p->n == 4 && strcmp(sub, "configuration") == 0 && (get || put)) ||
+          (p->n == 4 && strcmp(sub, "code") == 0 && put)))
+        return false;
+    char qual[FN_QUALIFIER_MAX + 1];
+    struct function *fn = resolve(api, req, p->seg[2], qual);
+    if (fn == NULL)
+        return true;
+    if ((put || del) && is_busy(api, fn->name)) {
+        send_in_progress(req, fn);
+        return true;
+    }
+    if (p->n == 3)
+        get ? get_function(api, req, fn, true) : delete_function(api, req, fn, qual);
+    else if (strcmp(sub, "code") == 0)
+        update_code(api, req, fn);
+    else
+        get ? get_function(api, req, fn, false) : update_config(api, req, fn);
+    return true;
+}
+
+bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
+{
+    struct http_path p;
+    if (http_split_path(req, &p) != 0 || p.n < 2)
+        return false;
+    if (strcmp(p.seg[0], "2015-03-31") == 0 && strcmp(p.seg[1], "functions") == 0) {
+        if (p.n == 2 && http_method_is(req, "POST")) {
+            create_function(api, req);
+            return true;
+        }
+        if (p.n == 2 && http_method_is(req, "GET")) {
+            list_functions(api, req);
+            return true;
+        }
+        return p.n >= 3 && route_function(api, req, &p);
+    }
+    if (strcmp(p.seg[0], "2016-08-19") == 0 && strcmp(p.seg[1], "account-settings") == 0 &&
+        p.n == 2 && http_method_is(req, "GET")) {
+        account_settings(api, req);
+        return true;
+    }
+    if (strcmp(p.seg[0], "2014-11-13") == 0 && strcmp(p.seg[1], "functions") == 0 && p.n == 4 &&
+        strcmp(p.seg[3], "invoke-async") == 0 && http_method_is(req, "POST")) {
+        struct fn_ref ref;
+        if (arn_parse_function(p.seg[2], strlen(p.seg[2]), &ref) != 0)
+            resolve(api, req, p.seg[2], NULL);
+        else
+            invoke_api_handle_async(&api->invoke, req, &ref);
+        return true;
+    }
+    if (strcmp(p.seg[0], "_lambdad") == 0 && strcmp(p.seg[1], "code") == 0 && p.n == 3 &&
+        http_method_is(req, "GET")) {
+        serve_code(api, req, p.seg[2]);
+        return true;
+    }
+    return false;
+}
+
+static int load_one(const char *name, const char *json, void *arg)
+{
+    struct lambda_api *api = arg;
+    struct function *fn = function_from_store(json);
+    if (fn == NULL) {
+        log_error("fn=%s msg=\"stored configuration is damaged; skipped\"", name);
+        return 0;
+    }
+    catalog_put(&api->cat, fn);
+    function_unref(fn);
+    return 0;
+}
+
+int lambda_api_load(struct lambda_api *api)
+{
+    return store_fn_scan(api->st, load_one, api);
+}
+
+void lambda_api_fini(struct lambda_api *api)
+{
+    catalog_fini(&api->cat);
+    for (size_t i = 0; i < api->nbusy; i++)
+        free(api->busy[i]);
+    free(api->busy);
+}

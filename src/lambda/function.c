@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Function snapshots: validation of Create/UpdateFunctionConfiguration bodies
+ * with AWS's exceptions and texts, and the FunctionConfiguration JSON. Model
+ * constraint violations (range, length, pattern, enum) are gathered into one
+ * ValidationException ("N validation errors detected: ...") as AWS does;
+ * semantic problems (reserved environment keys, unsupported runtimes) are
+ * InvalidParameterValueException. A JSON member of the wrong type is
+ * InvalidRequestContentException, as the AWS front end reports it.
+ */
+#include "function.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/arn.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/util.h"
+
+struct function *function_ref(struct function *fn)
+{
+    fn->refs++;
+    return fn;
+}
+
+static void destroy(struct function *fn)
+{
+    free(fn->name);
+    free(fn->arn);
+    free(fn->runtime);
+    free(fn->handler);
+    free(fn->role);
+    free(fn->description);
+    cJSON_Delete(fn->env);
+    free(fn);
+}
+
+void function_unref(struct function *fn)
+{
+    if (fn != NULL && --fn->refs == 0)
+        destroy(fn);
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s != NULL ? s : "");
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+static void set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = xstrdup(v);
+}
+
+static struct function *clone_fn(const struct function *old)
+{
+    struct function *fn = calloc(1, sizeof(*fn));
+    if (fn == NULL)
+        abort();
+    *fn = *old;
+    fn->refs = 1;
+    fn->name = xstrdup(old->name);
+    fn->arn = xstrdup(old->arn);
+    fn->runtime = xstrdup(old->runtime);
+    fn->handler = xstrdup(old->handler);
+    fn->role = xstrdup(old->role);
+    fn->description = xstrdup(old->description);
+    fn->env = old->env != NULL ? cJSON_Duplicate(old->env, 1) : NULL;
+    return fn;
+}
+
+void function_touch(struct function *fn)
+{
+    time_fmt_lastmod(clock_ms(), fn->last_modified);
+    rand_uuid(fn->revision_id);
+}
+
+/* ---- validation ---- */
+
+struct verr {
+    int count;         /* constraint violations gathered */
+    size_t len;
+    char text[1536];
+    int semantic;      /* first non-validation error code, or 0 */
+    char sem_msg[1024];
+};
+
+static void violation(struct verr *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void violation(struct verr *v, const char *fmt, ...)
+{
+    if (v->len >= sizeof(v->text) - 1)
+        return;
+    if (v->count++ > 0) {
+        int n = snprintf(v->text + v->len, sizeof(v->text) - v->len, "; ");
+        v->len += (size_t)n;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(v->text + v->len, sizeof(v->text) - v->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        v->len += (size_t)n;
+    if (v->len > sizeof(v->text) - 1)
+        v->len = sizeof(v->text) - 1;
+}
+
+static void semantic(struct verr *v, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void semantic(struct verr *v, int code, const char *fmt, ...)
+{
+    if (v->semantic != 0)
+        return;
+    v->semantic = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->sem_msg, sizeof(v->sem_msg), fmt, ap);
+    va_end(ap);
+}
+
+static int finish(const struct verr *v, char *msg, size_t cap)
+{
+    if (v->semantic == ERR_INVALID_CONTENT) {
+        snprintf(msg, cap, "%s", v->sem_msg);
+        return ERR_INVALID_CONTENT;
+    }
+    if (v->count > 0) {
+        snprintf(msg, cap, "%d validation error%s detected: %.*s", v->count,
+                 v->count > 1 ? "s" : "", (int)v->len, v->text);
+        return ERR_VALIDATION;
+    }
+    if (v->semantic != 0) {
+        snprintf(msg, cap, "%s", v->sem_msg);
+        return v->semantic;
+    }
+    return 0;
+}
+
+static const cJSON *member(const cJSON *body, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, key);
+    return cJSON_IsNull(m) ? NULL : m;
+}
+
+static const char *get_string(const cJSON *body, const char *key, struct verr *v)
+{
+    const cJSON *m = member(body, key);
+    if (m == NULL)
+        return NULL;
+    if (!cJSON_IsString(m)) {
+        semantic(v, ERR_INVALID_CONTENT, "Could not parse request body into json: %s must be a string",
+                 key);
+        return NULL;
+    }
+    return m->valuestring;
+}
+
+static bool get_int(const cJSON *body, const char *key, long long *out, struct verr *v)
+{
+    const cJSON *m = member(body, key);
+    if (m == NULL)
+        return false;
+    if (!cJSON_IsNumber(m) || m->valuedouble != (double)(long long)m->valuedouble) {
+        semantic(v, ERR_INVALID_CONTENT,
+                 "Could not parse request body into json: %s must be an integer", key);
+        return false;
+    }
+    *out = (long long)m->valuedouble;
+    return true;
+}
+
+static const cJSON *get_object(const cJSON *body, const char *key, struct verr *v)
+{
+    const cJSON *m = member(body, key);
+    if (m != NULL && !cJSON_IsObject(m)) {
+        semantic(v, ERR_INVALID_CONTENT,
+                 "Could not parse request body into json: %s must be an object", key);
+        return NULL;
+    }
+    return m;
+}
+
+static void check_range(struct verr *v, const char *field, long long x, long long lo, long long hi)
+{
+    if (x < lo)
+        violation(v,
+                  "Value '%lld' at '%s' failed to satisfy constraint: Member must have value "
+                  "greater than or equal to %lld",
+                  x, field, lo);
+    else if (x > hi)
+        violation(v,
+                  "Value '%lld' at '%s' failed to satisfy constraint: Member must have value "
+                  "less than or equal to %lld",
+                  x, field, hi);
+}
+
+static bool has_space(const char *s)
+{
+    for (; *s; s++)
+        if (isspace((unsigned char)*s))
+            return true;
+    return false;
+}
+
+/* arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+ */
+static bool valid_role(const char *s)
+{
+    if (strncmp(s, "arn:", 4) != 0)
+        return false;
+    s += 4;
+    if (strncmp(s, "aws", 3) == 0) {
+        s += 3;
+        while (isalpha((unsigned char)*s) || *s == '-')
+            s++;
+    }
+    if (strncmp(s, ":iam::", 6) != 0)
+        return false;
+    s += 6;
+    for (int i = 0; i < 12; i++, s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    if (strncmp(s, ":role", 5) != 0)
+        return false;
+    s += 5;
+    if (*s == '/')
+        s++;
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr("_+=,.@-/", *s) == NULL)
+            return false;
+    return true;
+}
+
+static const char *const reserved_env[] = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+};
+
+static bool valid_env_key(const char *k)
+{
+    if (!isalpha((unsigned char)k[0]) || k[1] == '\0')
+        return false;
+    for (const char *p = k + 1; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            return false;
+    return true;
+}
+
+static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
+{
+    const cJSON *vars = get_object(env, "Variables", v);
+    if (vars == NULL) {
+        if (member(env, "Variables") == NULL) {
+            cJSON_Delete(fn->env);
+            fn->env = NULL;
+        }
+        return;
+    }
+    char used[512] = "";
+    size_t ulen = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, vars)
+    {
+        if (!cJSON_IsString(e)) {
+            semantic(v, ERR_INVALID_CONTENT,
+                     "Could not parse request body into json: environment variable values must "
+                     "be strings");
+            return;
+        }
+        for (size_t i = 0; i < sizeof(reserved_env) / sizeof(reserved_env[0]); i++)
+            if (strcmp(e->string, reserved_env[i]) == 0 && ulen < sizeof(used) - 1)
+                ulen += (size_t)snprintf(used + ulen, sizeof(used) - ulen, "%s%s",
+                                         ulen ? ", " : "", e->string);
+    }
+    if (ulen > 0) {
+        semantic(v, ERR_INVALID_PARAMETER,
+                 "Lambda was unable to configure your environment variables because the "
+                 "environment variables you have provided contains reserved keys that are "
+                 "currently not supported for modification. Reserved keys used in this request: "
+                 "%s",
+                 used);
+        return;
+    }
+    cJSON_ArrayForEach(e, vars)
+    {
+        if (!valid_env_key(e->string)) {
+            violation(v,
+                      "Value at 'environment.variables' failed to satisfy constraint: Map keys "
+                      "must satisfy constraint: [Member must satisfy regular expression pattern: "
+                      "[a-zA-Z]([a-zA-Z0-9_])+]");
+            return;
+        }
+    }
+    char *text = cJSON_PrintUnformatted(vars);
+    if (text == NULL)
+        abort();
+    size_t size = strlen(text);
+    if (size > FN_ENV_MAX_BYTES) {
+        semantic(v, ERR_INVALID_PARAMETER,
+                 "Lambda was unable to configure your environment variables because the "
+                 "environment variables you have provided exceeded the 4KB limit. String "
+                 "measured: %.200s...",
+                 text);
+    } else {
+        cJSON_Delete(fn->env);
+        fn->env = cJSON_Duplicate(vars, 1);
+    }
+    free(text);
+}
+
+static void apply_runtime(struct function *fn, const char *rt, struct verr *v)
+{
+    if (!runtime_known(rt)) {
+        violation(v,
+                  "Value '%.64s' at 'runtime' failed to satisfy constraint: Member must satisfy "
+                  "enum value set: %s",
+                  rt, runtime_enum_list());
+        return;
+    }
+    const struct runtime_info *info = runtime_find(rt);
+    if (info == NULL) {
+        semantic(v, ERR_INVALID_PARAMETER,
+                 "The runtime parameter of %s is not supported by lambdad on this host. "
+                 "Supported runtimes: %s",
+                 rt, runtime_supported_list());
+        return;
+    }
+    set_str(&fn->runtime, rt);
+    fn->rt = info;
+}
+
+static void apply_arch(struct function *fn, const cJSON *arr, struct verr *v)
+{
+    if (!cJSON_IsArray(arr)) {
+        semantic(v, ERR_INVALID_CONTENT,
+                 "Could not parse request body into json: Architectures must be a list");
+        return;
+    }
+    int n = cJSON_GetArraySize(arr);
+    const cJSON *a = cJSON_GetArrayItem(arr, 0);
+    if (n != 1) {
+        violation(v, "Value at 'architectures' failed to satisfy constraint: Member must have "
+                     "length less than or equal to 1");
+    } else if (!cJSON_IsString(a) ||
+               (strcmp(a->valuestring, "x86_64") != 0 && strcmp(a->valuestring, "arm64") != 0)) {
+        violation(v, "Value at 'architectures' failed to satisfy constraint: Member must satisfy "
+                     "constraint: [Member must satisfy enum value set: [x86_64, arm64]]");
+    } else {
+        snprintf(fn->arch, sizeof(fn->arch), "%s", a->valuestring);
+    }
+}
+
+static void apply_layers(const cJSON *arr, struct verr *v)
+{
+    if (!cJSON_IsArray(arr)) {
+        semantic(v, ERR_INVALID_CONTENT,
+                 "Could not parse request body into json: Layers must be a list");
+        return;
+    }
+    if (cJSON_GetArraySize(arr) > 5) {
+        semantic(v, ERR_INVALID_PARAMETER, "Cannot reference more than 5 layers.");
+        return;
+    }
+    const cJSON *l = cJSON_GetArrayItem(arr, 0);
+    if (l != NULL)
+        semantic(v, ERR_INVALID_PARAMETER, "Layer version %.200s does not exist.",
+                 cJSON_IsString(l) ? l->valuestring : "?");
+}
+
+/* Applies the configuration members both Create and UpdateFunctionConfiguration take. */
+static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
+{
+    const char *s;
+    long long x;
+    const cJSON *o;
+    if ((s = get_string(body, "Runtime", v)) != NULL)
+        apply_runtime(fn, s, v);
+    if ((s = get_string(body, "Handler", v)) != NULL) {
+        if (strlen(s) > FN_HANDLER_MAX)
+            violation(v, "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                         "have length less than or equal to 128", s);
+        else if (s[0] == '\0' || has_space(s))
+            violation(v, "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                         "satisfy regular expression pattern: [^\\s]+", s);
+        else
+            set_str(&fn->handler, s);
+    }
+    if ((s = get_string(body, "Role", v)) != NULL) {
+        if (!valid_role(s) || strlen(s) > FN_ROLE_MAX)
+            violation(v, "Value '%.128s' at 'role' failed to satisfy constraint: Member must "
+                         "satisfy regular expression pattern: "
+                         "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+", s);
+        else
+            set_str(&fn->role, s);
+    }
+    if ((s = get_string(body, "Description", v)) != NULL) {
+        if (strlen(s) > FN_DESCRIPTION_MAX)
+            violation(v, "Value at 'description' failed to satisfy constraint: Member must have "
+                         "length less than or equal to 256");
+        else
+            set_str(&fn->description, s);
+    }
+    if (get_int(body, "Timeout", &x, v)) {
+        check_range(v, "timeout", x, FN_TIMEOUT_MIN_S, FN_TIMEOUT_MAX_S);
+        fn->timeout_s = (int)(x < 1 ? 1 : x > FN_TIMEOUT_MAX_S ? FN_TIMEOUT_MAX_S : x);
+    }
+    if (get_int(body, "MemorySize", &x, v)) {
+        check_range(v, "memorySize", x, FN_MEMORY_MIN_MB, FN_MEMORY_MAX_MB);
+        fn->memory_mb = (int)(x < FN_MEMORY_MIN_MB ? FN_MEMORY_MIN_MB
+                              : x > FN_MEMORY_MAX_MB ? FN_MEMORY_MAX_MB : x);
+    }
+    if ((o = get_object(body, "EphemeralStorage", v)) != NULL && get_int(o, "Size", &x, v)) {
+        check_range(v, "ephemeralStorage.size", x, FN_EPHEMERAL_MIN_MB, FN_EPHEMERAL_MAX_MB);
+        fn->ephemeral_mb = (int)x;
+    }
+    if ((o = get_object(body, "Environment", v)) != NULL)
+        apply_env(fn, o, v);
+    if ((o = get_object(body, "TracingConfig", v)) != NULL &&
+        (s = get_string(o, "Mode", v)) != NULL) {
+        if (strcmp(s, "Active") != 0 && strcmp(s, "PassThrough") != 0)
+            violation(v, "Value '%.32s' at 'tracingConfig.mode' failed to satisfy constraint: "
+                         "Member must satisfy enum value set: [Active, PassThrough]", s);
+        else
+            snprintf(fn->tracing, sizeof(fn->tracing), "%s", s);
+    }
+    if ((o = member(body, "Layers")) != NULL)
+        apply_layers(o, v);
+    if ((o = member(body, "Architectures")) != NULL)
+        apply_arch(fn, o, v);
+}
+
+static struct function *defaults(void)
+{
+    struct function *fn = calloc(1, sizeof(*fn));
+    if (fn == NULL)
+        abort();
+    fn->refs = 1;
+    fn->name = xstrdup("");
+    fn->arn = xstrdup("");
+    fn->runtime = xstrdup("");
+    fn->handler = xstrdup("");
+    fn->role = xstrdup("");
+    fn->description = xstrdup("");
+    fn->timeout_s = FN_TIMEOUT_DEFAULT_S;
+    fn->memory_mb = FN_MEMORY_DEFAULT_MB;
+    fn->ephemeral_mb = FN_EPHEMERAL_MIN_MB;
+    snprintf(fn->arch, sizeof(fn->arch), "x86_64");
+    snprintf(fn->tracing, sizeof(fn->tracing), "PassThrough");
+    return fn;
+}
+
+int function_from_create(const cJSON *body, const char *region, const char *account,
+                         struct function **out, char *msg, size_t msgcap)
+{
+    struct verr v;
+    memset(&v, 0, sizeof(v));
+    struct function *fn = defaults();
+    const char *name = get_string(body, "FunctionName", &v);
+    struct fn_ref ref;
+    if (name == NULL && v.semantic == 0)
+        violation(&v, "Value null at 'functionName' failed to satisfy constraint: Member must "
+                      "not be null");
+    else if (name != NULL && (arn_parse_function(name, strlen(name), &ref) != 0 ||
+                              ref.qualifier[0] != '\0'))
+        violation(&v, "Value '%.140s' at 'functionName' failed to satisfy constraint: Member "
+                      "must satisfy regular expression pattern: %s",
+                  name, arn_function_pattern);
+    else if (name != NULL)
+        set_str(&fn->name, ref.name);
+    if (get_string(body, "Role", &v) == NULL && v.semantic == 0)
+        violation(&v, "Value null at 'role' failed to satisfy constraint: Member must not be null");
+    apply_config(fn, body, &v);
+    const char *ptype = get_string(body, "PackageType", &v);
+    if (ptype != NULL && strcmp(ptype, "Zip") != 0 && strcmp(ptype, "Image") != 0)
+        violation(&v, "Value '%.32s' at 'packageType' failed to satisfy constraint: Member must "
+                      "satisfy enum value set: [Image, Zip]", ptype);
+    else if (ptype != NULL && strcmp(ptype, "Image") == 0)
+        semantic(&v, ERR_INVALID_PARAMETER,
+                 "PackageType Image is not supported by lambdad; use a Zip package.");
+    if (member(body, "Code") == NULL && v.semantic == 0)
+        violation(&v, "Value null at 'code' failed to satisfy constraint: Member must not be null");
+    if (v.count == 0 && v.semantic == 0 && (fn->runtime[0] == '\0' || fn->handler[0] == '\0'))
+        semantic(&v, ERR_INVALID_PARAMETER,
+                 "Runtime and Handler are mandatory parameters for functions created with "
+                 "deployment packages.");
+    int rc = finish(&v, msg, msgcap);
+    if (rc != 0) {
+        function_unref(fn);
+        return rc;
+    }
+    char arn[256];
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", region, account, fn->name);
+    set_str(&fn->arn, arn);
+    function_touch(fn);
+    *out = fn;
+    return 0;
+}
+
+int function_apply_update(const struct function *old, const cJSON *body, struct function **out,
+                          char *msg, size_t msgcap)
+{
+    struct verr v;
+    memset(&v, 0, sizeof(v));
+    struct function *fn = clone_fn(old);
+    apply_config(fn, body, &v);
+    int rc = finish(&v, msg, msgcap);
+    if (rc != 0) {
+        function_unref(fn);
+        return rc;
+    }
+    function_touch(fn);
+    *out = fn;
+    return 0;
+}
+
+struct function *function_with_code(const struct function *old, const char *hex, const char *b64,
+                                    int64_t size)
+{
+    struct function *fn = clone_fn(old);
+    snprintf(fn->code_hex, sizeof(fn->code_hex), "%s", hex);
+    snprintf(fn->code_b64, sizeof(fn->code_b64), "%s", b64);
+    fn->code_size = size;
+    function_touch(fn);
+    return fn;
+}
+
+/* ---- JSON ---- */
+
+static void add_obj1(cJSON *o, const char *key, const char *k2, cJSON *v)
+{
+    cJSON *inner = cJSON_AddObjectToObject(o, key);
+    cJSON_AddItemToObject(inner, k2, v);
+}
+
+cJSON *function_config_json(const struct function *fn)
+{
+    cJSON *o = cJSON_CreateObject();
+    char group[128];
+    snprintf(group, sizeof(group), "/aws/lambda/%s", fn->name);
+    cJSON_AddStringToObject(o, "FunctionName", fn->name);
+    cJSON_AddStringToObject(o, "FunctionArn", fn->arn);
+    cJSON_AddStringToObject(o, "Runtime", fn->runtime);
+    cJSON_AddStringToObject(o, "Role", fn->role);
+    cJSON_AddStringToObject(o, "Handler", fn->handler);
+    cJSON_AddNumberToObject(o, "CodeSize", (double)fn->code_size);
+    cJSON_AddStringToObject(o, "Description", fn->description);
+    cJSON_AddNumberToObject(o, "Timeout", fn->timeout_s);
+    cJSON_AddNumberToObject(o, "MemorySize", fn->memory_mb);
+    cJSON_AddStringToObject(o, "LastModified", fn->last_modified);
+    cJSON_AddStringToObject(o, "CodeSha256", fn->code_b64);
+    cJSON_AddStringToObject(o, "Version", "$LATEST");
+    if (fn->env != NULL)
+        add_obj1(o, "Environment", "Variables", cJSON_Duplicate(fn->env, 1));
+    add_obj1(o, "TracingConfig", "Mode", cJSON_CreateString(fn->tracing));
+    cJSON_AddStringToObject(o, "RevisionId", fn->revision_id);
+    cJSON_AddStringToObject(o, "State", "Active");
+    cJSON_AddStringToObject(o, "LastUpdateStatus", "Successful");
+    cJSON_AddStringToObject(o, "PackageType", "Zip");
+    cJSON *arch = cJSON_AddArrayToObject(o, "Architectures");
+    cJSON_AddItemToArray(arch, cJSON_CreateString(fn->arch));
+    add_obj1(o, "EphemeralStorage", "Size", cJSON_CreateNumber(fn->ephemeral_mb));
+    cJSON *snap = cJSON_AddObjectToObject(o, "SnapStart");
+    cJSON_AddStringToObject(snap, "ApplyOn", "None");
+    cJSON_AddStringToObject(snap, "OptimizationStatus", "Off");
+    cJSON *logging = cJSON_AddObjectToObject(o, "LoggingConfig");
+    cJSON_AddStringToObject(logging, "LogFormat", "Text");
+    cJSON_AddStringToObject(logging, "LogGroup", group);
+    return o;
+}
+
+char *function_store_json(const struct function *fn)
+{
+    cJSON *o = function_config_json(fn);
+    cJSON_AddStringToObject(o, "_CodeHex", fn->code_hex);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+struct function *function_from_store(const char *json)
+{
+    cJSON *o = cJSON_Parse(json);
+    if (o == NULL)
+        return NULL;
+    struct function *fn = defaults();
+    struct verr v;
+    memset(&v, 0, sizeof(v));
+    apply_config(fn, o, &v);
+    const char *name = str_of(o, "FunctionName"), *arn = str_of(o, "FunctionArn");
+    const char *hex = str_of(o, "_CodeHex"), *b64 = str_of(o, "CodeSha256");
+    const char *lm = str_of(o, "LastModified"), *rev = str_of(o, "RevisionId");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(o, "CodeSize");
+    if (v.count != 0 || v.semantic != 0 || name == NULL || arn == NULL || hex == NULL ||
+        b64 == NULL || lm == NULL || rev == NULL || !cJSON_IsNumber(size)) {
+        function_unref(fn);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    set_str(&fn->name, name);
+    set_str(&fn->arn, arn);
+    snprintf(fn->code_hex, sizeof(fn->code_hex), "%s", hex);
+    snprintf(fn->code_b64, sizeof(fn->code_b64), "%s", b64);
+    snprintf(fn->last_modified, sizeof(fn->last_modified), "%s", lm);
+    snprintf(fn->revision_id, sizeof(fn->revision_id), "%s", rev);
+    fn->code_size = (int64_t)size->valuedouble;
+    cJSON_Delete(o);
+    return fn;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_LAMBDA_FUNCTION_H
+#define LAMBDAD_LAMBDA_FUNCTION_H
+
+/*
+ * A function's configuration as an immutable, reference-counted snapshot.
+ * An update builds a new snapshot and swaps it into the catalog; instances
+ * keep a reference to the snapshot they were started from, so in-flight
+ * invocations finish on the old code and configuration.
+ */
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lambda/runtimes.h"
+
+struct function {
+    unsigned refs;
+    char *name;
+    char *arn;                  /* arn:aws:lambda:<region>:<account>:function:<name> */
+    char *runtime;
+    const struct runtime_info *rt;
+    char *handler;
+    char *role;
+    char *description;
+    int timeout_s;
+    int memory_mb;
+    int ephemeral_mb;
+    cJSON *env;                 /* {"KEY":"value"}, or NULL; owned */
+    char arch[8];               /* "x86_64" or "arm64" */
+    char tracing[12];           /* "PassThrough" or "Active" */
+    char code_hex[65];          /* SHA-256 of the zip, hex (blob key) */
+    char code_b64[45];          /* the same, base64 (CodeSha256) */
+    int64_t code_size;          /* bytes of the zip */
+    char last_modified[32];
+    char revision_id[37];
+};
+
+/* Takes a reference. */
+struct function *function_ref(struct function *fn);
+
+/* Drops a reference; frees at zero. NULL is a no-op. */
+void function_unref(struct function *fn);
+
+/* Validates a CreateFunction body (borrowed) and returns a new function
+ * (refs = 1) in *out without code fields. On failure returns ERR_VALIDATION,
+ * ERR_INVALID_PARAMETER or ERR_INVALID_CONTENT with the AWS text in msg. */
+int function_from_create(const cJSON *body, const char *region, const char *account,
+                         struct function **out, char *msg, size_t msgcap);
+
+/* Validates an UpdateFunctionConfiguration body and returns a new snapshot:
+ * old with the changes applied, a new RevisionId and LastModified. */
+int function_apply_update(const struct function *old, const cJSON *body, struct function **out,
+                          char *msg, size_t msgcap);
+
+/* Returns a new snapshot of old with new code, RevisionId and LastModified. */
+struct function *function_with_code(const struct function *old, const char *hex, const char *b64,
+                                    int64_t size);
+
+/* Stamps a fresh RevisionId and LastModified on a snapshot being built. */
+void function_touch(struct function *fn);
+
+/* Returns new FunctionConfiguration JSON (free with cJSON_Delete). */
+cJSON *function_config_json(const struct function *fn);
+
+/* Serialises fn for the store (FunctionConfiguration plus internal fields);
+ * returns new text (free with free). */
+char *function_store_json(const struct function *fn);
+
+/* Parses a stored configuration. Returns a new function or NULL if damaged. */
+struct function *function_from_store(const char *json);
+
+#endif
