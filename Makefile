@@ -61,7 +61,7 @@ $(eval $(call variant,release))
 $(eval $(call variant,asan))
 
 build/lambdad: build/release/lambdad
-	cp $< $@
+	cp $< $@.tmp && mv $@.tmp $@
 
 # The C runtime library and example functions (static, for fast cold starts).
 build/runtimes/c/liblambda_runtime.a: build/release/runtimes/c/lambda_runtime.o

@@ -43,6 +43,8 @@ struct server {
     struct worker_pool *wp;
     struct http_server *http;
     struct http_listener *edge;
+    h2o_socket_t *worker_sock;    /* completion eventfd of the worker pool */
+    h2o_socket_t *signal_sock;    /* signalfd */
     struct logs *logs;
     struct sched *sched;
     struct lambda_api api;
@@ -222,7 +224,7 @@ static int start(struct server *srv)
     }
     snprintf(srv->edge_url, sizeof(srv->edge_url), "http://%s:%u",
              strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, port);
-    http_watch_fd(srv->http, worker_pool_fd(srv->wp), on_worker, srv);
+    srv->worker_sock = http_watch_fd(srv->http, dup(worker_pool_fd(srv->wp)), on_worker, srv);
     srv->logs = logs_new(srv->st, srv->wp, http_timers(srv->http));
     srv->scfg = (struct sched_config){
         .region = srv->cfg.region,
@@ -260,6 +262,8 @@ static void stop(struct server *srv)
 {
     sched_free(srv->sched);
     worker_pool_free(srv->wp);
+    h2o_socket_close(srv->worker_sock);
+    h2o_socket_close(srv->signal_sock);
     logs_free(srv->logs);
     lambda_api_fini(&srv->api);
     http_server_free(srv->http);
@@ -293,7 +297,7 @@ int main(int argc, char **argv)
     if (start(&srv) != 0)
         return 1;
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    http_watch_fd(srv.http, sfd, on_signal, &srv);
+    srv.signal_sock = http_watch_fd(srv.http, sfd, on_signal, &srv);
     while (!srv.stopping ||
            (sched_busy(srv.sched) > 0 && timer_now_ms() < srv.stop_deadline_ms))
         http_run_once(srv.http, 1000);

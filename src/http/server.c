@@ -6,7 +6,9 @@
  * array is embedded in the listener, so container_of(conn->hosts) finds the
  * listener and its owner. Listener structs are recycled but never freed while
  * the server lives, so a connection that outlives its listener still points
- * at valid memory whose owner is NULL.
+ * at valid memory whose owner is NULL. A closed listener is reused only after
+ * HTTP_LISTENER_QUARANTINE_MS: a request a dead instance had already sent on
+ * a kept-alive connection must find no owner, never the next instance.
  */
 #include "server.h"
 
@@ -28,6 +30,7 @@ struct http_listener {
     h2o_accept_ctx_t actx;
     h2o_socket_t *sock;
     void *owner;
+    int64_t closed_ms;              /* when it was closed (monotonic), for quarantine */
     struct http_listener *next_free;
     struct http_listener *next_all;
 };
@@ -39,7 +42,8 @@ struct http_server {
     struct timer_heap timers;
     http_handler_fn *handlers[2];
     void *arg;
-    struct http_listener *free_list;
+    struct http_listener *free_head; /* closed listeners, oldest first */
+    struct http_listener *free_tail;
     struct http_listener *all;
 };
 
@@ -125,9 +129,11 @@ int http_listen(struct http_server *srv, enum http_kind kind, const char *host, 
         close(fd);
         return rc;
     }
-    struct http_listener *l = srv->free_list;
-    if (l != NULL) {
-        srv->free_list = l->next_free;
+    struct http_listener *l = srv->free_head;
+    if (l != NULL && timer_now_ms() - l->closed_ms >= HTTP_LISTENER_QUARANTINE_MS) {
+        srv->free_head = l->next_free;
+        if (srv->free_head == NULL)
+            srv->free_tail = NULL;
     } else {
         l = calloc(1, sizeof(*l));
         if (l == NULL) {
@@ -169,8 +175,13 @@ void http_listener_close(struct http_listener *l)
         l->sock = NULL;
     }
     l->owner = NULL;
-    l->next_free = srv->free_list;
-    srv->free_list = l;
+    l->closed_ms = timer_now_ms();
+    l->next_free = NULL;
+    if (srv->free_tail != NULL)
+        srv->free_tail->next_free = l;
+    else
+        srv->free_head = l;
+    srv->free_tail = l;
 }
 
 void *http_listener_owner(const h2o_req_t *req)
@@ -207,6 +218,13 @@ void http_server_free(struct http_server *srv)
             h2o_socket_close(l->sock);
         free(l);
     }
+    /* Let closed sockets finish on the loop before it goes away. */
+    for (int i = 0; i < 3; i++)
+        h2o_evloop_run(srv->ctx.loop, 0);
+    h2o_evloop_t *loop = srv->ctx.loop;
+    h2o_context_dispose(&srv->ctx);
+    h2o_evloop_destroy(loop);
+    h2o_config_dispose(&srv->config);
     timer_heap_fini(&srv->timers);
     free(srv);
 }

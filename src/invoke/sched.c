@@ -1019,6 +1019,8 @@ static int on_result(struct instance *in, h2o_req_t *req, const char *id, bool i
         finish(in, is_error, body, len, ctype, NULL);
     }
     http_send(req, 202, "application/json", "{\"status\":\"OK\"}", 15);
+    if (in->s->cfg->keepalive_ms <= 0)
+        stop_instance(in); /* keep-alive 0: every invocation gets a fresh instance */
     return 0;
 }
 
@@ -1053,6 +1055,8 @@ int sched_runtime_request(struct sched *s, h2o_req_t *req)
         return 0;
     }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    log_debug("instance=%s state=%d rt_request=\"%.*s %.*s\"", in->id, (int)in->state,
+              (int)req->method.len, req->method.base, (int)plen, req->path.base);
     bool get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"));
     bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
     char id[37];

@@ -118,14 +118,16 @@ void process_probe(bool allowed)
     struct proc_spec spec = {.path = "/bin/true", .argv = argv, .envp = envp, .out_fd = 2,
                              .tmp_mb = 1};
     pid_t pid;
-    have_mountns = spawn(&spec, true, &pid) == 0;
+    int rc = spawn(&spec, true, &pid);
+    have_mountns = rc == 0;
     if (have_mountns)
         waitpid(pid, NULL, 0);
     if (have_mountns && process_prepare_mountpoints() != 0)
         have_mountns = false;
     if (!have_mountns)
-        log_warn("sandbox=none msg=\"mount namespaces unavailable: code is not remounted "
-                 "read-only and /tmp is a per-instance directory\"");
+        log_warn("sandbox=none err=%d msg=\"mount namespaces unavailable: code is not "
+                 "remounted read-only and /tmp is a per-instance directory\"",
+                 rc);
 }
 
 int process_spawn(const struct proc_spec *spec, pid_t *pid)

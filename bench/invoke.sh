@@ -1,0 +1,82 @@
+#!/bin/sh
+# Invoke benchmarks for lambdad. Prints figures; never passes or fails on time.
+#   warm invoke latency p50/p99 and invocations/s at concurrency 1 and 32 (wrk, keep-alive)
+#   for a no-op C function and a Node function; cold start p50 per runtime.
+# Usage: bench/invoke.sh [seconds-per-run]   (run from the repository root after `make build`)
+set -eu
+DUR=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/lambdad
+WORK=$(mktemp -d)
+PORT=45660
+COLD_PORT=45661
+trap 'kill $PID $CPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+
+command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
+
+start() { # port keepalive-ms data-dir -> pid in $!
+    "$BIN" --listen 127.0.0.1:$1 --data-dir "$3" --keepalive-ms "$2" --log-level warn \
+        2>"$3.log" &
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$1/_lambdad/health" >/dev/null && return 0
+        sleep 0.05
+    done
+    echo "daemon did not start"; cat "$3.log"; exit 1
+}
+
+mkzip() { # port name runtime handler files... (zipped flat, executable)
+    /usr/bin/python3 - "$@" <<'PY'
+import base64, json, sys, urllib.request, zipfile, io
+port, name, runtime, handler = sys.argv[1:5]
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    for f in sys.argv[5:]:
+        info = zipfile.ZipInfo(f.split("/")[-1])
+        info.external_attr = 0o755 << 16
+        z.writestr(info, open(f, "rb").read())
+body = json.dumps({"FunctionName": name, "Runtime": runtime, "Handler": handler,
+                   "Role": "arn:aws:iam::000000000000:role/bench", "MemorySize": 128,
+                   "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}).encode()
+req = urllib.request.Request(f"http://127.0.0.1:{port}/2015-03-31/functions", body,
+                             {"Content-Type": "application/json"})
+urllib.request.urlopen(req).read()
+PY
+}
+
+create_all() { # port
+    mkdir -p "$WORK/node" "$WORK/py"
+    cp "$ROOT/build/runtimes/c/examples/noop" "$WORK/bootstrap"
+    printf 'exports.handler = async () => ({});\n' > "$WORK/node/index.js"
+    printf 'def handler(event, context):\n    return {}\n' > "$WORK/py/app.py"
+    mkzip "$1" c-noop provided.al2023 noop "$WORK/bootstrap"
+    mkzip "$1" node-noop nodejs20.x index.handler "$WORK/node/index.js"
+    mkzip "$1" py-noop python3.11 app.handler "$WORK/py/app.py"
+}
+
+warm() { # function concurrency
+    url="http://127.0.0.1:$PORT/2015-03-31/functions/$1/invocations"
+    wrk -t1 -c"$2" -d1s -s "$ROOT/bench/post.lua" "$url" >/dev/null 2>&1 # warm the instances
+    out=$(wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d"${DUR}s" --latency \
+        -s "$ROOT/bench/post.lua" "$url")
+    p50=$(echo "$out" | awk '$1=="50%"{print $2}')
+    p99=$(echo "$out" | awk '$1=="99%"{print $2}')
+    rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+    errs=$(echo "$out" | awk '/Non-2xx/{print $NF}')
+    printf '  %-10s c=%-3s p50 %-9s p99 %-9s %10s inv/s%s\n' "$1" "$2" "$p50" "$p99" "$rps" \
+        "${errs:+  (non-2xx: $errs)}"
+}
+
+echo "lambdad invoke benchmark ($(nproc) cores, ${DUR}s per run)"
+start $PORT 600000 "$WORK/warm"; PID=$!
+create_all $PORT
+echo "warm invokes (wrk, keep-alive):"
+for fn in c-noop node-noop; do
+    warm $fn 1
+    warm $fn 32
+done
+start $COLD_PORT 0 "$WORK/cold"; CPID=$!
+create_all $COLD_PORT
+echo "cold starts (--keepalive-ms 0, sequential):"
+for fn in c-noop py-noop node-noop; do
+    /usr/bin/python3 "$ROOT/bench/coldstart.py" $COLD_PORT $fn 50
+done
