@@ -39,6 +39,7 @@
 #define INIT_TIMEOUT_MS           10000   /* the Init phase limit */
 #define LOG_LINE_MAX_BYTES        262144  /* one log event; longer lines are split */
 #define LOG_FLUSH_INTERVAL_MS     100     /* how often log events are written to the store */
+#define PEAK_MEM_REFRESH_US       50000   /* REPORT's Max Memory Used is re-read this often */
 #define HTTP_LISTENER_QUARANTINE_MS 30000 /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS         10000   /* SIGTERM: time in-flight invocations get */
 
