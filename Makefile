@@ -5,13 +5,11 @@
 
 CC      ?= gcc
 PKGS    := libh2o-evloop libcjson libzip sqlite3 openssl
-CPPFLAGS := -Isrc -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS := -Isrc -Iruntimes/c -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Wwrite-strings \
            -Wimplicit-fallthrough -Wnull-dereference -Wconversion -Wno-sign-conversion \
            -Wjump-misses-init -Wlogical-op -Wduplicated-cond -Werror=implicit-function-declaration
-# H2O's and cJSON's headers trip some of our warnings; they are system headers via -isystem.
-SYSINC  :=
 CFLAGS_release := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
 CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS_release := -pie -Wl,-z,relro,-z,now
@@ -26,12 +24,16 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test_*.c)
 PYTHON := /usr/bin/python3
 DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev libsqlite3-dev \
              libzip-dev libssl-dev
-DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl
+DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl clang \
+             libclang-rt-14-dev clang-format wrk
 
-.PHONY: all build run test unit unit-asan e2e runtime-tests check-asan deps deps-test bench \
+.PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz \
         format format-check clean
 
 all: build
+
+# Keep intermediate objects (fuzz and unit-test objects are built through pattern chains).
+.SECONDARY:
 
 # ---- dependencies (Debian packages, installed only when missing) ----
 deps:
@@ -48,17 +50,32 @@ deps-test: deps
 define variant
 build/$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CPPFLAGS) $$(SYSINC) $$(WARN) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+	@echo "  CC [$(1)] $$<"
+	@$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
 build/$(1)/liblambdad.a: $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRCS))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@ar rcs $$@ $$^
 build/$(1)/lambdad: build/$(1)/src/daemon/main.o build/$(1)/liblambdad.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
+	@echo "  LD [$(1)] $$@"
+	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
 build/$(1)/tests/unit/%: build/$(1)/tests/unit/%.o build/$(1)/liblambdad.a build/$(1)/runtimes/c/lambda_runtime.o
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
+	@echo "  LD [$(1)] $$@"
+	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) -lcmocka
 endef
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
+
+# libFuzzer targets (clang), one per parser: tests/fuzz/<name>_fuzz.c
+FUZZ_TARGETS := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_SECONDS ?= 5
+WARN_CLANG := $(filter-out -Wjump-misses-init -Wlogical-op -Wduplicated-cond,$(WARN))
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [fuzz] $<"
+	@clang $(CPPFLAGS) $(WARN_CLANG) -O1 -g -fsanitize=address,undefined,fuzzer-no-link -c $< -o $@
+build/fuzz/%: build/fuzz/tests/fuzz/%_fuzz.o $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+	@echo "  LD [fuzz] $@"
+	@clang -fsanitize=address,undefined,fuzzer -o $@ $^ $(LIBS)
 
 build/lambdad: build/release/lambdad
 	cp $< $@.tmp && mv $@.tmp $@
@@ -88,18 +105,25 @@ runtime-tests: deps-test
 e2e: deps-test build build/asan/lambdad
 	LAMBDAD_BIN=$(CURDIR)/build/asan/lambdad $(PYTHON) -m pytest -q tests/e2e
 
-test: unit-asan runtime-tests e2e
+test: format-check unit-asan runtime-tests fuzz e2e
 
 check-asan: unit-asan e2e
 
 bench: build
 	bench/invoke.sh
 
-format:
-	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(wildcard tests/unit/*.c) $(wildcard runtimes/c/*.[ch] runtimes/c/examples/*.c)
+fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== fuzz $$t ($(FUZZ_SECONDS)s)"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tail -2; done
 
-format-check:
-	clang-format --dry-run --Werror $(SRCS) $(wildcard src/*/*.h) $(wildcard tests/unit/*.c) $(wildcard runtimes/c/*.[ch] runtimes/c/examples/*.c)
+FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check: deps-test
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build

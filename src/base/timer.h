@@ -17,8 +17,8 @@ struct timer;
 typedef void timer_fn(struct timer *t, void *arg);
 
 struct timer {
-    int64_t due_ms;  /* monotonic ms */
-    size_t slot;     /* index in the heap, or SIZE_MAX when not armed */
+    int64_t due_ms; /* monotonic ms */
+    size_t slot;    /* index in the heap, or SIZE_MAX when not armed */
     timer_fn *cb;
     void *arg;
 };

@@ -26,7 +26,7 @@ struct opt {
 };
 
 static const struct opt opts[] = {
-#define OPT(field, flag, env, type, dflt, min, max, help)                                         \
+#define OPT(field, flag, env, type, dflt, min, max, help)                                          \
     {flag, env, OT_##type, dflt, min, max, help, offsetof(struct config, field)},
 #include "options.def"
 #undef OPT

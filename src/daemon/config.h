@@ -8,8 +8,8 @@
  */
 
 struct config {
-#define STR char *
-#define INT long
+#define STR                                               char *
+#define INT                                               long
 #define OPT(field, flag, env, type, dflt, min, max, help) type field;
 #include "options.def"
 #undef OPT

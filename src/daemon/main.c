@@ -43,8 +43,8 @@ struct server {
     struct worker_pool *wp;
     struct http_server *http;
     struct http_listener *edge;
-    h2o_socket_t *worker_sock;    /* completion eventfd of the worker pool */
-    h2o_socket_t *signal_sock;    /* signalfd */
+    h2o_socket_t *worker_sock; /* completion eventfd of the worker pool */
+    h2o_socket_t *signal_sock; /* signalfd */
     struct logs *logs;
     struct sched *sched;
     struct lambda_api api;
@@ -77,9 +77,9 @@ static int on_edge(h2o_req_t *req, void *arg)
     }
     if (lambda_api_handle(&srv->api, req))
         return 0;
-    aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s",
-                   (int)req->method.len, req->method.base,
-                   (int)(req->path.len > 200 ? 200 : req->path.len), req->path.base);
+    aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s", (int)req->method.len,
+                   req->method.base, (int)(req->path.len > 200 ? 200 : req->path.len),
+                   req->path.base);
     return 0;
 }
 
@@ -246,8 +246,10 @@ static int start(struct server *srv)
     srv->api.region = srv->cfg.region;
     srv->api.account = srv->cfg.account;
     srv->api.account_concurrency = (int)srv->cfg.concurrency;
-    srv->api.invoke = (struct invoke_api){.cat = &srv->api.cat, .sched = srv->sched,
-                                          .region = srv->cfg.region, .account = srv->cfg.account};
+    srv->api.invoke = (struct invoke_api){.cat = &srv->api.cat,
+                                          .sched = srv->sched,
+                                          .region = srv->cfg.region,
+                                          .account = srv->cfg.account};
     if ((rc = lambda_api_load(&srv->api)) != 0) {
         log_error("msg=\"cannot load functions\" err=%s", err_str(rc));
         return rc;
@@ -298,8 +300,7 @@ int main(int argc, char **argv)
         return 1;
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     srv.signal_sock = http_watch_fd(srv.http, sfd, on_signal, &srv);
-    while (!srv.stopping ||
-           (sched_busy(srv.sched) > 0 && timer_now_ms() < srv.stop_deadline_ms))
+    while (!srv.stopping || (sched_busy(srv.sched) > 0 && timer_now_ms() < srv.stop_deadline_ms))
         http_run_once(srv.http, 1000);
     stop(&srv);
     log_info("msg=\"stopped\"");

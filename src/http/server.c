@@ -30,7 +30,7 @@ struct http_listener {
     h2o_accept_ctx_t actx;
     h2o_socket_t *sock;
     void *owner;
-    int64_t closed_ms;              /* when it was closed (monotonic), for quarantine */
+    int64_t closed_ms; /* when it was closed (monotonic), for quarantine */
     struct http_listener *next_free;
     struct http_listener *next_all;
 };
@@ -61,7 +61,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
 static h2o_hostconf_t *make_host(struct http_server *srv, const char *name, enum http_kind kind)
 {
-    h2o_hostconf_t *host = h2o_config_register_host(&srv->config, h2o_iovec_init(name, strlen(name)), 65535);
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&srv->config, h2o_iovec_init(name, strlen(name)), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     struct kind_handler *h = (struct kind_handler *)h2o_create_handler(path, sizeof(*h));
     h->super.on_req = on_req;
@@ -232,7 +233,8 @@ void http_server_free(struct http_server *srv)
 void http_header(h2o_req_t *req, const char *name, const char *value, size_t len)
 {
     h2o_iovec_t v = h2o_strdup(&req->pool, value, len);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, v.base, v.len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, v.base,
+                          v.len);
 }
 
 static const char *reason_of(int status)

@@ -71,13 +71,11 @@ const h2o_iovec_t *http_req_header(const h2o_req_t *req, const char *name);
  * -ENOENT if absent, -ENAMETOOLONG if it does not fit, -EINVAL if malformed. */
 int http_query(const h2o_req_t *req, const char *name, char *buf, size_t cap);
 
-
-
-#define HTTP_SEGMENT_MAX 8    /* path segments http_split_path keeps */
+#define HTTP_SEGMENT_MAX   8 /* path segments http_split_path keeps */
 #define HTTP_SEGMENT_BYTES 1024
 
 struct http_path {
-    int n;                                        /* segments found */
+    int n;                                          /* segments found */
     char seg[HTTP_SEGMENT_MAX][HTTP_SEGMENT_BYTES]; /* percent-decoded, NUL-terminated */
 };
 

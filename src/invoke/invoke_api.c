@@ -80,8 +80,8 @@ static void on_done(struct invocation *inv, int status, void *arg)
         if (inv->function_error)
             http_header(req, "X-Amz-Function-Error", "Unhandled", 9);
         if (inv->want_tail) {
-            size_t off = inv->log_len > INVOKE_LOG_TAIL_BYTES ? inv->log_len - INVOKE_LOG_TAIL_BYTES
-                                                              : 0;
+            size_t off =
+                inv->log_len > INVOKE_LOG_TAIL_BYTES ? inv->log_len - INVOKE_LOG_TAIL_BYTES : 0;
             char b64[b64_encoded_len(INVOKE_LOG_TAIL_BYTES)];
             size_t n = b64_encode(inv->log != NULL ? inv->log + off : "", inv->log_len - off, b64);
             http_header(req, "X-Amz-Log-Result", b64, n);

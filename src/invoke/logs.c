@@ -20,7 +20,7 @@
 struct batch {
     struct store_log_event *ev;
     size_t len, cap;
-    char **strings;          /* every copied string, freed with the batch */
+    char **strings; /* every copied string, freed with the batch */
     size_t nstr, capstr;
     struct logs *owner;
     int rc;
@@ -75,7 +75,6 @@ static void write_batch(void *arg)
     struct batch *b = arg;
     b->rc = store_logs_append(b->owner->st, b->ev, b->len);
 }
-
 
 static void written(void *arg)
 {

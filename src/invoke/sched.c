@@ -47,27 +47,27 @@ struct pool;
 struct instance {
     struct sched *s;
     struct pool *pool;
-    struct function *fn;          /* the snapshot this instance runs (a reference) */
+    struct function *fn; /* the snapshot this instance runs (a reference) */
     enum inst_state state;
     pid_t pid;
     struct http_listener *listener;
     uint16_t port;
-    h2o_req_t *next_req;          /* parked GET /next */
-    struct invocation *inv;       /* the invocation it is running */
-    char last_id[37];             /* the last request id it answered */
-    h2o_socket_t *out;            /* stdout+stderr pipe */
-    char *partial;                /* an output line without its newline yet */
+    h2o_req_t *next_req;    /* parked GET /next */
+    struct invocation *inv; /* the invocation it is running */
+    char last_id[37];       /* the last request id it answered */
+    h2o_socket_t *out;      /* stdout+stderr pipe */
+    char *partial;          /* an output line without its newline yet */
     size_t partial_len;
     char id[33];
     char group[96];
     char stream[128];
-    char tmpdir[512];             /* per-instance TMPDIR without a mount namespace */
+    char tmpdir[512]; /* per-instance TMPDIR without a mount namespace */
     int64_t spawn_us;
-    int64_t peak_read_us;         /* when peak_mb was last read from /proc */
-    int peak_mb;                  /* the process's peak RSS, MB */
+    int64_t peak_read_us; /* when peak_mb was last read from /proc */
+    int peak_mb;          /* the process's peak RSS, MB */
     double init_ms;
     bool init_reported;
-    char *init_error;             /* body of POST /runtime/init/error */
+    char *init_error; /* body of POST /runtime/init/error */
     size_t init_error_len;
     struct timer timer;           /* init limit, or idle keep-alive */
     struct instance *prev, *next; /* pool->all */
@@ -77,9 +77,9 @@ struct instance {
 
 struct pool {
     char *name;
-    struct function *fn;          /* current snapshot, or NULL once deleted */
+    struct function *fn; /* current snapshot, or NULL once deleted */
     struct instance *all;
-    struct instance *idle;        /* LIFO: the warmest instance first */
+    struct instance *idle; /* LIFO: the warmest instance first */
     struct invocation *qhead, *qtail;
     unsigned npending;
     unsigned starting;
@@ -96,8 +96,8 @@ struct sched {
     const struct sched_config *cfg;
     struct timer_heap *th;
     struct pool *buckets[POOL_BUCKETS];
-    unsigned nbusy;               /* invocations delivered to a runtime */
-    unsigned nstarting;           /* instances initialising */
+    unsigned nbusy;     /* invocations delivered to a runtime */
+    unsigned nstarting; /* instances initialising */
     unsigned ninstances;
     unsigned npending;
 };
@@ -285,8 +285,8 @@ static void drain_output(struct instance *in)
 static void rt_reply(h2o_req_t *req, int status, const char *type, const char *msg)
 {
     char body[512];
-    int n = snprintf(body, sizeof(body), "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg,
-                     type);
+    int n =
+        snprintf(body, sizeof(body), "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg, type);
     http_send(req, status, "application/json", body, (size_t)n);
 }
 
@@ -441,9 +441,8 @@ static void on_inst_timer(struct timer *t, void *arg)
     if (in->state == I_STARTING) {
         log_warn("fn=%s instance=%s msg=\"init exceeded %d ms\"", in->pool->name, in->id,
                  INIT_TIMEOUT_MS);
-        in->init_error = error_payload("Runtime.Unknown",
-                                       "Init phase timed out after %d.00 seconds",
-                                       INIT_TIMEOUT_MS / 1000);
+        in->init_error = error_payload(
+            "Runtime.Unknown", "Init phase timed out after %d.00 seconds", INIT_TIMEOUT_MS / 1000);
         in->init_error_len = strlen(in->init_error);
         mark_stopping(in); /* the reaper fails the waiting invocation */
         return;
@@ -608,8 +607,12 @@ static int spawn_instance(struct sched *s, struct pool *p)
         argv[0] = bootstrap;
         break;
     }
-    spec = (struct proc_spec){.path = path, .argv = argv, .envp = env.vec, .cwd = task,
-                              .out_fd = pipefd[1], .tmp_mb = fn->ephemeral_mb};
+    spec = (struct proc_spec){.path = path,
+                              .argv = argv,
+                              .envp = env.vec,
+                              .cwd = task,
+                              .out_fd = pipefd[1],
+                              .tmp_mb = fn->ephemeral_mb};
     if (ns) {
         spec.binds[0] = (struct proc_bind){.src = code, .dst = "/var/task"};
         spec.binds[1] = (struct proc_bind){.src = rtdir, .dst = "/var/runtime"};
@@ -802,9 +805,9 @@ static void instance_exited(struct instance *in, int status)
         log_linef(in, inv, "RequestId: %s Error: Runtime exited with error: %s", inv->request_id,
                   why);
         log_line(in, inv, "Runtime.ExitError", strlen("Runtime.ExitError"));
-        char *payload = error_payload("Runtime.ExitError",
-                                      "RequestId: %s Error: Runtime exited with error: %s",
-                                      inv->request_id, why);
+        char *payload =
+            error_payload("Runtime.ExitError", "RequestId: %s Error: Runtime exited with error: %s",
+                          inv->request_id, why);
         finish(in, true, NULL, 0, NULL, payload);
     } else if (in->state == I_STARTING || (in->state == I_STOPPING && in->init_error != NULL)) {
         mark_stopping(in);
@@ -1002,8 +1005,8 @@ static int on_result(struct instance *in, h2o_req_t *req, const char *id, bool i
 {
     struct invocation *inv = in->inv;
     if (inv == NULL || in->state != I_BUSY || strcmp(id, inv->request_id) != 0) {
-        rt_error(req, strcmp(id, in->last_id) == 0 ? ERR_RT_INVALID_STATE
-                                                   : ERR_RT_INVALID_REQUEST_ID);
+        rt_error(req,
+                 strcmp(id, in->last_id) == 0 ? ERR_RT_INVALID_STATE : ERR_RT_INVALID_REQUEST_ID);
         return 0;
     }
     if (req->entity.len > RUNTIME_RESPONSE_MAX_BYTES) {

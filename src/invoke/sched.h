@@ -30,27 +30,27 @@ typedef void sched_done_fn(struct invocation *inv, int status, void *arg);
 
 struct invocation {
     char request_id[37];
-    struct function *fn;          /* a reference, taken by sched_submit */
-    const char *payload;          /* borrowed until done */
+    struct function *fn; /* a reference, taken by sched_submit */
+    const char *payload; /* borrowed until done */
     size_t payload_len;
-    const char *client_context;   /* decoded JSON text or NULL; borrowed until done */
-    const char *invoked_arn;      /* borrowed until done */
-    bool want_tail;               /* keep the log for X-Amz-Log-Result */
+    const char *client_context; /* decoded JSON text or NULL; borrowed until done */
+    const char *invoked_arn;    /* borrowed until done */
+    bool want_tail;             /* keep the log for X-Amz-Log-Result */
     sched_done_fn *done;
     void *done_arg;
     /* results, valid inside the done callback */
     bool function_error;
     const char *result;
     size_t result_len;
-    const char *result_ctype;     /* the runtime's Content-Type, or NULL */
-    char *log;                    /* START..REPORT lines when want_tail */
+    const char *result_ctype; /* the runtime's Content-Type, or NULL */
+    char *log;                /* START..REPORT lines when want_tail */
     size_t log_len;
     /* scheduler state */
     struct instance *inst;
-    struct invocation *next;      /* pending queue */
+    struct invocation *next; /* pending queue */
     struct timer deadline;
-    int64_t start_us;             /* when the runtime received the event */
-    char *owned;                  /* platform-generated result text */
+    int64_t start_us; /* when the runtime received the event */
+    char *owned;      /* platform-generated result text */
 };
 
 struct sched_config {
@@ -58,12 +58,12 @@ struct sched_config {
     const char *account;
     const char *data_dir;
     const char *runtimes_dir;
-    const char *python;           /* host interpreter for python3.x */
-    const char *node;             /* host interpreter for nodejs*.x */
-    const char *edge_url;         /* AWS_ENDPOINT_URL for functions */
+    const char *python;   /* host interpreter for python3.x */
+    const char *node;     /* host interpreter for nodejs*.x */
+    const char *edge_url; /* AWS_ENDPOINT_URL for functions */
     int account_concurrency;
-    int keepalive_ms;             /* idle instances live this long; 0 = cold every time */
-    bool sandbox;                 /* false: --sandbox=none */
+    int keepalive_ms; /* idle instances live this long; 0 = cold every time */
+    bool sandbox;     /* false: --sandbox=none */
 };
 
 /* Returns a new scheduler. cfg strings must outlive it. */

@@ -59,13 +59,13 @@ static void clear_busy(struct lambda_api *api, const char *name)
 struct job {
     struct lambda_api *api;
     h2o_req_t *req;
-    int status;                 /* HTTP status on success */
-    struct function *fn;        /* the new snapshot (a reference), or NULL for delete */
+    int status;          /* HTTP status on success */
+    struct function *fn; /* the new snapshot (a reference), or NULL for delete */
     char name[FN_NAME_MAX + 1];
-    const char *zip_b64;        /* borrowed from the request body */
+    const char *zip_b64; /* borrowed from the request body */
     size_t zip_b64_len;
-    char *store_json;           /* what the worker writes */
-    cJSON *body;                /* the parsed request (owned) */
+    char *store_json; /* what the worker writes */
+    cJSON *body;      /* the parsed request (owned) */
     int rc;
     char msg[512];
     bool create;
@@ -197,12 +197,14 @@ static void job_start(struct job *j)
 static cJSON *parse_body(h2o_req_t *req, size_t max, const char *op)
 {
     if (req->entity.len > max) {
-        aws_send_error(req, ERR_TOO_LARGE, "Request must be smaller than %zu bytes for the %s "
-                                           "operation", max, op);
+        aws_send_error(req, ERR_TOO_LARGE,
+                       "Request must be smaller than %zu bytes for the %s "
+                       "operation",
+                       max, op);
         return NULL;
     }
-    cJSON *body = cJSON_ParseWithLength(req->entity.base != NULL ? req->entity.base : "",
-                                        req->entity.len);
+    cJSON *body =
+        cJSON_ParseWithLength(req->entity.base != NULL ? req->entity.base : "", req->entity.len);
     if (body == NULL || !cJSON_IsObject(body)) {
         cJSON_Delete(body);
         aws_send_error(req, ERR_INVALID_CONTENT,
@@ -248,8 +250,7 @@ static bool take_zip(h2o_req_t *req, const cJSON *code, struct job *j)
         aws_send_error(req, ERR_INVALID_PARAMETER,
                        "PackageType Image is not supported by lambdad; use a Zip package.");
     else
-        aws_send_error(req, ERR_INVALID_PARAMETER,
-                       "Please provide a source for function code.");
+        aws_send_error(req, ERR_INVALID_PARAMETER, "Please provide a source for function code.");
     return false;
 }
 

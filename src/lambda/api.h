@@ -30,7 +30,7 @@ struct lambda_api {
     const char *region;
     const char *account;
     int account_concurrency;
-    char **busy;              /* names with a write in progress */
+    char **busy; /* names with a write in progress */
     size_t nbusy;
 };
 

@@ -86,10 +86,10 @@ void function_touch(struct function *fn)
 /* ---- validation ---- */
 
 struct verr {
-    int count;         /* constraint violations gathered */
+    int count; /* constraint violations gathered */
     size_t len;
     char text[1536];
-    int semantic;      /* first non-validation error code, or 0 */
+    int semantic; /* first non-validation error code, or 0 */
     char sem_msg[1024];
 };
 
@@ -155,8 +155,8 @@ static const char *get_string(const cJSON *body, const char *key, struct verr *v
     if (m == NULL)
         return NULL;
     if (!cJSON_IsString(m)) {
-        semantic(v, ERR_INVALID_CONTENT, "Could not parse request body into json: %s must be a string",
-                 key);
+        semantic(v, ERR_INVALID_CONTENT,
+                 "Could not parse request body into json: %s must be a string", key);
         return NULL;
     }
     return m->valuestring;
@@ -240,11 +240,24 @@ static bool valid_role(const char *s)
 }
 
 static const char *const reserved_env[] = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
 };
 
 static bool valid_env_key(const char *k)
@@ -280,8 +293,8 @@ static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
         }
         for (size_t i = 0; i < sizeof(reserved_env) / sizeof(reserved_env[0]); i++)
             if (strcmp(e->string, reserved_env[i]) == 0 && ulen < sizeof(used) - 1)
-                ulen += (size_t)snprintf(used + ulen, sizeof(used) - ulen, "%s%s",
-                                         ulen ? ", " : "", e->string);
+                ulen += (size_t)snprintf(used + ulen, sizeof(used) - ulen, "%s%s", ulen ? ", " : "",
+                                         e->string);
     }
     if (ulen > 0) {
         semantic(v, ERR_INVALID_PARAMETER,
@@ -388,19 +401,25 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
         apply_runtime(fn, s, v);
     if ((s = get_string(body, "Handler", v)) != NULL) {
         if (strlen(s) > FN_HANDLER_MAX)
-            violation(v, "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
-                         "have length less than or equal to 128", s);
+            violation(v,
+                      "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                      "have length less than or equal to 128",
+                      s);
         else if (s[0] == '\0' || has_space(s))
-            violation(v, "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
-                         "satisfy regular expression pattern: [^\\s]+", s);
+            violation(v,
+                      "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                      "satisfy regular expression pattern: [^\\s]+",
+                      s);
         else
             set_str(&fn->handler, s);
     }
     if ((s = get_string(body, "Role", v)) != NULL) {
         if (!valid_role(s) || strlen(s) > FN_ROLE_MAX)
-            violation(v, "Value '%.128s' at 'role' failed to satisfy constraint: Member must "
-                         "satisfy regular expression pattern: "
-                         "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+", s);
+            violation(v,
+                      "Value '%.128s' at 'role' failed to satisfy constraint: Member must "
+                      "satisfy regular expression pattern: "
+                      "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                      s);
         else
             set_str(&fn->role, s);
     }
@@ -417,8 +436,9 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
     }
     if (get_int(body, "MemorySize", &x, v)) {
         check_range(v, "memorySize", x, FN_MEMORY_MIN_MB, FN_MEMORY_MAX_MB);
-        fn->memory_mb = (int)(x < FN_MEMORY_MIN_MB ? FN_MEMORY_MIN_MB
-                              : x > FN_MEMORY_MAX_MB ? FN_MEMORY_MAX_MB : x);
+        fn->memory_mb = (int)(x < FN_MEMORY_MIN_MB   ? FN_MEMORY_MIN_MB
+                              : x > FN_MEMORY_MAX_MB ? FN_MEMORY_MAX_MB
+                                                     : x);
     }
     if ((o = get_object(body, "EphemeralStorage", v)) != NULL && get_int(o, "Size", &x, v)) {
         check_range(v, "ephemeralStorage.size", x, FN_EPHEMERAL_MIN_MB, FN_EPHEMERAL_MAX_MB);
@@ -429,8 +449,10 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
     if ((o = get_object(body, "TracingConfig", v)) != NULL &&
         (s = get_string(o, "Mode", v)) != NULL) {
         if (strcmp(s, "Active") != 0 && strcmp(s, "PassThrough") != 0)
-            violation(v, "Value '%.32s' at 'tracingConfig.mode' failed to satisfy constraint: "
-                         "Member must satisfy enum value set: [Active, PassThrough]", s);
+            violation(v,
+                      "Value '%.32s' at 'tracingConfig.mode' failed to satisfy constraint: "
+                      "Member must satisfy enum value set: [Active, PassThrough]",
+                      s);
         else
             snprintf(fn->tracing, sizeof(fn->tracing), "%s", s);
     }
@@ -471,10 +493,11 @@ int function_from_create(const cJSON *body, const char *region, const char *acco
     if (name == NULL && v.semantic == 0)
         violation(&v, "Value null at 'functionName' failed to satisfy constraint: Member must "
                       "not be null");
-    else if (name != NULL && (arn_parse_function(name, strlen(name), &ref) != 0 ||
-                              ref.qualifier[0] != '\0'))
-        violation(&v, "Value '%.140s' at 'functionName' failed to satisfy constraint: Member "
-                      "must satisfy regular expression pattern: %s",
+    else if (name != NULL &&
+             (arn_parse_function(name, strlen(name), &ref) != 0 || ref.qualifier[0] != '\0'))
+        violation(&v,
+                  "Value '%.140s' at 'functionName' failed to satisfy constraint: Member "
+                  "must satisfy regular expression pattern: %s",
                   name, arn_function_pattern);
     else if (name != NULL)
         set_str(&fn->name, ref.name);
@@ -483,8 +506,10 @@ int function_from_create(const cJSON *body, const char *region, const char *acco
     apply_config(fn, body, &v);
     const char *ptype = get_string(body, "PackageType", &v);
     if (ptype != NULL && strcmp(ptype, "Zip") != 0 && strcmp(ptype, "Image") != 0)
-        violation(&v, "Value '%.32s' at 'packageType' failed to satisfy constraint: Member must "
-                      "satisfy enum value set: [Image, Zip]", ptype);
+        violation(&v,
+                  "Value '%.32s' at 'packageType' failed to satisfy constraint: Member must "
+                  "satisfy enum value set: [Image, Zip]",
+                  ptype);
     else if (ptype != NULL && strcmp(ptype, "Image") == 0)
         semantic(&v, ERR_INVALID_PARAMETER,
                  "PackageType Image is not supported by lambdad; use a Zip package.");

@@ -18,7 +18,7 @@
 struct function {
     unsigned refs;
     char *name;
-    char *arn;                  /* arn:aws:lambda:<region>:<account>:function:<name> */
+    char *arn; /* arn:aws:lambda:<region>:<account>:function:<name> */
     char *runtime;
     const struct runtime_info *rt;
     char *handler;
@@ -27,12 +27,12 @@ struct function {
     int timeout_s;
     int memory_mb;
     int ephemeral_mb;
-    cJSON *env;                 /* {"KEY":"value"}, or NULL; owned */
-    char arch[8];               /* "x86_64" or "arm64" */
-    char tracing[12];           /* "PassThrough" or "Active" */
-    char code_hex[65];          /* SHA-256 of the zip, hex (blob key) */
-    char code_b64[45];          /* the same, base64 (CodeSha256) */
-    int64_t code_size;          /* bytes of the zip */
+    cJSON *env;        /* {"KEY":"value"}, or NULL; owned */
+    char arch[8];      /* "x86_64" or "arm64" */
+    char tracing[12];  /* "PassThrough" or "Active" */
+    char code_hex[65]; /* SHA-256 of the zip, hex (blob key) */
+    char code_b64[45]; /* the same, base64 (CodeSha256) */
+    int64_t code_size; /* bytes of the zip */
     char last_modified[32];
     char revision_id[37];
 };

@@ -11,24 +11,24 @@
 #include <string.h>
 
 static const struct runtime_info supported[] = {
-    {"provided", RT_PROVIDED},    {"provided.al2", RT_PROVIDED}, {"provided.al2023", RT_PROVIDED},
-    {"python3.8", RT_PYTHON},     {"python3.9", RT_PYTHON},      {"python3.10", RT_PYTHON},
-    {"python3.11", RT_PYTHON},    {"python3.12", RT_PYTHON},     {"python3.13", RT_PYTHON},
-    {"nodejs12.x", RT_NODEJS},    {"nodejs14.x", RT_NODEJS},     {"nodejs16.x", RT_NODEJS},
-    {"nodejs18.x", RT_NODEJS},    {"nodejs20.x", RT_NODEJS},     {"nodejs22.x", RT_NODEJS},
+    {"provided", RT_PROVIDED}, {"provided.al2", RT_PROVIDED}, {"provided.al2023", RT_PROVIDED},
+    {"python3.8", RT_PYTHON},  {"python3.9", RT_PYTHON},      {"python3.10", RT_PYTHON},
+    {"python3.11", RT_PYTHON}, {"python3.12", RT_PYTHON},     {"python3.13", RT_PYTHON},
+    {"nodejs12.x", RT_NODEJS}, {"nodejs14.x", RT_NODEJS},     {"nodejs16.x", RT_NODEJS},
+    {"nodejs18.x", RT_NODEJS}, {"nodejs20.x", RT_NODEJS},     {"nodejs22.x", RT_NODEJS},
 };
 
 /* AWS's Runtime enum (botocore 1.29 plus the later additions). */
 static const char *const known[] = {
-    "nodejs",        "nodejs4.3",     "nodejs6.10",    "nodejs8.10",      "nodejs10.x",
-    "nodejs12.x",    "nodejs14.x",    "nodejs16.x",    "nodejs18.x",      "nodejs20.x",
-    "nodejs22.x",    "nodejs24.x",    "java8",         "java8.al2",       "java11",
-    "java17",        "java21",        "java25",        "python2.7",       "python3.6",
-    "python3.7",     "python3.8",     "python3.9",     "python3.10",      "python3.11",
-    "python3.12",    "python3.13",    "python3.14",    "dotnetcore1.0",   "dotnetcore2.0",
-    "dotnetcore2.1", "dotnetcore3.1", "dotnet6",       "dotnet8",         "dotnet10",
-    "nodejs4.3-edge", "go1.x",        "ruby2.5",       "ruby2.7",         "ruby3.2",
-    "ruby3.3",       "ruby3.4",       "provided",      "provided.al2",    "provided.al2023",
+    "nodejs",         "nodejs4.3",     "nodejs6.10", "nodejs8.10",    "nodejs10.x",
+    "nodejs12.x",     "nodejs14.x",    "nodejs16.x", "nodejs18.x",    "nodejs20.x",
+    "nodejs22.x",     "nodejs24.x",    "java8",      "java8.al2",     "java11",
+    "java17",         "java21",        "java25",     "python2.7",     "python3.6",
+    "python3.7",      "python3.8",     "python3.9",  "python3.10",    "python3.11",
+    "python3.12",     "python3.13",    "python3.14", "dotnetcore1.0", "dotnetcore2.0",
+    "dotnetcore2.1",  "dotnetcore3.1", "dotnet6",    "dotnet8",       "dotnet10",
+    "nodejs4.3-edge", "go1.x",         "ruby2.5",    "ruby2.7",       "ruby3.2",
+    "ruby3.3",        "ruby3.4",       "provided",   "provided.al2",  "provided.al2023",
 };
 
 const struct runtime_info *runtime_find(const char *id)

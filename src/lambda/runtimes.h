@@ -13,7 +13,7 @@
 enum runtime_family { RT_PROVIDED, RT_PYTHON, RT_NODEJS };
 
 struct runtime_info {
-    const char *id;            /* "python3.12" */
+    const char *id; /* "python3.12" */
     enum runtime_family family;
 };
 

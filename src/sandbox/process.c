@@ -25,7 +25,7 @@ struct child_args {
     const struct proc_spec *spec;
     bool mountns;
     char tmpopts[64];
-    int err;             /* written by the child on failure */
+    int err; /* written by the child on failure */
 };
 
 static _Alignas(16) char child_stack[128 * 1024];
@@ -115,8 +115,8 @@ void process_probe(bool allowed)
     static char name[] = "true";
     char *const argv[] = {name, NULL};
     char *const envp[] = {NULL};
-    struct proc_spec spec = {.path = "/bin/true", .argv = argv, .envp = envp, .out_fd = 2,
-                             .tmp_mb = 1};
+    struct proc_spec spec = {
+        .path = "/bin/true", .argv = argv, .envp = envp, .out_fd = 2, .tmp_mb = 1};
     pid_t pid;
     int rc = spawn(&spec, true, &pid);
     have_mountns = rc == 0;

@@ -18,21 +18,21 @@
 
 /* A read-only bind mount made inside the instance's mount namespace. */
 struct proc_bind {
-    const char *src;         /* host directory */
-    const char *dst;         /* mount point (exists on the host, e.g. /var/task) */
+    const char *src; /* host directory */
+    const char *dst; /* mount point (exists on the host, e.g. /var/task) */
 };
 
 #define PROC_BINDS_MAX 4
 
 struct proc_spec {
-    const char *path;        /* executable (a path inside the namespace) */
+    const char *path; /* executable (a path inside the namespace) */
     char *const *argv;
     char *const *envp;
-    const char *cwd;         /* working directory (inside the namespace) */
-    int out_fd;              /* becomes stdout and stderr */
+    const char *cwd;                        /* working directory (inside the namespace) */
+    int out_fd;                             /* becomes stdout and stderr */
     struct proc_bind binds[PROC_BINDS_MAX]; /* with a mount namespace only */
     int nbinds;
-    int tmp_mb;              /* size of the private /tmp */
+    int tmp_mb; /* size of the private /tmp */
 };
 
 /* Creates the mount points instances use (/var/task, /var/runtime) when

@@ -35,10 +35,10 @@ typedef int store_fn_cb(const char *name, const char *config_json, void *arg);
 int store_fn_scan(struct store *st, store_fn_cb *cb, void *arg);
 
 struct store_log_event {
-    const char *group;   /* "/aws/lambda/<name>" */
-    const char *stream;  /* "YYYY/MM/DD/[$LATEST]<hex>" */
-    int64_t ts_ms;       /* event time, epoch ms */
-    const char *msg;     /* the line, without its newline */
+    const char *group;  /* "/aws/lambda/<name>" */
+    const char *stream; /* "YYYY/MM/DD/[$LATEST]<hex>" */
+    int64_t ts_ms;      /* event time, epoch ms */
+    const char *msg;    /* the line, without its newline */
     size_t msg_len;
 };
 

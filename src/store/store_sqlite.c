@@ -162,8 +162,8 @@ static int sq_logs_append(struct store *base, const struct store_log_event *ev, 
     return rc;
 }
 
-static int sq_logs_scan(struct store *base, const char *group, const char *stream,
-                        store_log_cb *cb, void *arg)
+static int sq_logs_scan(struct store *base, const char *group, const char *stream, store_log_cb *cb,
+                        void *arg)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     int rc = 0, step;
@@ -210,7 +210,8 @@ struct store *store_sqlite_open(const char *path, int *err)
     s->base.ops = &sqlite_ops;
     pthread_mutex_init(&s->mu, NULL);
     int rc = -EIO;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         log_error("store=sqlite path=%s err=\"%s\"", path, s->db ? sqlite3_errmsg(s->db) : "?");
         goto out;
@@ -226,11 +227,12 @@ struct store *store_sqlite_open(const char *path, int *err)
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "SELECT name, config FROM functions ORDER BY name", -1,
                            &s->fn_scan, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT INTO log_events (grp, stream, ts, msg) VALUES (?, ?, ?, ?)",
-                           -1, &s->log_put, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
-                           "SELECT ts, msg FROM log_events WHERE grp = ? AND stream = ? ORDER BY id",
-                           -1, &s->log_scan, NULL) != SQLITE_OK) {
+                           "INSERT INTO log_events (grp, stream, ts, msg) VALUES (?, ?, ?, ?)", -1,
+                           &s->log_put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db, "SELECT ts, msg FROM log_events WHERE grp = ? AND stream = ? ORDER BY id", -1,
+            &s->log_scan, NULL) != SQLITE_OK) {
         log_error("store=sqlite prepare_failed err=\"%s\"", sqlite3_errmsg(s->db));
         goto out;
     }
