@@ -27,7 +27,7 @@ DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev lib
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl clang \
              libclang-rt-14-dev clang-format wrk
 
-.PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz \
+.PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz checksrc \
         format format-check clean
 
 all: build
@@ -105,7 +105,7 @@ runtime-tests: deps-test
 e2e: deps-test build build/asan/lambdad
 	LAMBDAD_BIN=$(CURDIR)/build/asan/lambdad $(PYTHON) -m pytest -q tests/e2e
 
-test: format-check unit-asan runtime-tests fuzz e2e
+test: format-check checksrc unit-asan runtime-tests fuzz e2e
 
 check-asan: unit-asan e2e
 
@@ -121,6 +121,9 @@ fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
+
+checksrc:
+	tools/checksrc
 
 format-check: deps-test
 	clang-format --dry-run --Werror $(FORMAT_FILES)
