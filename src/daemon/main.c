@@ -75,6 +75,10 @@ static int on_edge(h2o_req_t *req, void *arg)
         send_health(srv, req);
         return 0;
     }
+    if (srv->stopping) {
+        aws_send_error(req, ERR_SERVICE, "lambdad is shutting down");
+        return 0;
+    }
     if (lambda_api_handle(&srv->api, req))
         return 0;
     aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s", (int)req->method.len,
