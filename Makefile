@@ -11,9 +11,9 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing
            -Wimplicit-fallthrough -Wnull-dereference -Wconversion -Wno-sign-conversion \
            -Wjump-misses-init -Wlogical-op -Wduplicated-cond -Werror=implicit-function-declaration
 CFLAGS_release := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
-CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS_release := -pie -Wl,-z,relro,-z,now
-LDFLAGS_asan    := -fsanitize=address,undefined
+LDFLAGS_asan    := -fsanitize=address,undefined,float-cast-overflow
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lssl -lcrypto -lpthread
 
 SRCS := $(sort $(wildcard src/*/*.c))

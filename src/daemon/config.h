@@ -18,7 +18,8 @@ struct config {
 };
 
 /* Parses argv and the environment into cfg. Returns 0, 1 for --help (usage
- * printed), or -EINVAL with a message on stderr. */
+ * printed), or -EINVAL with a message on stderr. Whatever it returns, cfg
+ * holds allocated strings afterwards: release them with config_fini. */
 int config_parse(struct config *cfg, int argc, char **argv);
 
 void config_fini(struct config *cfg);

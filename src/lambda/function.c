@@ -96,8 +96,10 @@ struct verr {
 static void violation(struct verr *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void violation(struct verr *v, const char *fmt, ...)
 {
-    if (v->len >= sizeof(v->text) - 1)
+    if (v->len >= sizeof(v->text) - 1) {
+        v->count++; /* counted, though its text no longer fits */
         return;
+    }
     if (v->count++ > 0) {
         int n = snprintf(v->text + v->len, sizeof(v->text) - v->len, "; ");
         v->len += (size_t)n;
@@ -167,7 +169,8 @@ static bool get_int(const cJSON *body, const char *key, long long *out, struct v
     const cJSON *m = member(body, key);
     if (m == NULL)
         return false;
-    if (!cJSON_IsNumber(m) || m->valuedouble != (double)(long long)m->valuedouble) {
+    if (!cJSON_IsNumber(m) || m->valuedouble < -9.0e15 || m->valuedouble > 9.0e15 ||
+        m->valuedouble != (double)(long long)m->valuedouble) {
         semantic(v, ERR_INVALID_CONTENT,
                  "Could not parse request body into json: %s must be an integer", key);
         return false;
@@ -363,8 +366,10 @@ static void apply_arch(struct function *fn, const cJSON *arr, struct verr *v)
     int n = cJSON_GetArraySize(arr);
     const cJSON *a = cJSON_GetArrayItem(arr, 0);
     if (n != 1) {
-        violation(v, "Value at 'architectures' failed to satisfy constraint: Member must have "
-                     "length less than or equal to 1");
+        violation(v,
+                  "Value at 'architectures' failed to satisfy constraint: Member must have "
+                  "length %s than or equal to 1",
+                  n < 1 ? "greater" : "less");
     } else if (!cJSON_IsString(a) ||
                (strcmp(a->valuestring, "x86_64") != 0 && strcmp(a->valuestring, "arm64") != 0)) {
         violation(v, "Value at 'architectures' failed to satisfy constraint: Member must satisfy "
