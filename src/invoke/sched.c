@@ -1111,6 +1111,7 @@ void sched_stop_all(struct sched *s)
             p->fn = NULL;
             for (struct instance *in = p->all; in != NULL; in = in->next)
                 stop_instance(in);
+            pool_drop_if_unused(s, p); /* else dropped when its last instance exits */
             p = pnext;
         }
     }
