@@ -25,7 +25,7 @@ PYTHON := /usr/bin/python3
 DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev libsqlite3-dev \
              libzip-dev libssl-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl clang \
-             libclang-rt-14-dev clang-format wrk
+             libclang-rt-14-dev clang-format wrk cmake g++ autoconf automake libtool
 
 .PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz checksrc \
         format format-check clean
@@ -43,6 +43,7 @@ deps:
 
 deps-test: deps
 	@missing=$$(for p in $(DEB_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
@@ -102,7 +103,12 @@ unit-asan: deps-test $(addprefix build/asan/tests/unit/,$(UNIT_TESTS))
 runtime-tests: deps-test
 	$(PYTHON) -m pytest -q tests/runtimes
 
-e2e: deps-test build build/asan/lambdad
+# aws-lambda-ric (the official Node.js runtime interface client) for the e2e test that runs it
+# unchanged as a provided bootstrap; it builds a native addon on install (about a minute).
+tests/e2e/node_modules/aws-lambda-ric/dist/rapid-client.node: tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund
+
+e2e: deps-test build build/asan/lambdad tests/e2e/node_modules/aws-lambda-ric/dist/rapid-client.node
 	LAMBDAD_BIN=$(CURDIR)/build/asan/lambdad $(PYTHON) -m pytest -q tests/e2e
 
 test: format-check checksrc unit-asan runtime-tests fuzz e2e

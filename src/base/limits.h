@@ -25,6 +25,7 @@
 #define FN_ZIP_MAX_BYTES          52428800      /* bytes of a directly uploaded zip (50 MiB) */
 #define FN_UNZIPPED_MAX_BYTES     262144000     /* bytes of unpacked code (250 MB) */
 #define FN_CODE_STORAGE_MAX_BYTES 80530636800LL /* bytes of all stored code (75 GB) */
+#define FN_TAGS_MAX               50            /* tags per function */
 #define FN_LIST_MAX_ITEMS         50            /* functions per ListFunctions page */
 
 #define API_CODE_REQUEST_MAX_BYTES 69905067 /* CreateFunction/UpdateFunctionCode body */
@@ -39,6 +40,7 @@
 #define INIT_TIMEOUT_MS             10000   /* the Init phase limit */
 #define LOG_LINE_MAX_BYTES          262144  /* one log event; longer lines are split */
 #define LOG_FLUSH_INTERVAL_MS       100     /* how often log events are written to the store */
+#define FINISH_GRACE_MS             100     /* an answered instance has this long to ask for more */
 #define PEAK_MEM_REFRESH_US         50000   /* REPORT's Max Memory Used is re-read this often */
 #define HTTP_LISTENER_QUARANTINE_MS 30000   /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */

@@ -36,6 +36,16 @@
 
 #define LAMBDAD_VERSION "0.1.0"
 
+#if defined(__SANITIZE_ADDRESS__)
+const char *__lsan_default_suppressions(void);
+/* H2O 2.2's h2o_context_dispose never frees the context's multithread queue
+ * (one object per context, alive until exit): not a lambdad leak. */
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:h2o_multithread_create_queue\n";
+}
+#endif
+
 struct server {
     struct config cfg;
     struct store *st;

@@ -12,6 +12,7 @@
  */
 #include "server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -208,24 +209,69 @@ void http_run_once(struct http_server *srv, int32_t max_wait_ms)
     timer_run(&srv->timers);
 }
 
+static bool has_conns(struct http_server *srv)
+{
+    return !h2o_linklist_is_empty(&srv->ctx.http1._conns) ||
+           !h2o_linklist_is_empty(&srv->ctx.http2._conns);
+}
+
+/* Shuts down every connected TCP socket of this process, so that H2O sees
+ * EOF on idle keep-alive connections and closes them. Only used when the
+ * whole server goes away: listeners are closed and instances are gone. */
+static void shutdown_sockets(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || fd < 0 || fd == dirfd(d))
+            continue;
+        int type;
+        socklen_t tl = sizeof(type);
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof(peer);
+        if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM &&
+            getpeername((int)fd, (struct sockaddr *)&peer, &pl) == 0)
+            shutdown((int)fd, SHUT_RDWR);
+    }
+    closedir(d);
+}
+
 void http_server_free(struct http_server *srv)
 {
     if (srv == NULL)
         return;
-    while (srv->all != NULL) {
-        struct http_listener *l = srv->all;
-        srv->all = l->next_all;
-        if (l->sock != NULL)
+    for (struct http_listener *l = srv->all; l != NULL; l = l->next_all) {
+        if (l->sock != NULL) {
             h2o_socket_close(l->sock);
-        free(l);
+            l->sock = NULL;
+        }
+        l->owner = NULL;
     }
-    /* Let closed sockets finish on the loop before it goes away. */
-    for (int i = 0; i < 3; i++)
-        h2o_evloop_run(srv->ctx.loop, 0);
-    h2o_evloop_t *loop = srv->ctx.loop;
-    h2o_context_dispose(&srv->ctx);
-    h2o_evloop_destroy(loop);
-    h2o_config_dispose(&srv->config);
+    /* Close client connections (idle keep-alive ones included) and let the
+     * loop finish them; H2O cannot dispose a context that still has any.
+     * Listener structs stay valid meanwhile: connections point into them. */
+    shutdown_sockets();
+    int64_t until = timer_now_ms() + 1000;
+    do
+        h2o_evloop_run(srv->ctx.loop, 10);
+    while (has_conns(srv) && timer_now_ms() < until);
+    if (!has_conns(srv)) {
+        for (int i = 0; i < 3; i++) /* deferred socket closes and zero timeouts */
+            h2o_evloop_run(srv->ctx.loop, 0);
+        h2o_evloop_t *loop = srv->ctx.loop;
+        h2o_context_dispose(&srv->ctx);
+        h2o_evloop_destroy(loop);
+        h2o_config_dispose(&srv->config);
+        while (srv->all != NULL) {
+            struct http_listener *l = srv->all;
+            srv->all = l->next_all;
+            free(l);
+        }
+    }
     timer_heap_fini(&srv->timers);
     free(srv);
 }
@@ -288,6 +334,11 @@ const h2o_iovec_t *http_req_header(const h2o_req_t *req, const char *name)
 
 int http_query(const h2o_req_t *req, const char *name, char *buf, size_t cap)
 {
+    return http_query_nth(req, name, 0, buf, cap);
+}
+
+int http_query_nth(const h2o_req_t *req, const char *name, int nth, char *buf, size_t cap)
+{
     if (req->query_at == SIZE_MAX)
         return -ENOENT;
     const char *p = req->path.base + req->query_at + 1;
@@ -298,7 +349,7 @@ int http_query(const h2o_req_t *req, const char *name, char *buf, size_t cap)
         const char *pe = amp != NULL ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(pe - p));
         const char *ke = eq != NULL ? eq : pe;
-        if ((size_t)(ke - p) == nlen && memcmp(p, name, nlen) == 0) {
+        if ((size_t)(ke - p) == nlen && memcmp(p, name, nlen) == 0 && nth-- == 0) {
             const char *v = eq != NULL ? eq + 1 : pe;
             size_t vlen = (size_t)(pe - v);
             if (vlen + 1 > cap)

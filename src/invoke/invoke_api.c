@@ -48,9 +48,18 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
         return ERR_INVALID_PARAMETER;
     }
     const char *qual = q[0] != '\0' ? q : ref->qualifier;
-    struct function *fn = catalog_find(api->cat, ref->name);
+    /* An ARN of another account or region names a function this lambdad does not hold. */
+    bool elsewhere = (ref->account[0] != '\0' && strcmp(ref->account, api->account) != 0) ||
+                     (ref->region[0] != '\0' && strcmp(ref->region, api->region) != 0);
+    struct function *fn = elsewhere ? NULL : catalog_find(api->cat, ref->name);
     if (fn == NULL || (qual[0] != '\0' && strcmp(qual, "$LATEST") != 0)) {
-        send_not_found(req, api, ref->name, qual);
+        if (elsewhere)
+            aws_send_error(req, ERR_NOT_FOUND,
+                           "Function not found: arn:aws:lambda:%s:%s:function:%s",
+                           ref->region[0] ? ref->region : api->region,
+                           ref->account[0] ? ref->account : api->account, ref->name);
+        else
+            send_not_found(req, api, ref->name, qual);
         return ERR_NOT_FOUND;
     }
     *out = fn;

@@ -73,6 +73,7 @@ struct instance {
     struct instance *prev, *next; /* pool->all */
     struct instance *next_idle;
     bool on_idle_list;
+    bool finishing; /* answered, has not asked for the next event yet */
 };
 
 struct pool {
@@ -83,6 +84,7 @@ struct pool {
     struct invocation *qhead, *qtail;
     unsigned npending;
     unsigned starting;
+    unsigned finishing; /* instances expected to ask for an event soon */
     unsigned count;
     struct pool *hnext;
 };
@@ -384,8 +386,14 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
     in->inv = NULL;
     inv->inst = NULL;
     s->nbusy--;
-    if (in->state == I_BUSY)
-        in->state = I_IDLE; /* goes on the idle list when it asks for the next event */
+    if (in->state == I_BUSY) {
+        /* It goes on the idle list when it asks for the next event; until then
+         * (at most FINISH_GRACE_MS) waiting invocations count on it. */
+        in->state = I_IDLE;
+        in->finishing = true;
+        in->pool->finishing++;
+        timer_arm(s->th, &in->timer, FINISH_GRACE_MS);
+    }
     inv->result = body;
     inv->result_len = len;
     inv->result_ctype = ctype;
@@ -434,10 +442,26 @@ static void deliver(struct instance *in, struct invocation *inv)
     http_send(req, 200, "application/json", inv->payload, inv->payload_len);
 }
 
+static void balance(struct sched *s, struct pool *p);
+
+static void end_finishing(struct instance *in)
+{
+    if (in->finishing) {
+        in->finishing = false;
+        in->pool->finishing--;
+    }
+}
+
 static void on_inst_timer(struct timer *t, void *arg)
 {
     struct instance *in = arg;
     (void)t;
+    if (in->finishing) {
+        /* Slow to ask for its next event: start instances for what waits. */
+        end_finishing(in);
+        balance(in->s, in->pool);
+        return;
+    }
     if (in->state == I_STARTING) {
         log_warn("fn=%s instance=%s msg=\"init exceeded %d ms\"", in->pool->name, in->id,
                  INIT_TIMEOUT_MS);
@@ -653,10 +677,10 @@ fail:
     return rc;
 }
 
-/* Keeps one starting instance per waiting invocation. */
+/* Keeps one starting (or about to be idle) instance per waiting invocation. */
 static void balance(struct sched *s, struct pool *p)
 {
-    while (p->fn != NULL && p->npending > p->starting) {
+    while (p->fn != NULL && p->npending > p->starting + p->finishing) {
         int rc = spawn_instance(s, p);
         if (rc == 0)
             continue;
@@ -712,6 +736,7 @@ static void mark_stopping(struct instance *in)
         in->pool->starting--;
         s->nstarting--;
     }
+    end_finishing(in);
     in->state = I_STOPPING;
     if (in->on_idle_list) {
         struct instance **pp = &in->pool->idle;
@@ -760,6 +785,7 @@ static void destroy_instance(struct instance *in)
         h2o_socket_close(in->out);
     }
     timer_cancel(s->th, &in->timer);
+    end_finishing(in);
     if (in->prev != NULL)
         in->prev->next = in->next;
     else
@@ -813,7 +839,7 @@ static void instance_exited(struct instance *in, int status)
         mark_stopping(in);
         /* An init failure fails one waiting invocation that no other starting
          * instance is left to serve. */
-        struct invocation *inv = p->npending > p->starting ? dequeue(s, p) : NULL;
+        struct invocation *inv = p->npending > p->starting + p->finishing ? dequeue(s, p) : NULL;
         if (inv != NULL) {
             timer_cancel(s->th, &inv->deadline);
             in->inv = inv;
@@ -990,6 +1016,10 @@ static int on_next(struct sched *s, struct instance *in, h2o_req_t *req)
         return 0;
     }
     in->next_req = req;
+    if (in->finishing) {
+        end_finishing(in);
+        timer_cancel(s->th, &in->timer);
+    }
     if (in->state == I_STARTING) {
         in->init_ms = (double)(clock_mono_us() - in->spawn_us) / 1000.0;
         in->pool->starting--;

@@ -69,6 +69,7 @@ struct job {
     int rc;
     char msg[512];
     bool create;
+    bool empty_reply; /* answer with no body (tag operations) */
 };
 
 static void job_free(struct job *j)
@@ -135,9 +136,13 @@ static void job_done(void *arg)
     if (j->fn != NULL) {
         catalog_put(&api->cat, j->fn);
         sched_function_changed(api->sched, j->name, j->fn);
-        cJSON *out = function_config_json(j->fn);
-        aws_send_json(j->req, j->status, out);
-        cJSON_Delete(out);
+        if (j->empty_reply) {
+            aws_send_empty(j->req, j->status);
+        } else {
+            cJSON *out = function_config_json(j->fn);
+            aws_send_json(j->req, j->status, out);
+            cJSON_Delete(out);
+        }
         if (old_hex[0] != '\0' && strcmp(old_hex, j->fn->code_hex) != 0)
             gc_code(api, old_hex);
     } else {
@@ -365,6 +370,8 @@ static void get_function(struct lambda_api *api, h2o_req_t *req, struct function
     snprintf(url, sizeof(url), "http://%.*s/_lambdad/code/%s.zip", (int)req->authority.len,
              req->authority.base, fn->code_hex);
     cJSON_AddStringToObject(code, "Location", url);
+    if (fn->tags != NULL)
+        cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(fn->tags, 1));
     (void)api;
     aws_send_json(req, 200, out);
     cJSON_Delete(out);
@@ -437,6 +444,60 @@ static void serve_code(struct lambda_api *api, h2o_req_t *req, const char *file)
     if (blob_zip_path(api->bs, hex, path, sizeof(path)) != 0 ||
         h2o_file_send(req, 200, "OK", path, h2o_iovec_init(H2O_STRLIT("application/zip")), 0) != 0)
         aws_send_error(req, ERR_NOT_FOUND, "No such code package");
+}
+
+/* TagResource, UntagResource and ListTags on a function ARN. */
+static void tags_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    if (http_method_is(req, "GET")) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddItemToObject(
+            out, "Tags", fn->tags != NULL ? cJSON_Duplicate(fn->tags, 1) : cJSON_CreateObject());
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    if (is_busy(api, fn->name)) {
+        send_in_progress(req, fn);
+        return;
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->status = 204;
+    j->empty_reply = true;
+    if (http_method_is(req, "POST")) {
+        cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "TagResource");
+        char msg[512];
+        const cJSON *tags = body != NULL ? cJSON_GetObjectItemCaseSensitive(body, "Tags") : NULL;
+        int rc = tags == NULL ? ERR_VALIDATION : function_check_tags(tags, msg, sizeof(msg));
+        if (body != NULL && rc != 0)
+            aws_send_error(req, rc, "%s",
+                           tags == NULL ? "1 validation error detected: Value null at 'tags' "
+                                          "failed to satisfy constraint: Member must not be null"
+                                        : msg);
+        if (body == NULL || rc != 0) {
+            cJSON_Delete(body);
+            job_free(j);
+            return;
+        }
+        j->body = body;
+        j->fn = function_with_tags(fn, tags, NULL);
+    } else {
+        cJSON *keys = cJSON_CreateArray();
+        char key[256];
+        for (int i = 0; i < 64 && http_query_nth(req, "tagKeys", i, key, sizeof(key)) >= 0; i++)
+            cJSON_AddItemToArray(keys, cJSON_CreateString(key));
+        if (cJSON_GetArraySize(keys) == 0) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value null at 'tagKeys' failed to "
+                           "satisfy constraint: Member must not be null");
+            cJSON_Delete(keys);
+            job_free(j);
+            return;
+        }
+        j->fn = function_with_tags(fn, NULL, keys);
+        cJSON_Delete(keys);
+    }
+    job_start(j);
 }
 
 /* ---- routing ---- */
@@ -522,6 +583,19 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             resolve(api, req, p.seg[2], NULL);
         else
             invoke_api_handle_async(&api->invoke, req, &ref);
+        return true;
+    }
+    if (strcmp(p.seg[0], "2017-03-31") == 0 && strcmp(p.seg[1], "tags") == 0 && p.n == 3 &&
+        (http_method_is(req, "GET") || http_method_is(req, "POST") ||
+         http_method_is(req, "DELETE"))) {
+        char qual[FN_QUALIFIER_MAX + 1];
+        struct function *fn = resolve(api, req, p.seg[2], qual);
+        if (fn != NULL && qual[0] != '\0')
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Tags on function aliases and versions are not supported. Please "
+                           "specify a function ARN.");
+        else if (fn != NULL)
+            tags_op(api, req, fn);
         return true;
     }
     if (strcmp(p.seg[0], "_lambdad") == 0 && strcmp(p.seg[1], "code") == 0 && p.n == 3 &&

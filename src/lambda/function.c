@@ -37,6 +37,7 @@ static void destroy(struct function *fn)
     free(fn->role);
     free(fn->description);
     cJSON_Delete(fn->env);
+    cJSON_Delete(fn->tags);
     free(fn);
 }
 
@@ -74,6 +75,7 @@ static struct function *clone_fn(const struct function *old)
     fn->role = xstrdup(old->role);
     fn->description = xstrdup(old->description);
     fn->env = old->env != NULL ? cJSON_Duplicate(old->env, 1) : NULL;
+    fn->tags = old->tags != NULL ? cJSON_Duplicate(old->tags, 1) : NULL;
     return fn;
 }
 
@@ -467,6 +469,63 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
         apply_arch(fn, o, v);
 }
 
+int function_check_tags(const cJSON *tags, char *msg, size_t msgcap)
+{
+    if (!cJSON_IsObject(tags)) {
+        snprintf(msg, msgcap, "Could not parse request body into json: Tags must be an object");
+        return ERR_INVALID_CONTENT;
+    }
+    if (cJSON_GetArraySize(tags) > FN_TAGS_MAX) {
+        snprintf(msg, msgcap, "A function can have at most %d tags.", FN_TAGS_MAX);
+        return ERR_INVALID_PARAMETER;
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!cJSON_IsString(t)) {
+            snprintf(msg, msgcap,
+                     "Could not parse request body into json: tag values must be "
+                     "strings");
+            return ERR_INVALID_CONTENT;
+        }
+        size_t kl = strlen(t->string);
+        if (kl < 1 || kl > 128 || strlen(t->valuestring) > 256 ||
+            strncmp(t->string, "aws:", 4) == 0) {
+            snprintf(msg, msgcap,
+                     "Tag keys must be 1-128 characters not starting with aws: and tag values "
+                     "at most 256 characters: %.128s",
+                     t->string);
+            return ERR_INVALID_PARAMETER;
+        }
+    }
+    return 0;
+}
+
+struct function *function_with_tags(const struct function *old, const cJSON *add,
+                                    const cJSON *remove)
+{
+    struct function *fn = clone_fn(old);
+    if (fn->tags == NULL)
+        fn->tags = cJSON_CreateObject();
+    const cJSON *t;
+    if (add != NULL) {
+        cJSON_ArrayForEach(t, add)
+        {
+            cJSON_DeleteItemFromObjectCaseSensitive(fn->tags, t->string);
+            cJSON_AddStringToObject(fn->tags, t->string, t->valuestring);
+        }
+    }
+    if (remove != NULL) {
+        cJSON_ArrayForEach(t, remove) if (cJSON_IsString(t))
+            cJSON_DeleteItemFromObjectCaseSensitive(fn->tags, t->valuestring);
+    }
+    if (cJSON_GetArraySize(fn->tags) == 0) {
+        cJSON_Delete(fn->tags);
+        fn->tags = NULL;
+    }
+    return fn;
+}
+
 static struct function *defaults(void)
 {
     struct function *fn = calloc(1, sizeof(*fn));
@@ -518,6 +577,13 @@ int function_from_create(const cJSON *body, const char *region, const char *acco
     else if (ptype != NULL && strcmp(ptype, "Image") == 0)
         semantic(&v, ERR_INVALID_PARAMETER,
                  "PackageType Image is not supported by lambdad; use a Zip package.");
+    const cJSON *tags = member(body, "Tags");
+    char tmsg[512];
+    int trc = tags != NULL ? function_check_tags(tags, tmsg, sizeof(tmsg)) : 0;
+    if (trc != 0)
+        semantic(&v, trc, "%s", tmsg);
+    else if (tags != NULL && cJSON_GetArraySize(tags) > 0)
+        fn->tags = cJSON_Duplicate(tags, 1);
     if (member(body, "Code") == NULL && v.semantic == 0)
         violation(&v, "Value null at 'code' failed to satisfy constraint: Member must not be null");
     if (v.count == 0 && v.semantic == 0 && (fn->runtime[0] == '\0' || fn->handler[0] == '\0'))
@@ -613,6 +679,8 @@ char *function_store_json(const struct function *fn)
 {
     cJSON *o = function_config_json(fn);
     cJSON_AddStringToObject(o, "_CodeHex", fn->code_hex);
+    if (fn->tags != NULL)
+        cJSON_AddItemToObject(o, "_Tags", cJSON_Duplicate(fn->tags, 1));
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text == NULL)
@@ -652,6 +720,9 @@ struct function *function_from_store(const char *json)
     snprintf(fn->last_modified, sizeof(fn->last_modified), "%s", lm);
     snprintf(fn->revision_id, sizeof(fn->revision_id), "%s", rev);
     fn->code_size = (int64_t)size->valuedouble;
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "_Tags");
+    if (cJSON_IsObject(tags))
+        fn->tags = cJSON_Duplicate(tags, 1);
     cJSON_Delete(o);
     return fn;
 }

@@ -28,6 +28,7 @@ struct function {
     int memory_mb;
     int ephemeral_mb;
     cJSON *env;        /* {"KEY":"value"}, or NULL; owned */
+    cJSON *tags;       /* {"key":"value"}, or NULL; owned */
     char arch[8];      /* "x86_64" or "arm64" */
     char tracing[12];  /* "PassThrough" or "Active" */
     char code_hex[65]; /* SHA-256 of the zip, hex (blob key) */
@@ -57,6 +58,17 @@ int function_apply_update(const struct function *old, const cJSON *body, struct 
 /* Returns a new snapshot of old with new code, RevisionId and LastModified. */
 struct function *function_with_code(const struct function *old, const char *hex, const char *b64,
                                     int64_t size);
+
+/* Validates a Tags object (borrowed) as AWS does: at most 50 tags, keys of
+ * 1-128 and values of 0-256 characters, no "aws:" prefix. Returns 0, or
+ * ERR_INVALID_PARAMETER / ERR_INVALID_CONTENT with the text in msg. */
+int function_check_tags(const cJSON *tags, char *msg, size_t msgcap);
+
+/* Returns a new snapshot of old whose tags are old's merged with add (may be
+ * NULL) minus the keys in remove (an array of strings, may be NULL). Tags do
+ * not change RevisionId or LastModified. */
+struct function *function_with_tags(const struct function *old, const cJSON *add,
+                                    const cJSON *remove);
 
 /* Stamps a fresh RevisionId and LastModified on a snapshot being built. */
 void function_touch(struct function *fn);

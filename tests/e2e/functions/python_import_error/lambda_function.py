@@ -1,0 +1,5 @@
+import lambdad_e2e_module_that_does_not_exist  # noqa: F401
+
+
+def lambda_handler(event, context):
+    return "unreachable"
