@@ -404,18 +404,24 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
 
 static void on_inv_timer(struct timer *t, void *arg);
 
+/* Takes in off its pool's idle list (if it is on it). */
+static void unlist_idle(struct instance *in)
+{
+    if (!in->on_idle_list)
+        return;
+    struct instance **pp = &in->pool->idle;
+    while (*pp != in)
+        pp = &(*pp)->next_idle;
+    *pp = in->next_idle;
+    in->on_idle_list = false;
+}
+
 static void deliver(struct instance *in, struct invocation *inv)
 {
     struct sched *s = in->s;
     h2o_req_t *req = in->next_req;
     in->next_req = NULL;
-    if (in->on_idle_list) {
-        struct instance **pp = &in->pool->idle;
-        while (*pp != in)
-            pp = &(*pp)->next_idle;
-        *pp = in->next_idle;
-        in->on_idle_list = false;
-    }
+    unlist_idle(in);
     timer_cancel(s->th, &in->timer);
     in->state = I_BUSY;
     in->inv = inv;
@@ -738,13 +744,7 @@ static void mark_stopping(struct instance *in)
     }
     end_finishing(in);
     in->state = I_STOPPING;
-    if (in->on_idle_list) {
-        struct instance **pp = &in->pool->idle;
-        while (*pp != in)
-            pp = &(*pp)->next_idle;
-        *pp = in->next_idle;
-        in->on_idle_list = false;
-    }
+    unlist_idle(in);
     timer_cancel(s->th, &in->timer);
     kill(-in->pid, SIGKILL);
     http_listener_close(in->listener);

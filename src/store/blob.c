@@ -178,13 +178,27 @@ static int next_entry(DIR *d, struct dirent **out)
     return 0;
 }
 
+/* Opens directory fd (which it takes) as a stream. Returns 0 or -errno (fd is
+ * closed on failure). */
+static int open_stream(int fd, DIR **out)
+{
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
 /* Deletes name in directory fd at and everything under it, without following
  * symlinks; makes read-only directories writable first. A missing name is
  * not an error. Trees deeper than a valid package are refused (-ELOOP). */
 static int remove_tree(int at, const char *name, unsigned depth)
 {
     int fd;
-    DIR *d;
+    DIR *d = NULL;
     struct dirent *de;
     int rc = 0;
 
@@ -202,12 +216,8 @@ static int remove_tree(int at, const char *name, unsigned depth)
         close(fd);
         return rc;
     }
-    d = fdopendir(fd);
-    if (d == NULL) {
-        rc = -errno;
-        close(fd);
+    if ((rc = open_stream(fd, &d)) != 0)
         return rc;
-    }
     for (;;) {
         rc = next_entry(d, &de);
         if (rc != 0 || de == NULL)
@@ -227,7 +237,7 @@ static int seal_tree(int fd, unsigned depth)
 {
     int dfd;
     int sub;
-    DIR *d;
+    DIR *d = NULL;
     struct dirent *de;
     int rc = 0;
 
@@ -236,12 +246,8 @@ static int seal_tree(int fd, unsigned depth)
     dfd = openat(fd, ".", DIR_OPEN_FLAGS);
     if (dfd < 0)
         return -errno;
-    d = fdopendir(dfd);
-    if (d == NULL) {
-        rc = -errno;
-        close(dfd);
+    if ((rc = open_stream(dfd, &d)) != 0)
         return rc;
-    }
     for (;;) {
         rc = next_entry(d, &de);
         if (rc != 0 || de == NULL)
@@ -270,19 +276,15 @@ static int seal_tree(int fd, unsigned depth)
 static int sweep(int at)
 {
     int dfd;
-    DIR *d;
+    DIR *d = NULL;
     struct dirent *de;
     int rc = 0;
 
     dfd = openat(at, ".", DIR_OPEN_FLAGS);
     if (dfd < 0)
         return -errno;
-    d = fdopendir(dfd);
-    if (d == NULL) {
-        rc = -errno;
-        close(dfd);
+    if ((rc = open_stream(dfd, &d)) != 0)
         return rc;
-    }
     for (;;) {
         rc = next_entry(d, &de);
         if (rc != 0 || de == NULL)
