@@ -23,6 +23,15 @@ static const char *const migrations[] = {
     "CREATE TABLE log_events (id INTEGER PRIMARY KEY, grp TEXT NOT NULL, stream TEXT NOT NULL,"
     " ts INTEGER NOT NULL, msg TEXT NOT NULL);"
     "CREATE INDEX log_events_stream ON log_events (grp, stream, id);",
+    /* 2: asynchronous invocation: the durable event queue, event invoke
+     * configurations, and records no destination could take */
+    "CREATE TABLE async_events (id INTEGER PRIMARY KEY, fn TEXT NOT NULL, request_id TEXT NOT "
+    "NULL, invoked_arn TEXT NOT NULL, payload BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE event_invoke_configs (fn TEXT NOT NULL, qualifier TEXT NOT NULL,"
+    " config TEXT NOT NULL, PRIMARY KEY (fn, qualifier));"
+    "CREATE TABLE async_dead (id INTEGER PRIMARY KEY, fn TEXT NOT NULL, target TEXT NOT NULL,"
+    " record TEXT NOT NULL, created_ms INTEGER NOT NULL);",
 };
 
 struct store_sqlite {
