@@ -63,3 +63,28 @@ int store_logs_scan(struct store *st, const char *group, const char *stream, sto
 {
     return st->ops->logs_scan(st, group, stream, cb, arg);
 }
+
+int store_async_apply(struct store *st, struct store_async_op *ops, size_t n)
+{
+    return st->ops->async_apply(st, ops, n);
+}
+
+int store_async_scan(struct store *st, store_async_cb *cb, void *arg)
+{
+    return st->ops->async_scan(st, cb, arg);
+}
+
+int store_eic_put(struct store *st, const char *fn, const char *qualifier, const char *json)
+{
+    return st->ops->eic_put(st, fn, qualifier, json);
+}
+
+int store_eic_delete(struct store *st, const char *fn, const char *qualifier)
+{
+    return st->ops->eic_delete(st, fn, qualifier);
+}
+
+int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg)
+{
+    return st->ops->eic_scan(st, cb, arg);
+}

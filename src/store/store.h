@@ -50,6 +50,45 @@ typedef int store_log_cb(const struct store_log_event *ev, void *arg);
 int store_logs_scan(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                     void *arg);
 
+/* ---- asynchronous invocation ---- */
+
+enum store_async_kind {
+    STORE_ASYNC_INSERT,  /* a new event; its row id is written back to op->id */
+    STORE_ASYNC_RETRY,   /* set attempts and next_ms of event op->id */
+    STORE_ASYNC_DELETE,  /* event op->id has been handled */
+    STORE_ASYNC_DEAD,    /* keep a record (target, record) no destination could take */
+    STORE_ASYNC_DROP_FN, /* function fn was deleted: its events and configurations go */
+};
+
+struct store_async_op {
+    enum store_async_kind kind;
+    int64_t id;     /* row id (in for RETRY/DELETE, out for INSERT) */
+    const char *fn; /* function name */
+    const char *request_id;
+    const char *invoked_arn;
+    const void *payload;
+    size_t payload_len;
+    int64_t created_ms; /* epoch ms the event was accepted */
+    int attempts;       /* invocations so far */
+    int64_t next_ms;    /* epoch ms before which it is not retried */
+    const char *target; /* DEAD: the destination that could not take it */
+    const char *record; /* DEAD: the invocation record (JSON) */
+};
+
+/* Applies n operations in one transaction (one fsync): all or nothing. */
+int store_async_apply(struct store *st, struct store_async_op *ops, size_t n);
+
+/* Calls cb(op, arg) for every queued event in id order (op->kind INSERT,
+ * every field set; strings valid during the call only). */
+typedef int store_async_cb(const struct store_async_op *op, void *arg);
+int store_async_scan(struct store *st, store_async_cb *cb, void *arg);
+
+/* Inserts or replaces the event invoke configuration (JSON) of fn:qualifier. */
+int store_eic_put(struct store *st, const char *fn, const char *qualifier, const char *json);
+int store_eic_delete(struct store *st, const char *fn, const char *qualifier);
+typedef int store_eic_cb(const char *fn, const char *qualifier, const char *json, void *arg);
+int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg);
+
 /* The operations a backend provides; store.c dispatches through them. */
 struct store_ops {
     const char *name;
@@ -60,6 +99,12 @@ struct store_ops {
     int (*logs_append)(struct store *st, const struct store_log_event *ev, size_t n);
     int (*logs_scan)(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                      void *arg);
+    /* asynchronous invocation */
+    int (*async_apply)(struct store *st, struct store_async_op *ops, size_t n);
+    int (*async_scan)(struct store *st, store_async_cb *cb, void *arg);
+    int (*eic_put)(struct store *st, const char *fn, const char *qualifier, const char *json);
+    int (*eic_delete)(struct store *st, const char *fn, const char *qualifier);
+    int (*eic_scan)(struct store *st, store_eic_cb *cb, void *arg);
 };
 
 /* Every backend's handle starts with this. */
