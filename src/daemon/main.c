@@ -31,6 +31,7 @@
 #include "invoke/sched.h"
 #include "lambda/api.h"
 #include "sandbox/process.h"
+#include "sources/async.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -58,7 +59,9 @@ struct server {
     struct logs *logs;
     struct sched *sched;
     struct lambda_api api;
+    struct async_queue *async;
     struct sched_config scfg;
+    struct async_config acfg;
     char runtimes_dir[1024];
     char edge_url[128];
     bool stopping;
@@ -74,6 +77,7 @@ static void send_health(struct server *srv, h2o_req_t *req)
     cJSON_AddStringToObject(o, "sandbox", process_have_mountns() ? "mountns" : "none");
     cJSON_AddNumberToObject(o, "instances", sched_instances(srv->sched));
     cJSON_AddNumberToObject(o, "functions", (double)srv->api.cat.len);
+    cJSON_AddNumberToObject(o, "async_queue_depth", (double)async_depth(srv->async));
     aws_send_json(req, 200, o);
     cJSON_Delete(o);
 }
@@ -97,6 +101,19 @@ static int on_edge(h2o_req_t *req, void *arg)
     return 0;
 }
 
+static void enqueue_event(void *ctx, const char *fn, const char *invoked_arn, const char *payload,
+                          size_t len, invoke_accepted_fn *done, void *arg)
+{
+    struct server *srv = ctx;
+    async_enqueue(srv->async, fn, invoked_arn, payload, len, done, arg);
+}
+
+static void function_deleted(void *arg, const char *name)
+{
+    struct server *srv = arg;
+    async_function_deleted(srv->async, name);
+}
+
 static int on_runtime(h2o_req_t *req, void *arg)
 {
     struct server *srv = arg;
@@ -117,6 +134,7 @@ static void begin_stop(struct server *srv)
         return;
     log_info("msg=\"stopping\" busy=%u", sched_busy(srv->sched));
     srv->stopping = true;
+    async_stop(srv->async);
     srv->stop_deadline_ms = timer_now_ms() + SHUTDOWN_GRACE_MS;
     http_listener_close(srv->edge);
     srv->edge = NULL;
@@ -268,6 +286,22 @@ static int start(struct server *srv)
         log_error("msg=\"cannot load functions\" err=%s", err_str(rc));
         return rc;
     }
+    srv->acfg = (struct async_config){
+        .region = srv->cfg.region,
+        .account = srv->cfg.account,
+        .retry_base_ms = (int)srv->cfg.async_retry_base_ms,
+        .fn_concurrency = (int)srv->cfg.async_concurrency,
+    };
+    srv->async =
+        async_new(srv->st, srv->wp, http_timers(srv->http), srv->sched, &srv->api, &srv->acfg);
+    srv->api.invoke.enqueue = enqueue_event;
+    srv->api.invoke.enqueue_ctx = srv;
+    srv->api.on_deleted = function_deleted;
+    srv->api.on_deleted_arg = srv;
+    if ((rc = async_load(srv->async)) != 0) {
+        log_error("msg=\"cannot load queued events\" err=%s", err_str(rc));
+        return rc;
+    }
     log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
              host, port, srv->cfg.data_dir, store_backend(srv->st),
              process_have_mountns() ? "mountns" : "none", srv->api.cat.len);
@@ -276,8 +310,10 @@ static int start(struct server *srv)
 
 static void stop(struct server *srv)
 {
+    async_stop(srv->async);
     sched_free(srv->sched);
     worker_pool_free(srv->wp);
+    async_free(srv->async);
     h2o_socket_close(srv->worker_sock);
     h2o_socket_close(srv->signal_sock);
     logs_free(srv->logs);

@@ -104,6 +104,26 @@ static void on_done(struct invocation *inv, int status, void *arg)
     free(pd);
 }
 
+static void on_accepted(void *arg, int status, const char *request_id)
+{
+    h2o_req_t *req = arg;
+    if (status != 0) {
+        aws_send_error(req, status, "The event could not be queued: %s", err_str(status));
+        return;
+    }
+    aws_request_id_header(req, request_id);
+    http_send(req, 202, "application/json", "", 0);
+}
+
+/* Hands an Event invocation to the durable queue; 202 once it is stored. */
+static void enqueue(struct invoke_api *api, h2o_req_t *req, const struct function *fn,
+                    const char *qual, const char *payload, size_t len)
+{
+    char arn[300];
+    snprintf(arn, sizeof(arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
+    api->enqueue(api->enqueue_ctx, fn->name, arn, payload, len, on_accepted, req);
+}
+
 /* Reads an enum header; sends ValidationException and returns -1 if invalid. */
 static int header_enum(h2o_req_t *req, const char *name, const char *field,
                        const char *const *values, const char *set)
@@ -168,10 +188,11 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
     int logtype = header_enum(req, "x-amz-log-type", "logType", logtypes, "[None, Tail]");
     if (logtype < 0)
         return 0;
-    if (req->entity.len > INVOKE_PAYLOAD_MAX_BYTES) {
+    size_t max = type == 1 ? ASYNC_PAYLOAD_MAX_BYTES : INVOKE_PAYLOAD_MAX_BYTES;
+    if (req->entity.len > max) {
         aws_send_error(req, ERR_TOO_LARGE,
-                       "Request must be smaller than %d bytes for the InvokeFunction operation",
-                       INVOKE_PAYLOAD_MAX_BYTES);
+                       "Request must be smaller than %zu bytes for the InvokeFunction operation",
+                       max);
         return 0;
     }
     struct function *fn;
@@ -194,9 +215,7 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
         return 0;
     if (type == 1) {
         free(cc);
-        aws_send_error(req, ERR_INVALID_PARAMETER,
-                       "InvocationType Event (asynchronous invocation) is not supported by this "
-                       "lambdad yet; use RequestResponse.");
+        enqueue(api, req, fn, qual, payload, plen);
         return 0;
     }
     if (type == 2) {
@@ -232,12 +251,26 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
 
 int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref)
 {
+    if (req->entity.len > ASYNC_PAYLOAD_MAX_BYTES) {
+        aws_send_error(req, ERR_TOO_LARGE,
+                       "Request must be smaller than %d bytes for the InvokeAsync operation",
+                       ASYNC_PAYLOAD_MAX_BYTES);
+        return 0;
+    }
     struct function *fn;
     char qual[FN_QUALIFIER_MAX + 1];
     if (invoke_api_resolve(api, req, ref, &fn, qual) != 0)
         return 0;
-    aws_send_error(req, ERR_INVALID_PARAMETER,
-                   "InvokeAsync (asynchronous invocation) is not supported by this lambdad yet; "
-                   "use Invoke with InvocationType RequestResponse.");
+    const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
+    size_t plen = req->entity.len > 0 ? req->entity.len : 2;
+    cJSON *check = cJSON_ParseWithLength(payload, plen);
+    if (check == NULL) {
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Could not parse request body into json: Could not parse payload into "
+                       "json");
+        return 0;
+    }
+    cJSON_Delete(check);
+    enqueue(api, req, fn, qual, payload, plen);
     return 0;
 }

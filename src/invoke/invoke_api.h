@@ -15,11 +15,22 @@ struct catalog;
 struct function;
 struct sched;
 
+/* Called once an Event invocation is durably queued (status 0) or was not. */
+typedef void invoke_accepted_fn(void *arg, int status, const char *request_id);
+
+/* Queues an Event invocation (the daemon wires it to the async queue);
+ * copies what it keeps; done runs exactly once, later, on the loop. */
+typedef void invoke_enqueue_fn(void *ctx, const char *fn, const char *invoked_arn,
+                               const char *payload, size_t len, invoke_accepted_fn *done,
+                               void *arg);
+
 struct invoke_api {
     struct catalog *cat;
     struct sched *sched;
     const char *region;
     const char *account;
+    invoke_enqueue_fn *enqueue;
+    void *enqueue_ctx;
 };
 
 /* Handles an Invoke for the function reference ref (already parsed from the

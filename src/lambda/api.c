@@ -54,6 +54,43 @@ static void clear_busy(struct lambda_api *api, const char *name)
     }
 }
 
+/* ---- event invoke configurations in memory ---- */
+
+static struct lambda_eic *eic_find(const struct lambda_api *api, const char *name)
+{
+    for (size_t i = 0; i < api->neics; i++)
+        if (strcmp(api->eics[i].name, name) == 0)
+            return &api->eics[i];
+    return NULL;
+}
+
+const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name)
+{
+    const struct lambda_eic *e = eic_find(api, name);
+    return e != NULL ? &e->eic : NULL;
+}
+
+static void eic_set(struct lambda_api *api, const char *name, const struct eic *e)
+{
+    struct lambda_eic *slot = eic_find(api, name);
+    if (slot == NULL) {
+        struct lambda_eic *a = realloc(api->eics, (api->neics + 1) * sizeof(*a));
+        if (a == NULL)
+            abort();
+        api->eics = a;
+        slot = &a[api->neics++];
+        snprintf(slot->name, sizeof(slot->name), "%s", name);
+    }
+    slot->eic = *e;
+}
+
+static void eic_remove(struct lambda_api *api, const char *name)
+{
+    struct lambda_eic *slot = eic_find(api, name);
+    if (slot != NULL)
+        *slot = api->eics[--api->neics];
+}
+
 /* ---- a write job ---- */
 
 struct job {
@@ -111,6 +148,9 @@ static void job_work(void *arg)
         j->rc = store_fn_put(j->api->st, j->fn->name, j->store_json);
     } else {
         j->rc = store_fn_delete(j->api->st, j->name);
+        struct store_async_op drop = {.kind = STORE_ASYNC_DROP_FN, .fn = j->name};
+        if (j->rc == 0)
+            j->rc = store_async_apply(j->api->st, &drop, 1);
     }
     if (j->rc != 0 && j->msg[0] == '\0')
         snprintf(j->msg, sizeof(j->msg), "The store could not be written: %s", err_str(j->rc));
@@ -148,6 +188,9 @@ static void job_done(void *arg)
     } else {
         catalog_remove(&api->cat, j->name);
         sched_function_changed(api->sched, j->name, NULL);
+        eic_remove(api, j->name);
+        if (api->on_deleted != NULL)
+            api->on_deleted(api->on_deleted_arg, j->name);
         aws_send_empty(j->req, j->status);
         if (old_hex[0] != '\0')
             gc_code(api, old_hex);
@@ -500,6 +543,126 @@ static void tags_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
     job_start(j);
 }
 
+/* ---- event invoke configurations ---- */
+
+struct eic_job {
+    struct lambda_api *api;
+    h2o_req_t *req;
+    char name[FN_NAME_MAX + 1];
+    char arn[300];
+    struct eic eic;
+    bool remove;
+    int rc;
+};
+
+static void eic_work(void *arg)
+{
+    struct eic_job *j = arg;
+    if (j->remove) {
+        j->rc = store_eic_delete(j->api->st, j->name, "$LATEST");
+        return;
+    }
+    char *json = eic_store_json(&j->eic);
+    j->rc = store_eic_put(j->api->st, j->name, "$LATEST", json);
+    free(json);
+}
+
+static void eic_done(void *arg)
+{
+    struct eic_job *j = arg;
+    clear_busy(j->api, j->name);
+    if (j->rc != 0) {
+        aws_send_error(j->req, ERR_SERVICE, "The store could not be written: %s", err_str(j->rc));
+    } else if (j->remove) {
+        eic_remove(j->api, j->name);
+        aws_send_empty(j->req, 204);
+    } else {
+        eic_set(j->api, j->name, &j->eic);
+        cJSON *out = eic_json(&j->eic, j->arn);
+        aws_send_json(j->req, 200, out);
+        cJSON_Delete(out);
+    }
+    free(j);
+}
+
+static void eic_not_found(h2o_req_t *req, const char *arn)
+{
+    aws_send_error(req, ERR_NOT_FOUND, "The function %s doesn't have an EventInvokeConfig", arn);
+}
+
+/* Put (PUT), Update (POST), Get (GET) and Delete (DELETE) of fn's configuration. */
+static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    char arn[300];
+    snprintf(arn, sizeof(arn), "%s:$LATEST", fn->arn);
+    const struct eic *cur = lambda_api_eic(api, fn->name);
+    if (http_method_is(req, "GET")) {
+        if (cur == NULL) {
+            eic_not_found(req, arn);
+            return;
+        }
+        cJSON *out = eic_json(cur, arn);
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    if (is_busy(api, fn->name)) {
+        send_in_progress(req, fn);
+        return;
+    }
+    struct eic_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        abort();
+    j->api = api;
+    j->req = req;
+    snprintf(j->name, sizeof(j->name), "%s", fn->name);
+    snprintf(j->arn, sizeof(j->arn), "%s", arn);
+    if (http_method_is(req, "DELETE")) {
+        if (cur == NULL) {
+            eic_not_found(req, arn);
+            free(j);
+            return;
+        }
+        j->remove = true;
+    } else {
+        bool update = http_method_is(req, "POST");
+        if (update && cur == NULL) {
+            eic_not_found(req, arn);
+            free(j);
+            return;
+        }
+        cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "PutFunctionEventInvokeConfig");
+        if (body == NULL) {
+            free(j);
+            return;
+        }
+        char msg[1024];
+        int rc = eic_parse(body, update ? cur : NULL, &j->eic, msg, sizeof(msg));
+        cJSON_Delete(body);
+        if (rc != 0) {
+            aws_send_error(req, rc, "%s", msg);
+            free(j);
+            return;
+        }
+    }
+    set_busy(api, j->name);
+    worker_submit(api->wp, eic_work, eic_done, j);
+}
+
+static void eic_list(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "FunctionEventInvokeConfigs");
+    const struct eic *cur = lambda_api_eic(api, fn->name);
+    if (cur != NULL) {
+        char arn[300];
+        snprintf(arn, sizeof(arn), "%s:$LATEST", fn->arn);
+        cJSON_AddItemToArray(arr, eic_json(cur, arn));
+    }
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
 /* ---- routing ---- */
 
 /* Resolves path segment 2 as a function; sends the error and returns NULL. */
@@ -585,6 +748,17 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             invoke_api_handle_async(&api->invoke, req, &ref);
         return true;
     }
+    if (strcmp(p.seg[0], "2019-09-25") == 0 && strcmp(p.seg[1], "functions") == 0 &&
+        (p.n == 4 || p.n == 5) && strcmp(p.seg[3], "event-invoke-config") == 0) {
+        bool list = p.n == 5 && strcmp(p.seg[4], "list") == 0;
+        if ((p.n == 5 && !list) || (list && !http_method_is(req, "GET")))
+            return false;
+        char qual[FN_QUALIFIER_MAX + 1];
+        struct function *fn = resolve(api, req, p.seg[2], qual);
+        if (fn != NULL)
+            list ? eic_list(api, req, fn) : eic_op(api, req, fn);
+        return true;
+    }
     if (strcmp(p.seg[0], "2017-03-31") == 0 && strcmp(p.seg[1], "tags") == 0 && p.n == 3 &&
         (http_method_is(req, "GET") || http_method_is(req, "POST") ||
          http_method_is(req, "DELETE"))) {
@@ -619,9 +793,21 @@ static int load_one(const char *name, const char *json, void *arg)
     return 0;
 }
 
+static int load_eic(const char *fn, const char *qualifier, const char *json, void *arg)
+{
+    struct lambda_api *api = arg;
+    struct eic e;
+    if (strcmp(qualifier, "$LATEST") == 0 && eic_from_store(json, &e) == 0)
+        eic_set(api, fn, &e);
+    else
+        log_error("fn=%s msg=\"stored event invoke configuration is damaged; skipped\"", fn);
+    return 0;
+}
+
 int lambda_api_load(struct lambda_api *api)
 {
-    return store_fn_scan(api->st, load_one, api);
+    int rc = store_fn_scan(api->st, load_one, api);
+    return rc != 0 ? rc : store_eic_scan(api->st, load_eic, api);
 }
 
 void lambda_api_fini(struct lambda_api *api)
@@ -630,4 +816,5 @@ void lambda_api_fini(struct lambda_api *api)
     for (size_t i = 0; i < api->nbusy; i++)
         free(api->busy[i]);
     free(api->busy);
+    free(api->eics);
 }

@@ -14,6 +14,8 @@
 #include "http/server.h"
 #include "invoke/invoke_api.h"
 #include "lambda/catalog.h"
+#include "lambda/eic.h"
+#include "lambda/eic.h"
 
 struct store;
 struct blob_store;
@@ -32,9 +34,23 @@ struct lambda_api {
     int account_concurrency;
     char **busy; /* names with a write in progress */
     size_t nbusy;
+    struct lambda_eic *eics; /* event invoke configurations, by function */
+    size_t neics;
+    /* Called (on the loop) after a function was deleted; set by the daemon. */
+    void (*on_deleted)(void *arg, const char *name);
+    void *on_deleted_arg;
 };
 
-/* Loads every function from the store into the catalog (start-up, loop).
+struct lambda_eic {
+    char name[FN_NAME_MAX + 1];
+    struct eic eic;
+};
+
+/* The event invoke configuration of function name, or NULL if none was put. */
+const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name);
+
+/* Loads every function and event invoke configuration from the store into
+ * memory (start-up, loop).
  * Returns 0 or the store's error. */
 int lambda_api_load(struct lambda_api *api);
 

@@ -398,6 +398,25 @@ static void apply_layers(const cJSON *arr, struct verr *v)
                  cJSON_IsString(l) ? l->valuestring : "?");
 }
 
+/* DeadLetterConfig.TargetArn: an SQS queue or SNS topic, or "" to remove it. */
+static void apply_dlq(struct function *fn, const cJSON *o, struct verr *v)
+{
+    const char *arn = get_string(o, "TargetArn", v);
+    if (arn == NULL || arn[0] == '\0') {
+        fn->dlq[0] = '\0';
+        return;
+    }
+    if (strlen(arn) >= sizeof(fn->dlq) ||
+        (strncmp(arn, "arn:aws:sqs:", 12) != 0 && strncmp(arn, "arn:aws:sns:", 12) != 0)) {
+        semantic(v, ERR_INVALID_PARAMETER,
+                 "The provided target ARN %.300s is not valid: a dead-letter queue is an SQS "
+                 "queue or an SNS topic.",
+                 arn);
+        return;
+    }
+    snprintf(fn->dlq, sizeof(fn->dlq), "%s", arn);
+}
+
 /* Applies the configuration members both Create and UpdateFunctionConfiguration take. */
 static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
 {
@@ -463,6 +482,8 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
         else
             snprintf(fn->tracing, sizeof(fn->tracing), "%s", s);
     }
+    if ((o = get_object(body, "DeadLetterConfig", v)) != NULL)
+        apply_dlq(fn, o, v);
     if ((o = member(body, "Layers")) != NULL)
         apply_layers(o, v);
     if ((o = member(body, "Architectures")) != NULL)
@@ -658,6 +679,8 @@ cJSON *function_config_json(const struct function *fn)
     cJSON_AddStringToObject(o, "Version", "$LATEST");
     if (fn->env != NULL)
         add_obj1(o, "Environment", "Variables", cJSON_Duplicate(fn->env, 1));
+    if (fn->dlq[0] != '\0')
+        add_obj1(o, "DeadLetterConfig", "TargetArn", cJSON_CreateString(fn->dlq));
     add_obj1(o, "TracingConfig", "Mode", cJSON_CreateString(fn->tracing));
     cJSON_AddStringToObject(o, "RevisionId", fn->revision_id);
     cJSON_AddStringToObject(o, "State", "Active");

@@ -30,6 +30,7 @@ struct function {
     cJSON *env;        /* {"KEY":"value"}, or NULL; owned */
     cJSON *tags;       /* {"key":"value"}, or NULL; owned */
     char arch[8];      /* "x86_64" or "arm64" */
+    char dlq[512];     /* DeadLetterConfig.TargetArn, "" when none */
     char tracing[12];  /* "PassThrough" or "Active" */
     char code_hex[65]; /* SHA-256 of the zip, hex (blob key) */
     char code_b64[45]; /* the same, base64 (CodeSha256) */
