@@ -33,6 +33,7 @@
 #define HTTP_ENTITY_MAX_BYTES      (API_CODE_REQUEST_MAX_BYTES + 1048576)
 
 #define INVOKE_PAYLOAD_MAX_BYTES    6291456 /* sync request payload (6 MiB) */
+#define ASYNC_PAYLOAD_MAX_BYTES     1048576 /* Event invocation payload (1 MB) */
 #define RUNTIME_RESPONSE_MAX_BYTES  6291556 /* function response (6 MiB + 100) */
 #define INVOKE_CLIENT_CONTEXT_MAX   3583    /* bytes of base64 X-Amz-Client-Context */
 #define INVOKE_LOG_TAIL_BYTES       4096    /* bytes returned by X-Amz-Log-Type: Tail */
@@ -45,4 +46,19 @@
 #define HTTP_LISTENER_QUARANTINE_MS 30000   /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */
 
+/* CloudWatch Logs API (src/cwlogs/), AWS's documented quotas */
+#define CWLOGS_NAME_MAX           512          /* characters of a log group or stream name */
+#define CWLOGS_REQUEST_MAX_BYTES  2097152      /* a Logs API request body (a 1 MiB batch as JSON) */
+#define CWLOGS_PUT_MAX_EVENTS     10000        /* events per PutLogEvents */
+#define CWLOGS_PUT_MAX_BYTES      1048576      /* PutLogEvents batch: messages + 26 bytes each */
+#define CWLOGS_EVENT_MAX_BYTES    262144       /* one event's message (256 KiB) */
+#define CWLOGS_EVENTS_MAX         10000        /* events per Get/FilterLogEvents page */
+#define CWLOGS_RESPONSE_MAX_BYTES 1048576      /* message bytes per Get/FilterLogEvents page */
+#define CWLOGS_FILTER_SCAN_MAX    100000       /* events FilterLogEvents examines per call */
+#define CWLOGS_DESCRIBE_MAX       50           /* groups or streams per Describe page */
+#define CWLOGS_FILTER_STREAMS_MAX 100          /* logStreamNames per FilterLogEvents */
+#define CWLOGS_PATTERN_MAX        1024         /* characters of a filter pattern */
+#define CWLOGS_PAST_MAX_MS        1209600000LL /* PutLogEvents: older events are refused (14 d) */
+#define CWLOGS_FUTURE_MAX_MS      7200000      /* PutLogEvents: or more than 2 h in the future */
+#define CWLOGS_EXPIRE_INTERVAL_MS 60000        /* how often retention is enforced */
 #endif
