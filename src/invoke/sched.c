@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "invoke/logs.h"
+#include "invoke/metrics.h"
 #include "lambda/function.h"
 #include "sandbox/process.h"
 #include "store/blob.h"
@@ -382,6 +383,7 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
               "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: "
               "%d MB\tMax Memory Used: %d MB\t%s",
               inv->request_id, ms, billed, in->fn->memory_mb, peak_mb(in), init);
+    metrics_finished(s->cfg->metrics, in->pool->name, ms / 1000.0, fn_error);
     memcpy(in->last_id, inv->request_id, sizeof(in->last_id));
     in->inv = NULL;
     inv->inst = NULL;
@@ -427,6 +429,7 @@ static void deliver(struct instance *in, struct invocation *inv)
     in->inv = inv;
     inv->inst = in;
     s->nbusy++;
+    metrics_started(s->cfg->metrics, in->pool->name);
     int64_t deadline = clock_ms() + (int64_t)in->fn->timeout_s * 1000;
     inv->start_us = clock_mono_us();
     timer_arm(s->th, &inv->deadline, (int64_t)in->fn->timeout_s * 1000);
@@ -704,6 +707,8 @@ static void balance(struct sched *s, struct pool *p)
         log_warn("fn=%s req=%s msg=\"spawn failed\" err=%s", p->name, inv->request_id,
                  err_name(rc));
         timer_cancel(s->th, &inv->deadline);
+        metrics_started(s->cfg->metrics, p->name);
+        metrics_finished(s->cfg->metrics, p->name, 0, true);
         complete_with(inv, 0, true, payload);
     }
 }
@@ -845,6 +850,7 @@ static void instance_exited(struct instance *in, int status)
             in->inv = inv;
             inv->inst = in;
             s->nbusy++;
+            metrics_started(s->cfg->metrics, p->name);
             inv->start_us = clock_mono_us();
             in->init_ms = (double)(inv->start_us - in->spawn_us) / 1000.0;
             log_linef(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
@@ -953,6 +959,7 @@ int sched_submit(struct sched *s, struct invocation *inv)
         stop_instance(in);
     }
     if ((int)(s->nbusy + s->nstarting) >= s->cfg->account_concurrency) {
+        metrics_throttled(s->cfg->metrics, p->name);
         pool_drop_if_unused(s, p);
         return ERR_TOO_MANY_REQUESTS;
     }

@@ -20,6 +20,7 @@ struct sched;
 struct function;
 struct instance;
 struct logs;
+struct metrics;
 struct blob_store;
 struct invocation;
 
@@ -62,8 +63,9 @@ struct sched_config {
     const char *node;     /* host interpreter for nodejs*.x */
     const char *edge_url; /* AWS_ENDPOINT_URL for functions */
     int account_concurrency;
-    int keepalive_ms; /* idle instances live this long; 0 = cold every time */
-    bool sandbox;     /* false: --sandbox=none */
+    int keepalive_ms;        /* idle instances live this long; 0 = cold every time */
+    bool sandbox;            /* false: --sandbox=none */
+    struct metrics *metrics; /* counters for /metrics (borrowed; NULL: off) */
 };
 
 /* Returns a new scheduler. cfg strings must outlive it. */
