@@ -77,3 +77,22 @@ void aws_send_empty(h2o_req_t *req, int status)
     aws_request_id_header(req, NULL);
     http_send(req, status, "application/json", "", 0);
 }
+
+void aws_send_json_error(h2o_req_t *req, int status, const char *type, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "__type", type);
+    cJSON_AddStringToObject(body, "message", msg);
+    char *text = cJSON_PrintUnformatted(body);
+    if (text == NULL)
+        abort();
+    aws_request_id_header(req, NULL);
+    http_send(req, status, "application/x-amz-json-1.1", text, strlen(text));
+    free(text);
+    cJSON_Delete(body);
+}

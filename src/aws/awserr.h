@@ -28,4 +28,11 @@ void aws_send_empty(h2o_req_t *req, int status);
 /* Adds an x-amzn-RequestId header with the given or a fresh id. */
 void aws_request_id_header(h2o_req_t *req, const char *id);
 
+/* Sends an error of the JSON 1.0/1.1 protocols (CloudWatch Logs, later
+ * DynamoDB, EventBridge): status, x-amzn-RequestId and the body
+ * {"__type":type,"message":...} with a printf-style message. type is the
+ * bare exception name ("ResourceNotFoundException"). Loop thread. */
+void aws_send_json_error(h2o_req_t *req, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

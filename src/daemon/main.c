@@ -25,9 +25,11 @@
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "cwlogs/api.h"
 #include "daemon/config.h"
 #include "http/server.h"
 #include "invoke/logs.h"
+#include "invoke/metrics.h"
 #include "invoke/sched.h"
 #include "lambda/api.h"
 #include "sandbox/process.h"
@@ -59,7 +61,9 @@ struct server {
     struct logs *logs;
     struct sched *sched;
     struct lambda_api api;
+    struct cwlogs *cwlogs; /* the CloudWatch Logs API */
     struct async_queue *async;
+    struct metrics *metrics;
     struct sched_config scfg;
     struct async_config acfg;
     char runtimes_dir[1024];
@@ -82,9 +86,33 @@ static void send_health(struct server *srv, h2o_req_t *req)
     cJSON_Delete(o);
 }
 
+/* GET /metrics: Prometheus text format (version 0.0.4). */
+static void send_metrics(struct server *srv, h2o_req_t *req)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    metrics_render(srv->metrics, &buf, &len, &cap);
+    metrics_printf(&buf, &len, &cap,
+                   "# HELP lambdad_instances Function instances alive.\n"
+                   "# TYPE lambdad_instances gauge\nlambdad_instances %u\n"
+                   "# HELP lambdad_async_queue_depth Asynchronous events queued or running.\n"
+                   "# TYPE lambdad_async_queue_depth gauge\nlambdad_async_queue_depth %zu\n"
+                   "# HELP lambdad_async_oldest_event_age_seconds Age of the oldest queued "
+                   "event.\n# TYPE lambdad_async_oldest_event_age_seconds gauge\n"
+                   "lambdad_async_oldest_event_age_seconds %.3f\n",
+                   sched_instances(srv->sched), async_depth(srv->async),
+                   (double)async_oldest_age_ms(srv->async) / 1000.0);
+    http_send(req, 200, "text/plain; version=0.0.4", buf, len);
+    free(buf);
+}
+
 static int on_edge(h2o_req_t *req, void *arg)
 {
     struct server *srv = arg;
+    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics"))) {
+        send_metrics(srv, req);
+        return 0;
+    }
     if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/_lambdad/health"))) {
         send_health(srv, req);
         return 0;
@@ -93,6 +121,8 @@ static int on_edge(h2o_req_t *req, void *arg)
         aws_send_error(req, ERR_SERVICE, "lambdad is shutting down");
         return 0;
     }
+    if (cwlogs_handle(srv->cwlogs, req))
+        return 0;
     if (lambda_api_handle(&srv->api, req))
         return 0;
     aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s", (int)req->method.len,
@@ -258,6 +288,9 @@ static int start(struct server *srv)
              strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, port);
     srv->worker_sock = http_watch_fd(srv->http, dup(worker_pool_fd(srv->wp)), on_worker, srv);
     srv->logs = logs_new(srv->st, srv->wp, http_timers(srv->http));
+    srv->metrics = metrics_new();
+    srv->cwlogs =
+        cwlogs_new(srv->st, srv->wp, http_timers(srv->http), srv->cfg.region, srv->cfg.account);
     srv->scfg = (struct sched_config){
         .region = srv->cfg.region,
         .account = srv->cfg.account,
@@ -269,6 +302,7 @@ static int start(struct server *srv)
         .account_concurrency = (int)srv->cfg.concurrency,
         .keepalive_ms = (int)srv->cfg.keepalive_ms,
         .sandbox = strcmp(srv->cfg.sandbox, "none") != 0,
+        .metrics = srv->metrics,
     };
     srv->sched = sched_new(srv->http, srv->bs, srv->logs, &srv->scfg);
     srv->api.st = srv->st;
@@ -314,9 +348,11 @@ static void stop(struct server *srv)
     sched_free(srv->sched);
     worker_pool_free(srv->wp);
     async_free(srv->async);
+    metrics_free(srv->metrics);
     h2o_socket_close(srv->worker_sock);
     h2o_socket_close(srv->signal_sock);
     logs_free(srv->logs);
+    cwlogs_free(srv->cwlogs);
     lambda_api_fini(&srv->api);
     http_server_free(srv->http);
     blob_store_free(srv->bs);

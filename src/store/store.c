@@ -88,3 +88,66 @@ int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg)
 {
     return st->ops->eic_scan(st, cb, arg);
 }
+
+/* ---- CloudWatch Logs ---- */
+
+int store_cwl_group_create(struct store *st, const char *name, int64_t now_ms)
+{
+    return st->ops->cwl_group_create(st, name, now_ms);
+}
+
+int store_cwl_group_delete(struct store *st, const char *name)
+{
+    return st->ops->cwl_group_delete(st, name);
+}
+
+int store_cwl_group_get(struct store *st, const char *name, struct store_cwl_group *out)
+{
+    return st->ops->cwl_group_get(st, name, out);
+}
+
+int store_cwl_group_retention(struct store *st, const char *name, int days)
+{
+    return st->ops->cwl_group_retention(st, name, days);
+}
+
+int store_cwl_groups_scan(struct store *st, const char *prefix, const char *after,
+                          store_cwl_group_cb *cb, void *arg)
+{
+    return st->ops->cwl_groups_scan(st, prefix, after, cb, arg);
+}
+
+int store_cwl_stream_create(struct store *st, const char *group, const char *name, int64_t now_ms)
+{
+    return st->ops->cwl_stream_create(st, group, name, now_ms);
+}
+
+int store_cwl_stream_get(struct store *st, const char *group, const char *name,
+                         struct store_cwl_stream *out)
+{
+    return st->ops->cwl_stream_get(st, group, name, out);
+}
+
+int store_cwl_streams_scan(struct store *st, const char *group, const char *prefix, int flags,
+                           store_cwl_stream_cb *cb, void *arg)
+{
+    return st->ops->cwl_streams_scan(st, group, prefix, flags, cb, arg);
+}
+
+int store_cwl_events_put(struct store *st, const char *group, const char *stream,
+                         const struct store_log_event *ev, size_t n, int64_t ingest_ms,
+                         int64_t *last_id)
+{
+    return st->ops->cwl_events_put(st, group, stream, ev, n, ingest_ms, last_id);
+}
+
+int store_cwl_events_scan(struct store *st, const struct store_cwl_query *q, store_cwl_event_cb *cb,
+                          void *arg)
+{
+    return st->ops->cwl_events_scan(st, q, cb, arg);
+}
+
+int store_cwl_expire(struct store *st, int64_t now_ms, int64_t *deleted)
+{
+    return st->ops->cwl_expire(st, now_ms, deleted);
+}

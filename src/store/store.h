@@ -89,6 +89,103 @@ int store_eic_delete(struct store *st, const char *fn, const char *qualifier);
 typedef int store_eic_cb(const char *fn, const char *qualifier, const char *json, void *arg);
 int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg);
 
+/* ---- CloudWatch Logs (src/cwlogs/) ----
+ * Log groups and streams live in their own tables; a trigger on log_events
+ * creates the group and stream of every event that arrives (so a function's
+ * group exists once it has logged) and keeps each stream's first/last event
+ * time and stored bytes. Names are borrowed, NUL-terminated; pointers handed
+ * to a callback are valid during that call only. Errors: -ENOENT for a
+ * missing group or stream, -EEXIST for a duplicate, else the store's. */
+struct store_cwl_group {
+    const char *name;
+    int64_t created_ms;   /* epoch ms */
+    int retention_days;   /* 0: events never expire */
+    int64_t stored_bytes; /* message bytes of the group's events */
+};
+
+struct store_cwl_stream {
+    const char *name;
+    int64_t created_ms;     /* epoch ms */
+    int64_t first_ts;       /* epoch ms of the oldest event, -1 without events */
+    int64_t last_ts;        /* epoch ms of the newest event, -1 without events */
+    int64_t last_ingest_ms; /* epoch ms of the last write, -1 without events */
+    int64_t stored_bytes;
+};
+
+struct store_cwl_event {
+    int64_t id; /* row id: unique, stable, increasing in insertion order */
+    const char *stream;
+    int64_t ts_ms;     /* event time, epoch ms */
+    int64_t ingest_ms; /* when it was written (the event time for function logs) */
+    const char *msg;
+    size_t msg_len;
+};
+
+/* Events of one group in (ts, id) order, ascending or descending, strictly
+ * after (ascending) or before (descending) the position (pos_ts, pos_id). */
+struct store_cwl_query {
+    const char *group;
+    const char *stream; /* only this stream, or NULL for all */
+    int64_t from_ts;    /* inclusive, epoch ms */
+    int64_t to_ts;      /* inclusive, epoch ms */
+    int64_t pos_ts;     /* resume position; INT64_MIN/INT64_MAX for none */
+    int64_t pos_id;
+    int descending; /* non-zero: newest first */
+};
+
+#define STORE_CWL_BY_LAST_EVENT 1 /* streams_scan: order by last event time, not name */
+#define STORE_CWL_DESCENDING    2 /* streams_scan: reverse order */
+
+typedef int store_cwl_group_cb(const struct store_cwl_group *g, void *arg);
+typedef int store_cwl_stream_cb(const struct store_cwl_stream *s, void *arg);
+typedef int store_cwl_event_cb(const struct store_cwl_event *ev, void *arg);
+
+/* Creates group name (no retention); -EEXIST if it exists. */
+int store_cwl_group_create(struct store *st, const char *name, int64_t now_ms);
+
+/* Deletes group name with its streams and events; -ENOENT if absent. */
+int store_cwl_group_delete(struct store *st, const char *name);
+
+/* Writes group name's row to *out (out->name = name); -ENOENT if absent. */
+int store_cwl_group_get(struct store *st, const char *name, struct store_cwl_group *out);
+
+/* Sets the retention of group name in days (0 = never expire); -ENOENT. */
+int store_cwl_group_retention(struct store *st, const char *name, int days);
+
+/* Calls cb for each group whose name starts with prefix and sorts after
+ * `after` ("" for all), in name order; a non-zero cb return stops the scan
+ * and is returned. */
+int store_cwl_groups_scan(struct store *st, const char *prefix, const char *after,
+                          store_cwl_group_cb *cb, void *arg);
+
+/* Creates stream name in group; -ENOENT without the group, -EEXIST. */
+int store_cwl_stream_create(struct store *st, const char *group, const char *name, int64_t now_ms);
+
+/* Writes the stream's row to *out (out->name = name); -ENOENT if absent. */
+int store_cwl_stream_get(struct store *st, const char *group, const char *name,
+                         struct store_cwl_stream *out);
+
+/* Calls cb for each stream of group whose name starts with prefix, ordered
+ * by flags (STORE_CWL_*); a non-zero cb return stops the scan. */
+int store_cwl_streams_scan(struct store *st, const char *group, const char *prefix, int flags,
+                           store_cwl_stream_cb *cb, void *arg);
+
+/* Appends n events (ev[i].ts_ms, msg; ev[i].group and .stream are not read)
+ * to an existing stream in one transaction, ingested at ingest_ms; -ENOENT
+ * if the stream does not exist. Writes the id of the last event to *last_id. */
+int store_cwl_events_put(struct store *st, const char *group, const char *stream,
+                         const struct store_log_event *ev, size_t n, int64_t ingest_ms,
+                         int64_t *last_id);
+
+/* Calls cb for each event q selects, in q's order; a non-zero cb return
+ * stops the scan and is returned. */
+int store_cwl_events_scan(struct store *st, const struct store_cwl_query *q, store_cwl_event_cb *cb,
+                          void *arg);
+
+/* Deletes the events older than their group's retention at now_ms (in
+ * batches, releasing the store between them); adds the count to *deleted. */
+int store_cwl_expire(struct store *st, int64_t now_ms, int64_t *deleted);
+
 /* The operations a backend provides; store.c dispatches through them. */
 struct store_ops {
     const char *name;
@@ -105,6 +202,24 @@ struct store_ops {
     int (*eic_put)(struct store *st, const char *fn, const char *qualifier, const char *json);
     int (*eic_delete)(struct store *st, const char *fn, const char *qualifier);
     int (*eic_scan)(struct store *st, store_eic_cb *cb, void *arg);
+    /* CloudWatch Logs (see the store_cwl_* functions above) */
+    int (*cwl_group_create)(struct store *st, const char *name, int64_t now_ms);
+    int (*cwl_group_delete)(struct store *st, const char *name);
+    int (*cwl_group_get)(struct store *st, const char *name, struct store_cwl_group *out);
+    int (*cwl_group_retention)(struct store *st, const char *name, int days);
+    int (*cwl_groups_scan)(struct store *st, const char *prefix, const char *after,
+                           store_cwl_group_cb *cb, void *arg);
+    int (*cwl_stream_create)(struct store *st, const char *group, const char *name, int64_t now_ms);
+    int (*cwl_stream_get)(struct store *st, const char *group, const char *name,
+                          struct store_cwl_stream *out);
+    int (*cwl_streams_scan)(struct store *st, const char *group, const char *prefix, int flags,
+                            store_cwl_stream_cb *cb, void *arg);
+    int (*cwl_events_put)(struct store *st, const char *group, const char *stream,
+                          const struct store_log_event *ev, size_t n, int64_t ingest_ms,
+                          int64_t *last_id);
+    int (*cwl_events_scan)(struct store *st, const struct store_cwl_query *q,
+                           store_cwl_event_cb *cb, void *arg);
+    int (*cwl_expire)(struct store *st, int64_t now_ms, int64_t *deleted);
 };
 
 /* Every backend's handle starts with this. */

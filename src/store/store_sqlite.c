@@ -17,6 +17,9 @@
 #include "base/log.h"
 #include "store.h"
 
+/* Epoch ms in SQL, for migration 3's trigger (fixed within one statement). */
+#define CWL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+
 static const char *const migrations[] = {
     /* 1: functions and log events */
     "CREATE TABLE functions (name TEXT PRIMARY KEY, config TEXT NOT NULL);"
@@ -32,6 +35,33 @@ static const char *const migrations[] = {
     " config TEXT NOT NULL, PRIMARY KEY (fn, qualifier));"
     "CREATE TABLE async_dead (id INTEGER PRIMARY KEY, fn TEXT NOT NULL, target TEXT NOT NULL,"
     " record TEXT NOT NULL, created_ms INTEGER NOT NULL);",
+    /* 3: CloudWatch Logs: log groups (retention in days, 0 = never expire),
+     * log streams with their statistics, the ingestion time of events put
+     * through the Logs API (NULL for function logs: their event time), an
+     * index for time-ordered reads and expiry, existing groups and streams,
+     * and the trigger that registers the group and stream of every event */
+    "CREATE TABLE log_groups (name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL,"
+    " retention_days INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE log_streams (grp TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " first_ts INTEGER, last_ts INTEGER, last_ingest INTEGER,"
+    " stored_bytes INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (grp, name));"
+    "ALTER TABLE log_events ADD COLUMN ingest INTEGER;"
+    "CREATE INDEX log_events_time ON log_events (grp, ts);"
+    "INSERT INTO log_groups (name, created_ms) SELECT grp, MIN(ts) FROM log_events GROUP BY grp;"
+    "INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts, last_ingest, stored_bytes)"
+    " SELECT grp, stream, MIN(ts), MIN(ts), MAX(ts), MAX(ts), SUM(length(CAST(msg AS BLOB)))"
+    " FROM log_events GROUP BY grp, stream;"
+    "CREATE TRIGGER log_events_register AFTER INSERT ON log_events BEGIN"
+    " INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (NEW.grp, " CWL_NOW_MS ");"
+    " INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts, last_ingest, stored_bytes)"
+    " VALUES (NEW.grp, NEW.stream, " CWL_NOW_MS ", NEW.ts, NEW.ts, COALESCE(NEW.ingest, NEW.ts),"
+    " length(CAST(NEW.msg AS BLOB))) ON CONFLICT (grp, name) DO UPDATE SET"
+    " first_ts = CASE WHEN first_ts IS NULL OR excluded.first_ts < first_ts"
+    " THEN excluded.first_ts ELSE first_ts END,"
+    " last_ts = CASE WHEN last_ts IS NULL OR excluded.last_ts > last_ts"
+    " THEN excluded.last_ts ELSE last_ts END,"
+    " last_ingest = excluded.last_ingest, stored_bytes = stored_bytes + excluded.stored_bytes;"
+    " END;",
 };
 
 struct store_sqlite {
@@ -409,6 +439,26 @@ static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
     return rc;
 }
 
+/* CloudWatch Logs: defined in the section at the end of this file. */
+static int sq_cwl_group_create(struct store *base, const char *name, int64_t now_ms);
+static int sq_cwl_group_delete(struct store *base, const char *name);
+static int sq_cwl_group_get(struct store *base, const char *name, struct store_cwl_group *out);
+static int sq_cwl_group_retention(struct store *base, const char *name, int days);
+static int sq_cwl_groups_scan(struct store *base, const char *prefix, const char *after,
+                              store_cwl_group_cb *cb, void *arg);
+static int sq_cwl_stream_create(struct store *base, const char *group, const char *name,
+                                int64_t now_ms);
+static int sq_cwl_stream_get(struct store *base, const char *group, const char *name,
+                             struct store_cwl_stream *out);
+static int sq_cwl_streams_scan(struct store *base, const char *group, const char *prefix, int flags,
+                               store_cwl_stream_cb *cb, void *arg);
+static int sq_cwl_events_put(struct store *base, const char *group, const char *stream,
+                             const struct store_log_event *ev, size_t n, int64_t ingest_ms,
+                             int64_t *last_id);
+static int sq_cwl_events_scan(struct store *base, const struct store_cwl_query *q,
+                              store_cwl_event_cb *cb, void *arg);
+static int sq_cwl_expire(struct store *base, int64_t now_ms, int64_t *deleted);
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -422,6 +472,17 @@ static const struct store_ops sqlite_ops = {
     .eic_put = sq_eic_put,
     .eic_delete = sq_eic_delete,
     .eic_scan = sq_eic_scan,
+    .cwl_group_create = sq_cwl_group_create,
+    .cwl_group_delete = sq_cwl_group_delete,
+    .cwl_group_get = sq_cwl_group_get,
+    .cwl_group_retention = sq_cwl_group_retention,
+    .cwl_groups_scan = sq_cwl_groups_scan,
+    .cwl_stream_create = sq_cwl_stream_create,
+    .cwl_stream_get = sq_cwl_stream_get,
+    .cwl_streams_scan = sq_cwl_streams_scan,
+    .cwl_events_put = sq_cwl_events_put,
+    .cwl_events_scan = sq_cwl_events_scan,
+    .cwl_expire = sq_cwl_expire,
 };
 
 struct store *store_sqlite_open(const char *path, int *err)
@@ -465,4 +526,479 @@ out:
     sq_close(&s->base);
     *err = rc;
     return NULL;
+}
+
+/* ---- CloudWatch Logs ----
+ * Groups and streams are rows of log_groups and log_streams; the trigger of
+ * migration 3 adds the group and stream of every inserted event and keeps
+ * the stream's statistics, so function logs (written by sq_logs_append)
+ * appear without any call here. These operations run rarely compared with
+ * log appends, so each prepares its statement per call. */
+
+#define CWL_DELETE_BATCH 5000 /* events deleted per statement, between mutex releases */
+
+/* Prepares sql; on failure logs and returns -EIO. Call with the mutex held. */
+static int cwl_prep(struct store_sqlite *s, const char *sql, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+        log_error("store=sqlite prepare_failed err=\"%s\"", sqlite3_errmsg(s->db));
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Runs a one-shot statement with up to two text parameters and an integer;
+ * writes sqlite3_changes to *changes when asked. Call with the mutex held. */
+static int cwl_run(struct store_sqlite *s, const char *sql, const char *t1, const char *t2,
+                   int64_t i3, int *changes, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = cwl_prep(s, sql, &st);
+    if (rc != 0)
+        return rc;
+    if (t1 != NULL)
+        sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    if (t2 != NULL)
+        sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, i3);
+    rc = map_rc(s->db, sqlite3_step(st), what);
+    if (rc == 0 && changes != NULL)
+        *changes = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes to *found whether sql (parameters t1, t2) returns a row. Call with
+ * the mutex held. */
+static int cwl_exists(struct store_sqlite *s, const char *sql, const char *t1, const char *t2,
+                      int *found)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = cwl_prep(s, sql, &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    if (t2 != NULL)
+        sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    rc = step == SQLITE_ROW ? 0 : map_rc(s->db, step, "cwl_exists");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int64_t col_ts(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+}
+
+static int sq_cwl_group_create(struct store *base, const char *name, int64_t now_ms)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    int changes = 0;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_run(s, "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?3)", name,
+                     NULL, now_ms, &changes, "cwl_group_create");
+    pthread_mutex_unlock(&s->mu);
+    return rc == 0 && changes == 0 ? -EEXIST : rc;
+}
+
+/* Deletes up to CWL_DELETE_BATCH events of grp older than before_ts and no
+ * newer than row max_id; writes how many to *n. Call with the mutex held. */
+static int cwl_delete_batch(struct store_sqlite *s, const char *grp, int64_t before_ts,
+                            int64_t max_id, int *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = cwl_prep(s,
+                      "DELETE FROM log_events WHERE id IN (SELECT id FROM log_events WHERE grp = ?1"
+                      " AND ts < ?2 AND id <= ?3 LIMIT ?4)",
+                      &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, grp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_ts);
+    sqlite3_bind_int64(st, 3, max_id);
+    sqlite3_bind_int(st, 4, CWL_DELETE_BATCH);
+    rc = map_rc(s->db, sqlite3_step(st), "cwl_delete_events");
+    *n = rc == 0 ? sqlite3_changes(s->db) : 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Deletes grp's events older than before_ts that exist now, in batches,
+ * taking the mutex per batch so that log appends are never held up long. */
+static int cwl_delete_events(struct store_sqlite *s, const char *grp, int64_t before_ts,
+                             int64_t *deleted)
+{
+    int64_t max_id = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = NULL;
+    int rc = cwl_prep(s, "SELECT COALESCE(MAX(id), 0) FROM log_events", &st);
+    if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        max_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    for (int n = CWL_DELETE_BATCH; rc == 0 && n == CWL_DELETE_BATCH;) {
+        pthread_mutex_lock(&s->mu);
+        rc = cwl_delete_batch(s, grp, before_ts, max_id, &n);
+        pthread_mutex_unlock(&s->mu);
+        *deleted += n;
+    }
+    return rc;
+}
+
+static int sq_cwl_group_delete(struct store *base, const char *name)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    int changes = 0;
+    pthread_mutex_lock(&s->mu);
+    int rc = exec(s->db, "BEGIN");
+    if (rc == 0)
+        rc = cwl_run(s, "DELETE FROM log_groups WHERE name = ?1", name, NULL, 0, &changes,
+                     "cwl_group_delete");
+    if (rc == 0)
+        rc = cwl_run(s, "DELETE FROM log_streams WHERE grp = ?1", name, NULL, 0, NULL,
+                     "cwl_group_delete");
+    if (rc == 0)
+        rc = exec(s->db, "COMMIT");
+    else
+        exec(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+        return rc;
+    if (changes == 0)
+        return -ENOENT;
+    int64_t deleted = 0;
+    return cwl_delete_events(s, name, INT64_MAX, &deleted);
+}
+
+static int sq_cwl_group_get(struct store *base, const char *name, struct store_cwl_group *out)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_prep(s,
+                      "SELECT created_ms, retention_days, (SELECT COALESCE(SUM(stored_bytes), 0)"
+                      " FROM log_streams WHERE grp = ?1) FROM log_groups WHERE name = ?1",
+                      &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = (struct store_cwl_group){
+                .name = name,
+                .created_ms = sqlite3_column_int64(st, 0),
+                .retention_days = sqlite3_column_int(st, 1),
+                .stored_bytes = sqlite3_column_int64(st, 2),
+            };
+        } else {
+            rc = step == SQLITE_DONE ? -ENOENT : map_rc(s->db, step, "cwl_group_get");
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int sq_cwl_group_retention(struct store *base, const char *name, int days)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    int changes = 0;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_run(s, "UPDATE log_groups SET retention_days = ?3 WHERE name = ?1", name, NULL,
+                     days, &changes, "cwl_group_retention");
+    pthread_mutex_unlock(&s->mu);
+    return rc == 0 && changes == 0 ? -ENOENT : rc;
+}
+
+static int sq_cwl_groups_scan(struct store *base, const char *prefix, const char *after,
+                              store_cwl_group_cb *cb, void *arg)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    int step = SQLITE_DONE;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_prep(s,
+                      "SELECT g.name, g.created_ms, g.retention_days, (SELECT COALESCE("
+                      "SUM(stored_bytes), 0) FROM log_streams WHERE grp = g.name) FROM log_groups g"
+                      " WHERE g.name > ?1 AND g.name >= ?2 AND substr(g.name, 1, length(?2)) = ?2"
+                      " ORDER BY g.name",
+                      &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+        while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_cwl_group g = {
+                .name = (const char *)sqlite3_column_text(st, 0),
+                .created_ms = sqlite3_column_int64(st, 1),
+                .retention_days = sqlite3_column_int(st, 2),
+                .stored_bytes = sqlite3_column_int64(st, 3),
+            };
+            rc = cb(&g, arg);
+        }
+        if (rc == 0)
+            rc = map_rc(s->db, step, "cwl_groups_scan");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int sq_cwl_stream_create(struct store *base, const char *group, const char *name,
+                                int64_t now_ms)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    int found = 0, changes = 0;
+    pthread_mutex_lock(&s->mu);
+    int rc = exec(s->db, "BEGIN");
+    if (rc == 0)
+        rc = cwl_exists(s, "SELECT 1 FROM log_groups WHERE name = ?1", group, NULL, &found);
+    if (rc == 0 && found != 0)
+        rc = cwl_run(
+            s, "INSERT OR IGNORE INTO log_streams (grp, name, created_ms) VALUES (?1, ?2, ?3)",
+            group, name, now_ms, &changes, "cwl_stream_create");
+    if (rc == 0)
+        rc = exec(s->db, "COMMIT");
+    else
+        exec(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+        return rc;
+    return found == 0 ? -ENOENT : changes == 0 ? -EEXIST : 0;
+}
+
+#define CWL_STREAM_COLS "name, created_ms, first_ts, last_ts, last_ingest, stored_bytes"
+
+static void cwl_stream_row(sqlite3_stmt *st, struct store_cwl_stream *out)
+{
+    *out = (struct store_cwl_stream){
+        .name = (const char *)sqlite3_column_text(st, 0),
+        .created_ms = sqlite3_column_int64(st, 1),
+        .first_ts = col_ts(st, 2),
+        .last_ts = col_ts(st, 3),
+        .last_ingest_ms = col_ts(st, 4),
+        .stored_bytes = sqlite3_column_int64(st, 5),
+    };
+}
+
+static int sq_cwl_stream_get(struct store *base, const char *group, const char *name,
+                             struct store_cwl_stream *out)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_prep(s, "SELECT " CWL_STREAM_COLS " FROM log_streams WHERE grp = ?1 AND name = ?2",
+                      &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            cwl_stream_row(st, out);
+            out->name = name;
+        } else {
+            rc = step == SQLITE_DONE ? -ENOENT : map_rc(s->db, step, "cwl_stream_get");
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int sq_cwl_streams_scan(struct store *base, const char *group, const char *prefix, int flags,
+                               store_cwl_stream_cb *cb, void *arg)
+{
+    /* Index: [by last event][descending]. */
+    static const char *const sql[2][2] = {
+        {"SELECT " CWL_STREAM_COLS " FROM log_streams WHERE grp = ?1 AND"
+         " substr(name, 1, length(?2)) = ?2 ORDER BY name",
+         "SELECT " CWL_STREAM_COLS " FROM log_streams WHERE grp = ?1 AND"
+         " substr(name, 1, length(?2)) = ?2 ORDER BY name DESC"},
+        {"SELECT " CWL_STREAM_COLS " FROM log_streams WHERE grp = ?1 AND"
+         " substr(name, 1, length(?2)) = ?2 ORDER BY COALESCE(last_ts, 0), name",
+         "SELECT " CWL_STREAM_COLS " FROM log_streams WHERE grp = ?1 AND"
+         " substr(name, 1, length(?2)) = ?2 ORDER BY COALESCE(last_ts, 0) DESC, name DESC"},
+    };
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    int step = SQLITE_DONE;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_prep(
+        s, sql[(flags & STORE_CWL_BY_LAST_EVENT) != 0][(flags & STORE_CWL_DESCENDING) != 0], &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+        while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_cwl_stream row;
+            cwl_stream_row(st, &row);
+            rc = cb(&row, arg);
+        }
+        if (rc == 0)
+            rc = map_rc(s->db, step, "cwl_streams_scan");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int sq_cwl_events_put(struct store *base, const char *group, const char *stream,
+                             const struct store_log_event *ev, size_t n, int64_t ingest_ms,
+                             int64_t *last_id)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    pthread_mutex_lock(&s->mu);
+    int rc = exec(s->db, "BEGIN");
+    if (rc == 0)
+        rc = cwl_exists(s, "SELECT 1 FROM log_streams WHERE grp = ?1 AND name = ?2", group, stream,
+                        &found);
+    if (rc == 0 && found == 0)
+        rc = -ENOENT;
+    if (rc == 0)
+        rc = cwl_prep(
+            s, "INSERT INTO log_events (grp, stream, ts, msg, ingest) VALUES (?, ?, ?, ?, ?)", &st);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ev[i].ts_ms);
+        sqlite3_bind_text(st, 4, ev[i].msg, (int)ev[i].msg_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, ingest_ms);
+        rc = map_rc(s->db, sqlite3_step(st), "cwl_events_put");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    if (rc == 0)
+        rc = exec(s->db, "COMMIT");
+    else
+        exec(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0 && last_id != NULL)
+        *last_id = id;
+    return rc;
+}
+
+static int sq_cwl_events_scan(struct store *base, const struct store_cwl_query *q,
+                              store_cwl_event_cb *cb, void *arg)
+{
+    /* Index: [one stream][descending]. ?6 is the stream when there is one. */
+#define CWL_EV_SELECT                                                                              \
+    "SELECT id, stream, ts, COALESCE(ingest, ts), msg FROM log_events WHERE grp = ?1"              \
+    " AND ts >= ?2 AND ts <= ?3"
+    static const char *const sql[2][2] = {
+        {CWL_EV_SELECT " AND (ts > ?4 OR (ts = ?4 AND id > ?5)) ORDER BY ts, id",
+         CWL_EV_SELECT " AND (ts < ?4 OR (ts = ?4 AND id < ?5)) ORDER BY ts DESC, id DESC"},
+        {CWL_EV_SELECT " AND stream = ?6 AND (ts > ?4 OR (ts = ?4 AND id > ?5)) ORDER BY ts, id",
+         CWL_EV_SELECT
+         " AND stream = ?6 AND (ts < ?4 OR (ts = ?4 AND id < ?5)) ORDER BY ts DESC, id DESC"},
+    };
+#undef CWL_EV_SELECT
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    int step = SQLITE_DONE;
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_prep(s, sql[q->stream != NULL][q->descending != 0], &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, q->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, q->from_ts);
+        sqlite3_bind_int64(st, 3, q->to_ts);
+        sqlite3_bind_int64(st, 4, q->pos_ts);
+        sqlite3_bind_int64(st, 5, q->pos_id);
+        if (q->stream != NULL)
+            sqlite3_bind_text(st, 6, q->stream, -1, SQLITE_STATIC);
+        while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_cwl_event ev = {
+                .id = sqlite3_column_int64(st, 0),
+                .stream = (const char *)sqlite3_column_text(st, 1),
+                .ts_ms = sqlite3_column_int64(st, 2),
+                .ingest_ms = sqlite3_column_int64(st, 3),
+                .msg = (const char *)sqlite3_column_text(st, 4),
+                .msg_len = (size_t)sqlite3_column_bytes(st, 4),
+            };
+            rc = cb(&ev, arg);
+        }
+        if (rc == 0)
+            rc = map_rc(s->db, step, "cwl_events_scan");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* After events of grp were deleted: recomputes its streams' statistics. */
+static int cwl_restat(struct store_sqlite *s, const char *grp)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = cwl_run(s,
+                     "UPDATE log_streams SET"
+                     " first_ts = (SELECT MIN(ts) FROM log_events e WHERE e.grp = ?1"
+                     " AND e.stream = log_streams.name),"
+                     " last_ts = (SELECT MAX(ts) FROM log_events e WHERE e.grp = ?1"
+                     " AND e.stream = log_streams.name),"
+                     " stored_bytes = (SELECT COALESCE(SUM(length(CAST(msg AS BLOB))), 0)"
+                     " FROM log_events e WHERE e.grp = ?1 AND e.stream = log_streams.name)"
+                     " WHERE grp = ?1",
+                     grp, NULL, 0, NULL, "cwl_restat");
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+struct cwl_expiring {
+    char **names;
+    int *days;
+    size_t n, cap;
+};
+
+static int sq_cwl_expire(struct store *base, int64_t now_ms, int64_t *deleted)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    struct cwl_expiring ex = {0};
+    sqlite3_stmt *st = NULL;
+    int step = SQLITE_DONE;
+    /* Collect the groups with a retention first, so that the deletes can
+     * release the mutex between batches. */
+    pthread_mutex_lock(&s->mu);
+    int rc =
+        cwl_prep(s, "SELECT name, retention_days FROM log_groups WHERE retention_days > 0", &st);
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (ex.n == ex.cap) {
+            ex.cap = ex.cap ? ex.cap * 2 : 16;
+            char **nn = realloc(ex.names, ex.cap * sizeof(*nn));
+            int *nd = nn != NULL ? realloc(ex.days, ex.cap * sizeof(*nd)) : NULL;
+            if (nn != NULL)
+                ex.names = nn;
+            if (nd != NULL)
+                ex.days = nd;
+            if (nn == NULL || nd == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+        }
+        ex.names[ex.n] = strdup((const char *)sqlite3_column_text(st, 0));
+        ex.days[ex.n] = sqlite3_column_int(st, 1);
+        if (ex.names[ex.n] == NULL)
+            rc = -ENOMEM;
+        else
+            ex.n++;
+    }
+    if (rc == 0)
+        rc = map_rc(s->db, step, "cwl_expire");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; rc == 0 && i < ex.n; i++) {
+        int64_t before = now_ms - (int64_t)ex.days[i] * 86400000;
+        int64_t n = 0;
+        rc = cwl_delete_events(s, ex.names[i], before, &n);
+        if (rc == 0 && n > 0)
+            rc = cwl_restat(s, ex.names[i]);
+        *deleted += n;
+    }
+    for (size_t i = 0; i < ex.n; i++)
+        free(ex.names[i]);
+    free(ex.names);
+    free(ex.days);
+    return rc;
 }
