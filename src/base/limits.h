@@ -7,26 +7,27 @@
  * AWS values come from aws-wire.md sections 1.4, 2 and 4.
  */
 
-#define FN_NAME_MAX               64            /* characters of a bare function name */
-#define FN_NAME_ARN_MAX           140           /* characters of a name given as an ARN */
-#define FN_QUALIFIER_MAX          128           /* characters */
-#define FN_HANDLER_MAX            128           /* characters */
-#define FN_DESCRIPTION_MAX        256           /* characters */
-#define FN_ROLE_MAX               2048          /* characters (the model's role pattern) */
-#define FN_TIMEOUT_MIN_S          1             /* seconds */
-#define FN_TIMEOUT_MAX_S          900           /* seconds */
-#define FN_TIMEOUT_DEFAULT_S      3             /* seconds */
-#define FN_MEMORY_MIN_MB          128           /* MB */
-#define FN_MEMORY_MAX_MB          10240         /* MB */
-#define FN_MEMORY_DEFAULT_MB      128           /* MB */
-#define FN_EPHEMERAL_MIN_MB       512           /* MB of /tmp */
-#define FN_EPHEMERAL_MAX_MB       10240         /* MB of /tmp */
-#define FN_ENV_MAX_BYTES          4096          /* bytes of the JSON-serialized variables */
-#define FN_ZIP_MAX_BYTES          52428800      /* bytes of a directly uploaded zip (50 MiB) */
-#define FN_UNZIPPED_MAX_BYTES     262144000     /* bytes of unpacked code (250 MB) */
-#define FN_CODE_STORAGE_MAX_BYTES 80530636800LL /* bytes of all stored code (75 GB) */
-#define FN_TAGS_MAX               50            /* tags per function */
-#define FN_LIST_MAX_ITEMS         50            /* functions per ListFunctions page */
+#define FN_NAME_MAX                64            /* characters of a bare function name */
+#define FN_NAME_ARN_MAX            140           /* characters of a name given as an ARN */
+#define FN_QUALIFIER_MAX           128           /* characters */
+#define FN_HANDLER_MAX             128           /* characters */
+#define FN_DESCRIPTION_MAX         256           /* characters */
+#define FN_ROLE_MAX                2048          /* characters (the model's role pattern) */
+#define FN_TIMEOUT_MIN_S           1             /* seconds */
+#define FN_TIMEOUT_MAX_S           900           /* seconds */
+#define FN_TIMEOUT_DEFAULT_S       3             /* seconds */
+#define FN_MEMORY_MIN_MB           128           /* MB */
+#define FN_MEMORY_MAX_MB           10240         /* MB */
+#define FN_MEMORY_DEFAULT_MB       128           /* MB */
+#define FN_EPHEMERAL_MIN_MB        512           /* MB of /tmp */
+#define FN_EPHEMERAL_MAX_MB        10240         /* MB of /tmp */
+#define FN_ENV_MAX_BYTES           4096          /* bytes of the JSON-serialized variables */
+#define FN_ZIP_MAX_BYTES           52428800      /* bytes of a directly uploaded zip (50 MiB) */
+#define FN_UNZIPPED_MAX_BYTES      262144000     /* bytes of unpacked code (250 MB) */
+#define FN_CODE_STORAGE_MAX_BYTES  80530636800LL /* bytes of all stored code (75 GB) */
+#define FN_TAGS_MAX                50            /* tags per function */
+#define UNRESERVED_CONCURRENCY_MIN 100           /* reservations must leave this much */
+#define FN_LIST_MAX_ITEMS          50            /* functions per ListFunctions page */
 
 #define API_CODE_REQUEST_MAX_BYTES 69905067 /* CreateFunction/UpdateFunctionCode body */
 #define API_JSON_REQUEST_MAX_BYTES 1048576  /* any other control-plane JSON body */

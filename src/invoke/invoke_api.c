@@ -244,7 +244,11 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
         function_unref(inv->fn);
         free(cc);
         free(pd);
-        aws_send_throttle(req, "ConcurrentInvocationLimitExceeded", "Rate Exceeded.");
+        aws_send_throttle(req,
+                          rc == ERR_TOO_MANY_RESERVED
+                              ? "ReservedFunctionConcurrentInvocationLimitExceeded"
+                              : "ConcurrentInvocationLimitExceeded",
+                          "Rate Exceeded.");
     }
     return 0;
 }

@@ -85,6 +85,7 @@ struct pool {
     struct invocation *qhead, *qtail;
     unsigned npending;
     unsigned starting;
+    unsigned busy;      /* invocations delivered to its instances */
     unsigned finishing; /* instances expected to ask for an event soon */
     unsigned count;
     struct pool *hnext;
@@ -99,8 +100,10 @@ struct sched {
     const struct sched_config *cfg;
     struct timer_heap *th;
     struct pool *buckets[POOL_BUCKETS];
-    unsigned nbusy;     /* invocations delivered to a runtime */
-    unsigned nstarting; /* instances initialising */
+    unsigned nbusy;             /* invocations delivered to a runtime */
+    unsigned nstarting;         /* instances initialising */
+    unsigned unreserved_active; /* busy + starting of pools without reserved concurrency */
+    unsigned reserved_total;    /* reserved concurrency of all functions */
     unsigned ninstances;
     unsigned npending;
 };
@@ -148,6 +151,36 @@ static void pool_drop_if_unused(struct sched *s, struct pool *p)
     *pp = p->hnext;
     free(p->name);
     free(p);
+}
+
+static bool has_reservation(const struct pool *p)
+{
+    return p->fn != NULL && p->fn->reserved >= 0;
+}
+
+/* Moves the busy and starting counts of p (and the totals) by the deltas;
+ * concurrency is busy + starting. */
+static void count(struct sched *s, struct pool *p, int dbusy, int dstarting)
+{
+    p->busy = (unsigned)((int)p->busy + dbusy);
+    p->starting = (unsigned)((int)p->starting + dstarting);
+    s->nbusy = (unsigned)((int)s->nbusy + dbusy);
+    s->nstarting = (unsigned)((int)s->nstarting + dstarting);
+    if (!has_reservation(p))
+        s->unreserved_active = (unsigned)((int)s->unreserved_active + dbusy + dstarting);
+}
+
+/* Replaces p's snapshot, moving its concurrency between the reserved and
+ * unreserved accounts if its reservation changes. Takes a reference. */
+static void set_pool_fn(struct sched *s, struct pool *p, struct function *fn)
+{
+    unsigned active = p->busy + p->starting;
+    if (!has_reservation(p))
+        s->unreserved_active -= active;
+    function_unref(p->fn);
+    p->fn = fn != NULL ? function_ref(fn) : NULL;
+    if (!has_reservation(p))
+        s->unreserved_active += active;
 }
 
 static void enqueue(struct pool *p, struct invocation *inv)
@@ -387,7 +420,7 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
     memcpy(in->last_id, inv->request_id, sizeof(in->last_id));
     in->inv = NULL;
     inv->inst = NULL;
-    s->nbusy--;
+    count(s, in->pool, -1, 0);
     if (in->state == I_BUSY) {
         /* It goes on the idle list when it asks for the next event; until then
          * (at most FINISH_GRACE_MS) waiting invocations count on it. */
@@ -428,7 +461,7 @@ static void deliver(struct instance *in, struct invocation *inv)
     in->state = I_BUSY;
     in->inv = inv;
     inv->inst = in;
-    s->nbusy++;
+    count(s, in->pool, 1, 0);
     metrics_started(s->cfg->metrics, in->pool->name);
     int64_t deadline = clock_ms() + (int64_t)in->fn->timeout_s * 1000;
     inv->start_us = clock_mono_us();
@@ -666,8 +699,7 @@ static int spawn_instance(struct sched *s, struct pool *p)
         p->all->prev = in;
     p->all = in;
     p->count++;
-    p->starting++;
-    s->nstarting++;
+    count(s, p, 0, 1);
     s->ninstances++;
     log_debug("fn=%s instance=%s pid=%d port=%u msg=started", fn->name, in->id, (int)in->pid,
               in->port);
@@ -743,10 +775,8 @@ static void mark_stopping(struct instance *in)
     struct sched *s = in->s;
     if (in->state == I_STOPPING)
         return;
-    if (in->state == I_STARTING) {
-        in->pool->starting--;
-        s->nstarting--;
-    }
+    if (in->state == I_STARTING)
+        count(s, in->pool, 0, -1);
     end_finishing(in);
     in->state = I_STOPPING;
     unlist_idle(in);
@@ -849,7 +879,7 @@ static void instance_exited(struct instance *in, int status)
             timer_cancel(s->th, &inv->deadline);
             in->inv = inv;
             inv->inst = in;
-            s->nbusy++;
+            count(s, p, 1, 0);
             metrics_started(s->cfg->metrics, p->name);
             inv->start_us = clock_mono_us();
             in->init_ms = (double)(inv->start_us - in->spawn_us) / 1000.0;
@@ -946,9 +976,24 @@ int sched_submit(struct sched *s, struct invocation *inv)
     struct pool *p = pool_get(s, inv->fn);
     timer_init(&inv->deadline, on_inv_timer, inv);
     inv->inst = NULL;
-    if (p->fn != inv->fn) {
-        function_unref(p->fn);
-        p->fn = function_ref(inv->fn);
+    if (p->fn != inv->fn)
+        set_pool_fn(s, p, inv->fn);
+    /* Concurrency is invocations running or starting: a reservation caps the
+     * function; the others share what the reservations leave of the account. */
+    int rc = 0;
+    int account = s->cfg->account_concurrency;
+    if (has_reservation(p)) {
+        if ((int)(p->busy + p->starting) >= p->fn->reserved)
+            rc = ERR_TOO_MANY_RESERVED;
+    } else if ((int)s->unreserved_active >= account - (int)s->reserved_total) {
+        rc = ERR_TOO_MANY_REQUESTS;
+    }
+    if (rc == 0 && (int)(s->nbusy + s->nstarting) >= account)
+        rc = ERR_TOO_MANY_REQUESTS;
+    if (rc != 0) {
+        metrics_throttled(s->cfg->metrics, p->name);
+        pool_drop_if_unused(s, p);
+        return rc;
     }
     while (p->idle != NULL) {
         struct instance *in = p->idle;
@@ -958,15 +1003,15 @@ int sched_submit(struct sched *s, struct invocation *inv)
         }
         stop_instance(in);
     }
-    if ((int)(s->nbusy + s->nstarting) >= s->cfg->account_concurrency) {
-        metrics_throttled(s->cfg->metrics, p->name);
-        pool_drop_if_unused(s, p);
-        return ERR_TOO_MANY_REQUESTS;
-    }
     enqueue(p, inv);
     s->npending++;
     balance(s, p);
     return 0;
+}
+
+void sched_set_reserved_total(struct sched *s, unsigned total)
+{
+    s->reserved_total = total;
 }
 
 void sched_function_changed(struct sched *s, const char *name, struct function *fn)
@@ -974,8 +1019,7 @@ void sched_function_changed(struct sched *s, const char *name, struct function *
     struct pool *p = pool_find(s, name);
     if (p == NULL)
         return;
-    function_unref(p->fn);
-    p->fn = fn != NULL ? function_ref(fn) : NULL;
+    set_pool_fn(s, p, fn);
     if (fn == NULL)
         fail_pending(s, p, ERR_NOT_FOUND);
     struct instance *next;
@@ -1029,8 +1073,7 @@ static int on_next(struct sched *s, struct instance *in, h2o_req_t *req)
     }
     if (in->state == I_STARTING) {
         in->init_ms = (double)(clock_mono_us() - in->spawn_us) / 1000.0;
-        in->pool->starting--;
-        s->nstarting--;
+        count(s, in->pool, 0, -1);
         timer_cancel(s->th, &in->timer);
         in->state = I_IDLE;
     }
@@ -1144,8 +1187,7 @@ void sched_stop_all(struct sched *s)
         while (p != NULL) {
             struct pool *pnext = p->hnext;
             fail_pending(s, p, ERR_SERVICE);
-            function_unref(p->fn);
-            p->fn = NULL;
+            set_pool_fn(s, p, NULL);
             for (struct instance *in = p->all; in != NULL; in = in->next)
                 stop_instance(in);
             pool_drop_if_unused(s, p); /* else dropped when its last instance exits */

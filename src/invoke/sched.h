@@ -76,8 +76,14 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
 void sched_free(struct sched *s);
 
 /* Submits inv (fields above set, fn referenced by the caller). Returns 0 when
- * done will run later, or ERR_TOO_MANY_REQUESTS (done never runs). */
+ * done will run later, or (done never runs) ERR_TOO_MANY_RESERVED when the
+ * function's reserved concurrency is in use, ERR_TOO_MANY_REQUESTS when the
+ * account's (unreserved) concurrency is. */
 int sched_submit(struct sched *s, struct invocation *inv);
+
+/* Sets the sum of every function's reserved concurrency (what the
+ * unreserved functions cannot use). */
+void sched_set_reserved_total(struct sched *s, unsigned total);
 
 /* The function called name was updated (fn) or deleted (fn == NULL): idle
  * instances of older snapshots stop now, busy ones after their invocation. */

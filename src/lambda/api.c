@@ -91,6 +91,23 @@ static void eic_remove(struct lambda_api *api, const char *name)
         *slot = api->eics[--api->neics];
 }
 
+/* Sum of the reserved concurrency of every function but skip (may be NULL). */
+static int reserved_sum(const struct lambda_api *api, const char *skip)
+{
+    int sum = 0;
+    for (size_t i = 0; i < api->cat.len; i++) {
+        const struct function *f = api->cat.fns[i];
+        if (f->reserved > 0 && (skip == NULL || strcmp(f->name, skip) != 0))
+            sum += f->reserved;
+    }
+    return sum;
+}
+
+static void update_reserved_total(struct lambda_api *api)
+{
+    sched_set_reserved_total(api->sched, (unsigned)reserved_sum(api, NULL));
+}
+
 /* ---- a write job ---- */
 
 struct job {
@@ -106,7 +123,8 @@ struct job {
     int rc;
     char msg[512];
     bool create;
-    bool empty_reply; /* answer with no body (tag operations) */
+    bool empty_reply;    /* answer with no body (tag operations) */
+    bool reply_reserved; /* answer {ReservedConcurrentExecutions} */
 };
 
 static void job_free(struct job *j)
@@ -175,9 +193,15 @@ static void job_done(void *arg)
         memcpy(old_hex, old->code_hex, sizeof(old_hex));
     if (j->fn != NULL) {
         catalog_put(&api->cat, j->fn);
+        update_reserved_total(api);
         sched_function_changed(api->sched, j->name, j->fn);
         if (j->empty_reply) {
             aws_send_empty(j->req, j->status);
+        } else if (j->reply_reserved) {
+            cJSON *out = cJSON_CreateObject();
+            cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", j->fn->reserved);
+            aws_send_json(j->req, j->status, out);
+            cJSON_Delete(out);
         } else {
             cJSON *out = function_config_json(j->fn);
             aws_send_json(j->req, j->status, out);
@@ -187,6 +211,7 @@ static void job_done(void *arg)
             gc_code(api, old_hex);
     } else {
         catalog_remove(&api->cat, j->name);
+        update_reserved_total(api);
         sched_function_changed(api->sched, j->name, NULL);
         eic_remove(api, j->name);
         if (api->on_deleted != NULL)
@@ -415,6 +440,10 @@ static void get_function(struct lambda_api *api, h2o_req_t *req, struct function
     cJSON_AddStringToObject(code, "Location", url);
     if (fn->tags != NULL)
         cJSON_AddItemToObject(out, "Tags", cJSON_Duplicate(fn->tags, 1));
+    if (fn->reserved >= 0) {
+        cJSON *c = cJSON_AddObjectToObject(out, "Concurrency");
+        cJSON_AddNumberToObject(c, "ReservedConcurrentExecutions", fn->reserved);
+    }
     (void)api;
     aws_send_json(req, 200, out);
     cJSON_Delete(out);
@@ -460,7 +489,8 @@ static void account_settings(struct lambda_api *api, h2o_req_t *req)
     cJSON_AddNumberToObject(lim, "CodeSizeUnzipped", FN_UNZIPPED_MAX_BYTES);
     cJSON_AddNumberToObject(lim, "CodeSizeZipped", FN_ZIP_MAX_BYTES);
     cJSON_AddNumberToObject(lim, "ConcurrentExecutions", api->account_concurrency);
-    cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions", api->account_concurrency);
+    cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions",
+                            api->account_concurrency - reserved_sum(api, NULL));
     cJSON *use = cJSON_AddObjectToObject(out, "AccountUsage");
     cJSON_AddNumberToObject(use, "TotalCodeSize", (double)catalog_code_bytes(&api->cat));
     cJSON_AddNumberToObject(use, "FunctionCount", (double)api->cat.len);
@@ -540,6 +570,69 @@ static void tags_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
         j->fn = function_with_tags(fn, NULL, keys);
         cJSON_Delete(keys);
     }
+    job_start(j);
+}
+
+/* ---- reserved concurrency ---- */
+
+/* PutFunctionConcurrency (PUT), GetFunctionConcurrency (GET) and
+ * DeleteFunctionConcurrency (DELETE). */
+static void concurrency_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    if (http_method_is(req, "GET")) {
+        cJSON *out = cJSON_CreateObject();
+        if (fn->reserved >= 0)
+            cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", fn->reserved);
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    if (is_busy(api, fn->name)) {
+        send_in_progress(req, fn);
+        return;
+    }
+    int n = -1;
+    if (http_method_is(req, "PUT")) {
+        cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "PutFunctionConcurrency");
+        if (body == NULL)
+            return;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "ReservedConcurrentExecutions");
+        bool ok = cJSON_IsNumber(v) && v->valuedouble == (double)(int)v->valuedouble;
+        double x = ok ? v->valuedouble : 0;
+        cJSON_Delete(body);
+        if (!ok) {
+            aws_send_error(req, v == NULL ? ERR_VALIDATION : ERR_INVALID_CONTENT,
+                           v == NULL ? "1 validation error detected: Value null at "
+                                       "'reservedConcurrentExecutions' failed to satisfy "
+                                       "constraint: Member must not be null"
+                                     : "Could not parse request body into json: "
+                                       "ReservedConcurrentExecutions must be an integer");
+            return;
+        }
+        if (x < 0) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value '%d' at "
+                           "'reservedConcurrentExecutions' failed to satisfy constraint: Member "
+                           "must have value greater than or equal to 0",
+                           (int)x);
+            return;
+        }
+        n = (int)x;
+        if (api->account_concurrency - reserved_sum(api, fn->name) - n <
+            UNRESERVED_CONCURRENCY_MIN) {
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Specified ReservedConcurrentExecutions for function decreases "
+                           "account's UnreservedConcurrentExecution below its minimum value of "
+                           "[%d].",
+                           UNRESERVED_CONCURRENCY_MIN);
+            return;
+        }
+    }
+    struct job *j = job_new(api, req, fn->name);
+    j->fn = function_with_reserved(fn, n);
+    j->status = n >= 0 ? 200 : 204;
+    j->reply_reserved = n >= 0;
+    j->empty_reply = n < 0;
     job_start(j);
 }
 
@@ -748,6 +841,18 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             invoke_api_handle_async(&api->invoke, req, &ref);
         return true;
     }
+    if ((strcmp(p.seg[0], "2017-10-31") == 0 || strcmp(p.seg[0], "2019-09-30") == 0) &&
+        strcmp(p.seg[1], "functions") == 0 && p.n == 4 && strcmp(p.seg[3], "concurrency") == 0) {
+        bool get = http_method_is(req, "GET");
+        if (get != (strcmp(p.seg[0], "2019-09-30") == 0) ||
+            !(get || http_method_is(req, "PUT") || http_method_is(req, "DELETE")))
+            return false;
+        char qual[FN_QUALIFIER_MAX + 1];
+        struct function *fn = resolve(api, req, p.seg[2], qual);
+        if (fn != NULL)
+            concurrency_op(api, req, fn);
+        return true;
+    }
     if (strcmp(p.seg[0], "2019-09-25") == 0 && strcmp(p.seg[1], "functions") == 0 &&
         (p.n == 4 || p.n == 5) && strcmp(p.seg[3], "event-invoke-config") == 0) {
         bool list = p.n == 5 && strcmp(p.seg[4], "list") == 0;
@@ -807,6 +912,8 @@ static int load_eic(const char *fn, const char *qualifier, const char *json, voi
 int lambda_api_load(struct lambda_api *api)
 {
     int rc = store_fn_scan(api->st, load_one, api);
+    if (rc == 0)
+        update_reserved_total(api);
     return rc != 0 ? rc : store_eic_scan(api->st, load_eic, api);
 }
 

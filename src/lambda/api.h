@@ -15,7 +15,6 @@
 #include "invoke/invoke_api.h"
 #include "lambda/catalog.h"
 #include "lambda/eic.h"
-#include "lambda/eic.h"
 
 struct store;
 struct blob_store;

@@ -547,12 +547,20 @@ struct function *function_with_tags(const struct function *old, const cJSON *add
     return fn;
 }
 
+struct function *function_with_reserved(const struct function *old, int n)
+{
+    struct function *fn = clone_fn(old);
+    fn->reserved = n;
+    return fn;
+}
+
 static struct function *defaults(void)
 {
     struct function *fn = calloc(1, sizeof(*fn));
     if (fn == NULL)
         abort();
     fn->refs = 1;
+    fn->reserved = -1;
     fn->name = xstrdup("");
     fn->arn = xstrdup("");
     fn->runtime = xstrdup("");
@@ -704,6 +712,8 @@ char *function_store_json(const struct function *fn)
     cJSON_AddStringToObject(o, "_CodeHex", fn->code_hex);
     if (fn->tags != NULL)
         cJSON_AddItemToObject(o, "_Tags", cJSON_Duplicate(fn->tags, 1));
+    if (fn->reserved >= 0)
+        cJSON_AddNumberToObject(o, "_Reserved", fn->reserved);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text == NULL)
@@ -746,6 +756,9 @@ struct function *function_from_store(const char *json)
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "_Tags");
     if (cJSON_IsObject(tags))
         fn->tags = cJSON_Duplicate(tags, 1);
+    const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(o, "_Reserved");
+    if (cJSON_IsNumber(reserved) && reserved->valuedouble >= 0 && reserved->valuedouble < 1e9)
+        fn->reserved = (int)reserved->valuedouble;
     cJSON_Delete(o);
     return fn;
 }

@@ -30,6 +30,7 @@ struct function {
     cJSON *env;        /* {"KEY":"value"}, or NULL; owned */
     cJSON *tags;       /* {"key":"value"}, or NULL; owned */
     char arch[8];      /* "x86_64" or "arm64" */
+    int reserved;      /* reserved concurrency, or -1 when none is set */
     char dlq[512];     /* DeadLetterConfig.TargetArn, "" when none */
     char tracing[12];  /* "PassThrough" or "Active" */
     char code_hex[65]; /* SHA-256 of the zip, hex (blob key) */
@@ -70,6 +71,10 @@ int function_check_tags(const cJSON *tags, char *msg, size_t msgcap);
  * not change RevisionId or LastModified. */
 struct function *function_with_tags(const struct function *old, const cJSON *add,
                                     const cJSON *remove);
+
+/* Returns a new snapshot of old with reserved concurrency n (-1: none). Like
+ * tags, it does not change RevisionId or LastModified. */
+struct function *function_with_reserved(const struct function *old, int n);
 
 /* Stamps a fresh RevisionId and LastModified on a snapshot being built. */
 void function_touch(struct function *fn);
