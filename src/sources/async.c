@@ -498,6 +498,9 @@ static void on_done(struct invocation *inv, int status, void *arg)
     struct aevent *ev = arg;
     struct async_queue *q = ev->q;
     struct afn *f = afn_get(q, ev->fn);
+    /* inv lives inside ev, which the branches below may free: keep what is
+     * freed last, and do not touch inv or ev afterwards. */
+    char *owned = inv->owned, *log = inv->log;
     f->running--;
     ev->running = false;
     if (status == ERR_NOT_FOUND) {
@@ -529,8 +532,8 @@ static void on_done(struct invocation *inv, int status, void *arg)
             finish(q, ev, false, "RetriesExhausted", true, inv->result, inv->result_len);
         }
     }
-    free(inv->owned);
-    free(inv->log);
+    free(owned);
+    free(log);
     dispatch(q, f);
 }
 

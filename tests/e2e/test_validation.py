@@ -237,10 +237,15 @@ def test_invoke_payload_not_json(lam, echo_fn):
     assert e.response["Error"]["Message"]
 
 
-def test_invoke_event_not_implemented(lam, echo_fn):
-    e = expect_code("InvalidParameterValueException", lam.invoke, http_status=400, FunctionName=echo_fn,
-                    InvocationType="Event", Payload=b"{}")
-    assert e.response["Error"]["Message"]
+def test_invoke_event_limits(lam, echo_fn):
+    """Event invocations are queued (tests/e2e/test_async.py); here only their limits: 1 MB of
+    payload (413) and a JSON body."""
+    r = lam.invoke(FunctionName=echo_fn, InvocationType="Event", Payload=b"{}")
+    assert r["StatusCode"] == 202
+    expect_code("RequestEntityTooLargeException", lam.invoke, http_status=413, FunctionName=echo_fn,
+                InvocationType="Event", Payload=b'"' + b"x" * 1048576 + b'"')
+    expect_code("InvalidRequestContentException", lam.invoke, http_status=400,
+                FunctionName=echo_fn, InvocationType="Event", Payload=b"{nope")
 
 
 def test_invoke_dry_run(lam, echo_fn):
