@@ -4,8 +4,8 @@
 #   make bench  warm/cold invoke benchmarks (prints figures)
 
 CC      ?= gcc
-PKGS    := libh2o-evloop libcjson libzip sqlite3 openssl
-CPPFLAGS := -Isrc -Iruntimes/c -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS    := libh2o-evloop libcjson libzip sqlite3 openssl libseccomp
+CPPFLAGS := -Isrc -Iruntimes/c -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -DLAMBDAD_HAVE_SECCOMP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Wwrite-strings \
            -Wimplicit-fallthrough -Wnull-dereference -Wconversion -Wno-sign-conversion \
@@ -23,7 +23,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test_*.c)
 
 PYTHON := /usr/bin/python3
 DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev libsqlite3-dev \
-             libzip-dev libssl-dev
+             libzip-dev libssl-dev libseccomp-dev
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl clang \
              libclang-rt-14-dev clang-format wrk cmake g++ autoconf automake libtool
 

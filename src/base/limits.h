@@ -43,6 +43,9 @@
 #define LOG_LINE_MAX_BYTES          262144  /* one log event; longer lines are split */
 #define LOG_FLUSH_INTERVAL_MS       100     /* how often log events are written to the store */
 #define FINISH_GRACE_MS             100     /* an answered instance has this long to ask for more */
+#define FREEZE_DELAY_MS             50      /* an idle instance is frozen after this */
+#define SANDBOX_RUNTIME_PORT        9001    /* Runtime API inside an instance's network */
+#define SANDBOX_EDGE_PORT           4566    /* lambdad's AWS APIs inside an instance's network */
 #define PEAK_MEM_REFRESH_US         50000   /* REPORT's Max Memory Used is re-read this often */
 #define HTTP_LISTENER_QUARANTINE_MS 30000   /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */

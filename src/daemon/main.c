@@ -32,7 +32,7 @@
 #include "invoke/metrics.h"
 #include "invoke/sched.h"
 #include "lambda/api.h"
-#include "sandbox/process.h"
+#include "sandbox/sandbox.h"
 #include "sources/async.h"
 #include "store/blob.h"
 #include "store/store.h"
@@ -65,6 +65,7 @@ struct server {
     struct async_queue *async;
     struct metrics *metrics;
     struct sched_config scfg;
+    enum sandbox_kind sandbox_kind;
     struct async_config acfg;
     char runtimes_dir[1024];
     char edge_url[128];
@@ -78,7 +79,7 @@ static void send_health(struct server *srv, h2o_req_t *req)
     cJSON_AddStringToObject(o, "status", srv->stopping ? "stopping" : "ok");
     cJSON_AddStringToObject(o, "version", LAMBDAD_VERSION);
     cJSON_AddStringToObject(o, "store", store_backend(srv->st));
-    cJSON_AddStringToObject(o, "sandbox", process_have_mountns() ? "mountns" : "none");
+    cJSON_AddStringToObject(o, "sandbox", sched_sandbox_mode(srv->sched));
     cJSON_AddNumberToObject(o, "instances", sched_instances(srv->sched));
     cJSON_AddNumberToObject(o, "functions", (double)srv->api.cat.len);
     cJSON_AddNumberToObject(o, "async_queue_depth", (double)async_depth(srv->async));
@@ -301,10 +302,12 @@ static int start(struct server *srv)
         .edge_url = srv->edge_url,
         .account_concurrency = (int)srv->cfg.concurrency,
         .keepalive_ms = (int)srv->cfg.keepalive_ms,
-        .sandbox = strcmp(srv->cfg.sandbox, "none") != 0,
+        .sandbox_kind = srv->sandbox_kind,
         .metrics = srv->metrics,
     };
     srv->sched = sched_new(srv->http, srv->bs, srv->logs, &srv->scfg);
+    if (srv->sched == NULL)
+        return -EPERM;
     srv->api.st = srv->st;
     srv->api.bs = srv->bs;
     srv->api.wp = srv->wp;
@@ -337,8 +340,8 @@ static int start(struct server *srv)
         return rc;
     }
     log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
-             host, port, srv->cfg.data_dir, store_backend(srv->st),
-             process_have_mountns() ? "mountns" : "none", srv->api.cat.len);
+             host, port, srv->cfg.data_dir, store_backend(srv->st), sched_sandbox_mode(srv->sched),
+             srv->api.cat.len);
     return 0;
 }
 
@@ -371,8 +374,8 @@ int main(int argc, char **argv)
         return 2;
     }
     log_current_level = lvl;
-    if (strcmp(srv.cfg.sandbox, "auto") != 0 && strcmp(srv.cfg.sandbox, "none") != 0) {
-        fprintf(stderr, "lambdad: --sandbox must be auto or none\n");
+    if (sandbox_parse_kind(srv.cfg.sandbox, &srv.sandbox_kind) != 0) {
+        fprintf(stderr, "lambdad: --sandbox must be auto, namespaces, host-network or none\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -131,6 +131,15 @@ int http_listen(struct http_server *srv, enum http_kind kind, const char *host, 
         close(fd);
         return rc;
     }
+    int rc = http_listen_fd(srv, kind, fd, owner, out);
+    if (rc == 0 && bound_port != NULL)
+        *bound_port = ntohs(sin.sin_port);
+    return rc;
+}
+
+int http_listen_fd(struct http_server *srv, enum http_kind kind, int fd, void *owner,
+                   struct http_listener **out)
+{
     struct http_listener *l = srv->free_head;
     if (l != NULL && timer_now_ms() - l->closed_ms >= HTTP_LISTENER_QUARANTINE_MS) {
         srv->free_head = l->next_free;
@@ -156,8 +165,6 @@ int http_listen(struct http_server *srv, enum http_kind kind, const char *host, 
     l->sock->data = l;
     h2o_socket_read_start(l->sock, on_accept);
     *out = l;
-    if (bound_port != NULL)
-        *bound_port = ntohs(sin.sin_port);
     return 0;
 }
 

@@ -44,6 +44,12 @@ struct timer_heap *http_timers(struct http_server *srv);
 int http_listen(struct http_server *srv, enum http_kind kind, const char *host, uint16_t port,
                 void *owner, struct http_listener **out, uint16_t *bound_port);
 
+/* Serves the listening socket fd (taken, non-blocking) like http_listen; used
+ * for sockets made inside an instance's network namespace. Returns 0 or
+ * -ENOMEM (fd is closed). */
+int http_listen_fd(struct http_server *srv, enum http_kind kind, int fd, void *owner,
+                   struct http_listener **out);
+
 /* Closes the listening socket. Connections already accepted stay open but
  * http_listener_owner() answers NULL for them from now on. */
 void http_listener_close(struct http_listener *l);

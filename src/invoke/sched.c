@@ -38,7 +38,7 @@
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
 #include "lambda/function.h"
-#include "sandbox/process.h"
+#include "sandbox/sandbox.h"
 #include "store/blob.h"
 
 enum inst_state { I_STARTING, I_IDLE, I_BUSY, I_STOPPING };
@@ -62,7 +62,11 @@ struct instance {
     char id[33];
     char group[96];
     char stream[128];
-    char tmpdir[512]; /* per-instance TMPDIR without a mount namespace */
+    char tmpdir[512];           /* per-instance TMPDIR without the sandbox */
+    struct sandbox_proc *proc;  /* the process tree and its cgroup */
+    struct http_listener *edge; /* lambdad's edge inside its network namespace, or NULL */
+    struct timer freeze_timer;  /* freezes an idle instance */
+    bool frozen;
     int64_t spawn_us;
     int64_t peak_read_us; /* when peak_mb was last read from /proc */
     int peak_mb;          /* the process's peak RSS, MB */
@@ -99,6 +103,7 @@ struct sched {
     struct logs *logs;
     const struct sched_config *cfg;
     struct timer_heap *th;
+    struct sandbox *sb;
     struct pool *buckets[POOL_BUCKETS];
     unsigned nbusy;             /* invocations delivered to a runtime */
     unsigned nstarting;         /* instances initialising */
@@ -386,7 +391,7 @@ static int peak_mb(struct instance *in)
 {
     int64_t now = clock_mono_us();
     if (in->peak_mb == 0 || now - in->peak_read_us >= PEAK_MEM_REFRESH_US) {
-        int mb = process_peak_mb(in->pid);
+        int mb = sandbox_peak_mb(in->proc);
         if (mb > in->peak_mb)
             in->peak_mb = mb;
         in->peak_read_us = now;
@@ -439,6 +444,25 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
 
 static void on_inv_timer(struct timer *t, void *arg);
 
+/* An instance idle for FREEZE_DELAY_MS is frozen, as AWS freezes idle
+ * execution environments: its background threads get no CPU. */
+static void on_freeze_timer(struct timer *t, void *arg)
+{
+    struct instance *in = arg;
+    (void)t;
+    if (in->state == I_IDLE && in->on_idle_list && sandbox_freeze(in->proc, true) == 0)
+        in->frozen = true;
+}
+
+static void thaw(struct instance *in)
+{
+    timer_cancel(in->s->th, &in->freeze_timer);
+    if (in->frozen) {
+        sandbox_freeze(in->proc, false);
+        in->frozen = false;
+    }
+}
+
 /* Takes in off its pool's idle list (if it is on it). */
 static void unlist_idle(struct instance *in)
 {
@@ -458,6 +482,7 @@ static void deliver(struct instance *in, struct invocation *inv)
     in->next_req = NULL;
     unlist_idle(in);
     timer_cancel(s->th, &in->timer);
+    thaw(in);
     in->state = I_BUSY;
     in->inv = inv;
     inv->inst = in;
@@ -586,8 +611,13 @@ static void build_env(const struct instance *in, const char *code, const char *r
     env_add(e, "AWS_ACCESS_KEY_ID", "%s", "LAMBDADLOCALKEY");
     env_add(e, "AWS_SECRET_ACCESS_KEY", "%s", "lambdad-local-secret");
     env_add(e, "AWS_SESSION_TOKEN", "%s", "lambdad-local-session");
-    env_add(e, "AWS_LAMBDA_RUNTIME_API", "127.0.0.1:%u", in->port);
-    env_add(e, "AWS_ENDPOINT_URL", "%s", c->edge_url);
+    if (sandbox_has_netns(in->s->sb)) {
+        env_add(e, "AWS_LAMBDA_RUNTIME_API", "127.0.0.1:%d", SANDBOX_RUNTIME_PORT);
+        env_add(e, "AWS_ENDPOINT_URL", "http://127.0.0.1:%d", SANDBOX_EDGE_PORT);
+    } else {
+        env_add(e, "AWS_LAMBDA_RUNTIME_API", "127.0.0.1:%u", in->port);
+        env_add(e, "AWS_ENDPOINT_URL", "%s", c->edge_url);
+    }
     env_add(e, "LAMBDA_TASK_ROOT", "%s", code);
     env_add(e, "LAMBDA_RUNTIME_DIR", "%s", rtdir);
     env_add(e, "AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
@@ -612,6 +642,7 @@ static int spawn_instance(struct sched *s, struct pool *p)
     in->state = I_STARTING;
     rand_hex(in->id, 16);
     timer_init(&in->timer, on_inst_timer, in);
+    timer_init(&in->freeze_timer, on_freeze_timer, in);
     snprintf(in->group, sizeof(in->group), "/aws/lambda/%s", fn->name);
     time_t now = time(NULL);
     struct tm tm;
@@ -620,7 +651,10 @@ static int spawn_instance(struct sched *s, struct pool *p)
              tm.tm_mon + 1, tm.tm_mday, in->id);
     static char dash_u[] = "-u";
     char code[512], bootstrap[600], script[700], rtdir[600];
-    bool ns = process_have_mountns();
+    /* In the sandbox the instance sees AWS's paths and has its own network
+     * namespace (Runtime API at 127.0.0.1:9001); without, host paths and a
+     * per-instance loopback port. */
+    bool iso = sandbox_isolated(s->sb), netns = sandbox_has_netns(s->sb);
     const char *family = fn->rt->family == RT_PYTHON   ? "python"
                          : fn->rt->family == RT_NODEJS ? "nodejs"
                                                        : "c";
@@ -629,18 +663,18 @@ static int spawn_instance(struct sched *s, struct pool *p)
     struct envbuf env = {.n = 0};
     char *argv[4] = {NULL};
     const char *path;
-    struct proc_spec spec;
+    struct sandbox_spec spec;
     int rc = blob_code_dir(s->bs, fn->code_hex, code, sizeof(code));
     if (rc != 0)
         goto fail;
-    rc = http_listen(s->srv, HTTP_RUNTIME, "127.0.0.1", 0, in, &in->listener, &in->port);
-    if (rc != 0)
+    if (!netns &&
+        (rc = http_listen(s->srv, HTTP_RUNTIME, "127.0.0.1", 0, in, &in->listener, &in->port)) != 0)
         goto fail;
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         rc = -errno;
         goto fail;
     }
-    if (!process_have_mountns()) {
+    if (!iso) {
         snprintf(in->tmpdir, sizeof(in->tmpdir), "%s/tmp/%s", s->cfg->data_dir, in->id);
         if (mkdir(in->tmpdir, 01777) != 0) {
             rc = -errno;
@@ -648,10 +682,9 @@ static int spawn_instance(struct sched *s, struct pool *p)
             goto fail;
         }
     }
-    /* With a mount namespace the instance sees AWS's paths; without, host paths. */
     snprintf(rtdir, sizeof(rtdir), "%s/%s", s->cfg->runtimes_dir, family);
-    task = ns ? "/var/task" : code;
-    rt = ns ? "/var/runtime" : rtdir;
+    task = iso ? "/var/task" : code;
+    rt = iso ? "/var/runtime" : rtdir;
     build_env(in, task, rt, &env);
     switch (fn->rt->family) {
     case RT_PYTHON:
@@ -673,24 +706,33 @@ static int spawn_instance(struct sched *s, struct pool *p)
         argv[0] = bootstrap;
         break;
     }
-    spec = (struct proc_spec){.path = path,
-                              .argv = argv,
-                              .envp = env.vec,
-                              .cwd = task,
-                              .out_fd = pipefd[1],
-                              .tmp_mb = fn->ephemeral_mb};
-    if (ns) {
-        spec.binds[0] = (struct proc_bind){.src = code, .dst = "/var/task"};
-        spec.binds[1] = (struct proc_bind){.src = rtdir, .dst = "/var/runtime"};
-        spec.nbinds = 2;
-    }
+    spec = (struct sandbox_spec){.path = path,
+                                 .argv = argv,
+                                 .envp = env.vec,
+                                 .cwd = task,
+                                 .out_fd = pipefd[1],
+                                 .code_dir = code,
+                                 .runtime_dir = rtdir,
+                                 .opt_dir = NULL,
+                                 .tmp_mb = fn->ephemeral_mb,
+                                 .memory_mb = fn->memory_mb};
     in->spawn_us = clock_mono_us();
-    rc = process_spawn(&spec, &in->pid);
+    rc = sandbox_spawn(s->sb, &spec, &in->proc);
     env_free(&env);
     close(pipefd[1]);
     pipefd[1] = -1;
     if (rc != 0)
         goto fail;
+    in->pid = in->proc->pid;
+    if (netns) {
+        /* The listeners the sandbox made inside the instance's namespace. */
+        http_listen_fd(s->srv, HTTP_RUNTIME, in->proc->runtime_fd, in, &in->listener);
+        in->proc->runtime_fd = -1;
+        if (in->proc->edge_fd >= 0) {
+            http_listen_fd(s->srv, HTTP_EDGE, in->proc->edge_fd, NULL, &in->edge);
+            in->proc->edge_fd = -1;
+        }
+    }
     in->out = http_watch_fd(s->srv, pipefd[0], on_output, in);
     pipefd[0] = -1;
     timer_arm(s->th, &in->timer, INIT_TIMEOUT_MS);
@@ -701,8 +743,7 @@ static int spawn_instance(struct sched *s, struct pool *p)
     p->count++;
     count(s, p, 0, 1);
     s->ninstances++;
-    log_debug("fn=%s instance=%s pid=%d port=%u msg=started", fn->name, in->id, (int)in->pid,
-              in->port);
+    log_debug("fn=%s instance=%s pid=%d msg=started", fn->name, in->id, (int)in->pid);
     return 0;
 fail:
     env_free(&env);
@@ -762,6 +803,7 @@ static void instance_idle(struct instance *in)
     in->next_idle = p->idle;
     p->idle = in;
     in->on_idle_list = true;
+    timer_arm(s->th, &in->freeze_timer, FREEZE_DELAY_MS);
     if (s->cfg->keepalive_ms <= 0)
         stop_instance(in);
     else
@@ -781,9 +823,12 @@ static void mark_stopping(struct instance *in)
     in->state = I_STOPPING;
     unlist_idle(in);
     timer_cancel(s->th, &in->timer);
-    kill(-in->pid, SIGKILL);
+    timer_cancel(s->th, &in->freeze_timer);
+    sandbox_kill(in->proc); /* thaws a frozen instance first */
     http_listener_close(in->listener);
     in->listener = NULL;
+    http_listener_close(in->edge);
+    in->edge = NULL;
     if (in->next_req != NULL) {
         rt_reply(in->next_req, 500, "Runtime.Stopped", "The instance is shutting down");
         in->next_req = NULL;
@@ -820,7 +865,11 @@ static void destroy_instance(struct instance *in)
         h2o_socket_close(in->out);
     }
     timer_cancel(s->th, &in->timer);
+    timer_cancel(s->th, &in->freeze_timer);
     end_finishing(in);
+    http_listener_close(in->edge);
+    if (in->proc != NULL)
+        sandbox_release(in->proc);
     if (in->prev != NULL)
         in->prev->next = in->next;
     else
@@ -859,7 +908,10 @@ static void instance_exited(struct instance *in, int status)
     struct sched *s = in->s;
     struct pool *p = in->pool;
     char why[96];
-    exit_text(status, why, sizeof(why));
+    if (sandbox_oom_killed(in->proc))
+        snprintf(why, sizeof(why), "signal: killed"); /* as AWS reports an out-of-memory kill */
+    else
+        exit_text(status, why, sizeof(why));
     drain_output(in);
     if (in->inv != NULL) {
         struct invocation *inv = in->inv;
@@ -924,7 +976,7 @@ void sched_reap(struct sched *s)
         struct instance *in = find_pid(s, pid);
         if (in == NULL)
             continue;
-        kill(-pid, SIGKILL); /* whatever the runtime left behind in its group */
+        sandbox_kill(in->proc); /* whatever the runtime left behind */
         instance_exited(in, status);
     }
 }
@@ -967,7 +1019,16 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
     char dir[512];
     snprintf(dir, sizeof(dir), "%s/tmp", cfg->data_dir);
     mkdir(dir, 0700);
-    process_probe(cfg->sandbox);
+    struct sandbox_config sbc = {.kind = cfg->sandbox_kind,
+                                 .runtime_port = SANDBOX_RUNTIME_PORT,
+                                 .edge_port = SANDBOX_EDGE_PORT};
+    int rc = sandbox_open(&sbc, &s->sb);
+    if (rc != 0) {
+        log_error("msg=\"the sandbox cannot be set up\" err=%s", err_str(rc));
+        free(s);
+        return NULL;
+    }
+    log_info("sandbox=%s", sandbox_mode(s->sb));
     return s;
 }
 
@@ -1211,5 +1272,11 @@ void sched_free(struct sched *s)
         if (in != NULL)
             instance_exited(in, status);
     }
+    sandbox_free(s->sb);
     free(s);
+}
+
+const char *sched_sandbox_mode(const struct sched *s)
+{
+    return sandbox_mode(s->sb);
 }

@@ -15,6 +15,7 @@
 
 #include "base/timer.h"
 #include "http/server.h"
+#include "sandbox/sandbox.h"
 
 struct sched;
 struct function;
@@ -63,12 +64,13 @@ struct sched_config {
     const char *node;     /* host interpreter for nodejs*.x */
     const char *edge_url; /* AWS_ENDPOINT_URL for functions */
     int account_concurrency;
-    int keepalive_ms;        /* idle instances live this long; 0 = cold every time */
-    bool sandbox;            /* false: --sandbox=none */
-    struct metrics *metrics; /* counters for /metrics (borrowed; NULL: off) */
+    int keepalive_ms;               /* idle instances live this long; 0 = cold every time */
+    enum sandbox_kind sandbox_kind; /* --sandbox */
+    struct metrics *metrics;        /* counters for /metrics (borrowed; NULL: off) */
 };
 
-/* Returns a new scheduler. cfg strings must outlive it. */
+/* Returns a new scheduler, or NULL when the sandbox kind asked for cannot be
+ * set up here (logged). cfg strings must outlive it. */
 struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct logs *lg,
                         const struct sched_config *cfg);
 
@@ -100,6 +102,10 @@ unsigned sched_busy(const struct sched *s);
 
 /* Instances alive (any state). */
 unsigned sched_instances(const struct sched *s);
+
+/* What isolation is in force, for /_lambdad/health ("none", or e.g.
+ * "namespaces+netns+cgroup-v1+seccomp"). */
+const char *sched_sandbox_mode(const struct sched *s);
 
 /* Stops every instance (shutdown); their invocations fail. */
 void sched_stop_all(struct sched *s);

@@ -49,7 +49,9 @@ def test_twenty_concurrent_one_second_calls(daemon, python_zip):
         spans.sort()
         for (s1, e1, _), (s2, e2, _) in zip(spans, spans[1:]):
             assert s2 >= e1, "instance %s served two calls at once: %s" % (inst, spans)
-    assert len({o["pid"] for o in outs}) == len(by_instance)
+    # Distinct processes: distinct pids, or pid 1 in each instance's own pid namespace.
+    pids = {o["pid"] for o in outs}
+    assert len(pids) == len(by_instance) or pids == {1}
 
 
 def test_concurrent_c_instances_distinct(daemon):

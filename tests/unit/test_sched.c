@@ -236,7 +236,7 @@ static int setup(void **state)
                                    .edge_url = "http://127.0.0.1:1",
                                    .account_concurrency = 10,
                                    .keepalive_ms = 60000,
-                                   .sandbox = false};
+                                   .sandbox_kind = SANDBOX_NONE};
     int err = 0;
     if ((f->st = store_open(NULL, f->dir, &err)) == NULL)
         return -1;
