@@ -14,6 +14,7 @@
  */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -173,12 +174,49 @@ static bool is_fs(const char *path, long magic)
     return statfs(path, &st) == 0 && (long)st.f_type == magic;
 }
 
+/* Removes the empty "lambdad.<pid>" groups of daemons that are gone (killed
+ * without a chance to clean up), with their instance groups. Groups that
+ * still hold processes stay. */
+static void sweep_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        if (strncmp(e->d_name, "lambdad.", 8) != 0)
+            continue;
+        long pid = strtol(e->d_name + 8, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        char path[768];
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+            continue;
+        DIR *inner = opendir(path);
+        if (inner != NULL) {
+            struct dirent *c;
+            while ((c = readdir(inner)) != NULL) {
+                char sub[1024];
+                if (c->d_type == DT_DIR && c->d_name[0] != '.' &&
+                    snprintf(sub, sizeof(sub), "%s/%s", path, c->d_name) < (int)sizeof(sub))
+                    rmdir(sub);
+            }
+            closedir(inner);
+        }
+        rmdir(path);
+    }
+    closedir(d);
+}
+
 static int make_parent(struct cgroup_root *root, int h, const char *mount, const char *own)
 {
     char dir[512], name[64];
     snprintf(name, sizeof(name), "lambdad.%d", (int)getpid());
     if (snprintf(dir, sizeof(dir), "%s%s", mount, own) >= (int)sizeof(dir))
         return -ENAMETOOLONG;
+    sweep_stale(dir);
     char *p = join(dir, name);
     if (mkdir(p, 0755) != 0 && errno != EEXIST) {
         int rc = -errno;
