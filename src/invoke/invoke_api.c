@@ -26,7 +26,7 @@ static void send_not_found(h2o_req_t *req, struct invoke_api *api, const char *n
                    api->region, api->account, name, qual[0] ? ":" : "", qual);
 }
 
-int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref,
+int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
                        struct function **out, char qualifier[FN_QUALIFIER_MAX + 1])
 {
     char q[FN_QUALIFIER_MAX + 1];
@@ -51,8 +51,8 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
     /* An ARN of another account or region names a function this lambdad does not hold. */
     bool elsewhere = (ref->account[0] != '\0' && strcmp(ref->account, api->account) != 0) ||
                      (ref->region[0] != '\0' && strcmp(ref->region, api->region) != 0);
-    struct function *fn = elsewhere ? NULL : catalog_find(api->cat, ref->name);
-    if (fn == NULL || (qual[0] != '\0' && strcmp(qual, "$LATEST") != 0)) {
+    struct function *fn = NULL;
+    if (elsewhere || catalog_resolve(api->cat, ref->name, qual, route, &fn) != 0) {
         if (elsewhere)
             aws_send_error(req, ERR_NOT_FOUND,
                            "Function not found: arn:aws:lambda:%s:%s:function:%s",
@@ -72,6 +72,7 @@ struct pending {
     h2o_req_t *req;
     char *client_context;
     char arn[300];
+    char version[12]; /* the version that runs */
 };
 
 static void on_done(struct invocation *inv, int status, void *arg)
@@ -85,7 +86,7 @@ static void on_done(struct invocation *inv, int status, void *arg)
             aws_send_error(req, status, "%s", err_str(status));
     } else {
         aws_request_id_header(req, inv->request_id);
-        http_header(req, "X-Amz-Executed-Version", "$LATEST", 7);
+        http_header(req, "X-Amz-Executed-Version", pd->version, strlen(pd->version));
         if (inv->function_error)
             http_header(req, "X-Amz-Function-Error", "Unhandled", 9);
         if (inv->want_tail) {
@@ -197,7 +198,7 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
     }
     struct function *fn;
     char qual[FN_QUALIFIER_MAX + 1];
-    if (invoke_api_resolve(api, req, ref, &fn, qual) != 0)
+    if (invoke_api_resolve(api, req, ref, type == 0, &fn, qual) != 0)
         return 0;
     const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
     size_t plen = req->entity.len > 0 ? req->entity.len : 2;
@@ -229,6 +230,7 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
     pd->req = req;
     pd->client_context = cc;
     snprintf(pd->arn, sizeof(pd->arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
+    memcpy(pd->version, fn->version, sizeof(pd->version));
     struct invocation *inv = &pd->inv;
     rand_uuid(inv->request_id);
     inv->fn = function_ref(fn);
@@ -263,7 +265,7 @@ int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct
     }
     struct function *fn;
     char qual[FN_QUALIFIER_MAX + 1];
-    if (invoke_api_resolve(api, req, ref, &fn, qual) != 0)
+    if (invoke_api_resolve(api, req, ref, false, &fn, qual) != 0)
         return 0;
     const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
     size_t plen = req->entity.len > 0 ? req->entity.len : 2;

@@ -40,10 +40,12 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
 /* Handles the legacy InvokeAsync (POST /2014-11-13/functions/{F}/invoke-async). */
 int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref);
 
-/* Resolves ref (+ the Qualifier query parameter) to a function. Returns 0 and
- * the borrowed function, or sends the AWS error and returns the code. Only
- * unqualified and $LATEST references exist until versions land. */
-int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref,
+/* Resolves ref (+ the Qualifier query parameter: $LATEST, a version or an
+ * alias) to a function snapshot. route: an alias that splits traffic picks
+ * a version by weight (Invoke); else its primary version is used. Returns 0
+ * and the borrowed snapshot and the qualifier as given, or sends the AWS
+ * error and returns the code. */
+int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
                        struct function **out, char qualifier[FN_QUALIFIER_MAX + 1]);
 
 #endif

@@ -131,16 +131,27 @@ static struct pool *pool_find(struct sched *s, const char *name)
     return NULL;
 }
 
+/* A pool serves one version of a function: "name" for $LATEST, "name:3". */
+static void pool_key(const struct function *fn, char *buf, size_t cap)
+{
+    if (strcmp(fn->version, "$LATEST") == 0)
+        snprintf(buf, cap, "%s", fn->name);
+    else
+        snprintf(buf, cap, "%s:%s", fn->name, fn->version);
+}
+
 static struct pool *pool_get(struct sched *s, struct function *fn)
 {
-    struct pool *p = pool_find(s, fn->name);
+    char key[FN_NAME_MAX + 16];
+    pool_key(fn, key, sizeof(key));
+    struct pool *p = pool_find(s, key);
     if (p != NULL)
         return p;
     p = calloc(1, sizeof(*p));
-    if (p == NULL || (p->name = strdup(fn->name)) == NULL)
+    if (p == NULL || (p->name = strdup(key)) == NULL)
         abort();
     p->fn = function_ref(fn);
-    unsigned b = hash_name(fn->name);
+    unsigned b = hash_name(key);
     p->hnext = s->buckets[b];
     s->buckets[b] = p;
     return p;
@@ -421,7 +432,7 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
               "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: "
               "%d MB\tMax Memory Used: %d MB\t%s",
               inv->request_id, ms, billed, in->fn->memory_mb, peak_mb(in), init);
-    metrics_finished(s->cfg->metrics, in->pool->name, ms / 1000.0, fn_error);
+    metrics_finished(s->cfg->metrics, in->fn->name, ms / 1000.0, fn_error);
     memcpy(in->last_id, inv->request_id, sizeof(in->last_id));
     in->inv = NULL;
     inv->inst = NULL;
@@ -487,11 +498,11 @@ static void deliver(struct instance *in, struct invocation *inv)
     in->inv = inv;
     inv->inst = in;
     count(s, in->pool, 1, 0);
-    metrics_started(s->cfg->metrics, in->pool->name);
+    metrics_started(s->cfg->metrics, in->fn->name);
     int64_t deadline = clock_ms() + (int64_t)in->fn->timeout_s * 1000;
     inv->start_us = clock_mono_us();
     timer_arm(s->th, &inv->deadline, (int64_t)in->fn->timeout_s * 1000);
-    log_linef(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    log_linef(in, inv, "START RequestId: %s Version: %s", inv->request_id, in->fn->version);
     char num[32], trace[96], rnd[25], parent[17];
     snprintf(num, sizeof(num), "%lld", (long long)deadline);
     rand_hex(rnd, 12);
@@ -604,7 +615,7 @@ static void build_env(const struct instance *in, const char *code, const char *r
         env_add(e, "AWS_EXECUTION_ENV", "AWS_Lambda_%s", fn->runtime);
     env_add(e, "AWS_LAMBDA_FUNCTION_NAME", "%s", fn->name);
     env_add(e, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "%d", fn->memory_mb);
-    env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "%s", fn->version);
     env_add(e, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME", "%s", in->group);
     env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME", "%s", in->stream);
@@ -647,8 +658,8 @@ static int spawn_instance(struct sched *s, struct pool *p)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    snprintf(in->stream, sizeof(in->stream), "%04d/%02d/%02d/[$LATEST]%s", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, in->id);
+    snprintf(in->stream, sizeof(in->stream), "%04d/%02d/%02d/[%s]%s", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, fn->version, in->id);
     static char dash_u[] = "-u";
     char code[512], bootstrap[600], script[700], rtdir[600];
     /* In the sandbox the instance sees AWS's paths and has its own network
@@ -780,8 +791,8 @@ static void balance(struct sched *s, struct pool *p)
         log_warn("fn=%s req=%s msg=\"spawn failed\" err=%s", p->name, inv->request_id,
                  err_name(rc));
         timer_cancel(s->th, &inv->deadline);
-        metrics_started(s->cfg->metrics, p->name);
-        metrics_finished(s->cfg->metrics, p->name, 0, true);
+        metrics_started(s->cfg->metrics, p->fn->name);
+        metrics_finished(s->cfg->metrics, p->fn->name, 0, true);
         complete_with(inv, 0, true, payload);
     }
 }
@@ -908,10 +919,8 @@ static void instance_exited(struct instance *in, int status)
     struct sched *s = in->s;
     struct pool *p = in->pool;
     char why[96];
-    if (sandbox_oom_killed(in->proc))
-        snprintf(why, sizeof(why), "signal: killed"); /* as AWS reports an out-of-memory kill */
-    else
-        exit_text(status, why, sizeof(why));
+    /* An out-of-memory kill is a SIGKILL: "signal: killed", as AWS reports it. */
+    exit_text(status, why, sizeof(why));
     drain_output(in);
     if (in->inv != NULL) {
         struct invocation *inv = in->inv;
@@ -932,10 +941,10 @@ static void instance_exited(struct instance *in, int status)
             in->inv = inv;
             inv->inst = in;
             count(s, p, 1, 0);
-            metrics_started(s->cfg->metrics, p->name);
+            metrics_started(s->cfg->metrics, in->fn->name);
             inv->start_us = clock_mono_us();
             in->init_ms = (double)(inv->start_us - in->spawn_us) / 1000.0;
-            log_linef(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+            log_linef(in, inv, "START RequestId: %s Version: %s", inv->request_id, in->fn->version);
             char *payload;
             if (in->init_error != NULL) {
                 payload = in->init_error;
@@ -1052,7 +1061,7 @@ int sched_submit(struct sched *s, struct invocation *inv)
     if (rc == 0 && (int)(s->nbusy + s->nstarting) >= account)
         rc = ERR_TOO_MANY_REQUESTS;
     if (rc != 0) {
-        metrics_throttled(s->cfg->metrics, p->name);
+        metrics_throttled(s->cfg->metrics, inv->fn->name);
         pool_drop_if_unused(s, p);
         return rc;
     }

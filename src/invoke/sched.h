@@ -87,8 +87,9 @@ int sched_submit(struct sched *s, struct invocation *inv);
  * unreserved functions cannot use). */
 void sched_set_reserved_total(struct sched *s, unsigned total);
 
-/* The function called name was updated (fn) or deleted (fn == NULL): idle
- * instances of older snapshots stop now, busy ones after their invocation. */
+/* The function version called key ("name" for $LATEST, "name:3") was
+ * updated (fn) or deleted (fn == NULL): idle instances of older snapshots
+ * stop now, busy ones after their invocation. */
 void sched_function_changed(struct sched *s, const char *name, struct function *fn);
 
 /* Handles a Runtime API request that arrived on an instance's listener. */

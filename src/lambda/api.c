@@ -125,10 +125,18 @@ struct job {
     bool create;
     bool empty_reply;    /* answer with no body (tag operations) */
     bool reply_reserved; /* answer {ReservedConcurrentExecutions} */
+    enum { J_LATEST, J_VERSION_ADD, J_VERSION_DELETE, J_ALIAS_PUT, J_ALIAS_DELETE } kind;
+    char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2]; /* store key of a version or alias */
+    char **keys; /* deleting a function: the store keys of its versions and aliases */
+    size_t nkeys;
+    struct alias alias; /* J_ALIAS_PUT / J_ALIAS_DELETE */
 };
 
 static void job_free(struct job *j)
 {
+    for (size_t i = 0; i < j->nkeys; i++)
+        free(j->keys[i]);
+    free(j->keys);
     function_unref(j->fn);
     free(j->store_json);
     cJSON_Delete(j->body);
@@ -136,9 +144,35 @@ static void job_free(struct job *j)
 }
 
 /* Worker: decode and store the zip (if any), then write the configuration. */
+static char *alias_store_json(const struct alias *a);
+
+/* Worker: a version or alias write, under its own store key. */
+static void qualified_work(struct job *j)
+{
+    switch (j->kind) {
+    case J_VERSION_ADD:
+        j->store_json = function_store_json(j->fn);
+        j->rc = store_fn_put(j->api->st, j->key, j->store_json);
+        break;
+    case J_ALIAS_PUT:
+        j->store_json = alias_store_json(&j->alias);
+        j->rc = store_fn_put(j->api->st, j->key, j->store_json);
+        break;
+    default:
+        j->rc = store_fn_delete(j->api->st, j->key);
+        break;
+    }
+    if (j->rc != 0)
+        snprintf(j->msg, sizeof(j->msg), "The store could not be written: %s", err_str(j->rc));
+}
+
 static void job_work(void *arg)
 {
     struct job *j = arg;
+    if (j->kind != J_LATEST) {
+        qualified_work(j);
+        return;
+    }
     if (j->zip_b64 != NULL) {
         unsigned char *zip;
         size_t len;
@@ -166,6 +200,8 @@ static void job_work(void *arg)
         j->rc = store_fn_put(j->api->st, j->fn->name, j->store_json);
     } else {
         j->rc = store_fn_delete(j->api->st, j->name);
+        for (size_t i = 0; j->rc == 0 && i < j->nkeys; i++)
+            j->rc = store_fn_delete(j->api->st, j->keys[i]);
         struct store_async_op drop = {.kind = STORE_ASYNC_DROP_FN, .fn = j->name};
         if (j->rc == 0)
             j->rc = store_async_apply(j->api->st, &drop, 1);
@@ -175,6 +211,7 @@ static void job_work(void *arg)
 }
 
 static void gc_code(struct lambda_api *api, const char *hex);
+static void qualified_done(struct job *j);
 
 /* Loop: apply the committed change and answer. */
 static void job_done(void *arg)
@@ -184,6 +221,11 @@ static void job_done(void *arg)
     clear_busy(api, j->name);
     if (j->rc != 0) {
         aws_send_error(j->req, j->rc, "%s", j->msg);
+        job_free(j);
+        return;
+    }
+    if (j->kind != J_LATEST) {
+        qualified_done(j);
         job_free(j);
         return;
     }
@@ -210,6 +252,12 @@ static void job_done(void *arg)
         if (old_hex[0] != '\0' && strcmp(old_hex, j->fn->code_hex) != 0)
             gc_code(api, old_hex);
     } else {
+        struct catalog_versions *vers = catalog_versions(&api->cat, j->name);
+        for (size_t i = 0; vers != NULL && i < vers->n; i++) {
+            char key[FN_NAME_MAX + 16];
+            snprintf(key, sizeof(key), "%s:%s", j->name, vers->v[i]->version);
+            sched_function_changed(api->sched, key, NULL);
+        }
         catalog_remove(&api->cat, j->name);
         update_reserved_total(api);
         sched_function_changed(api->sched, j->name, NULL);
@@ -237,9 +285,14 @@ static void gc_work(void *arg)
 /* Removes a code package that no function uses anymore. */
 static void gc_code(struct lambda_api *api, const char *hex)
 {
-    for (size_t i = 0; i < api->cat.len; i++)
+    for (size_t i = 0; i < api->cat.len; i++) {
         if (strcmp(api->cat.fns[i]->code_hex, hex) == 0)
             return;
+        const struct catalog_versions *v = &api->cat.vers[i];
+        for (size_t k = 0; k < v->n; k++)
+            if (strcmp(v->v[k]->code_hex, hex) == 0)
+                return;
+    }
     struct gc *g = calloc(1, sizeof(*g));
     if (g == NULL)
         abort();
@@ -409,6 +462,8 @@ static void update_config(struct lambda_api *api, h2o_req_t *req, struct functio
     job_start(j);
 }
 
+static void delete_version(struct lambda_api *api, h2o_req_t *req, struct function *ver);
+
 static void delete_function(struct lambda_api *api, h2o_req_t *req, struct function *fn,
                             const char *qual)
 {
@@ -417,8 +472,32 @@ static void delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
                        "$LATEST version cannot be deleted without deleting the function.");
         return;
     }
+    if (strcmp(fn->version, "$LATEST") != 0) {
+        if (strcmp(qual, fn->version) != 0) {
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Deletion of aliases is not supported by DeleteFunction; use "
+                           "DeleteAlias.");
+            return;
+        }
+        delete_version(api, req, fn);
+        return;
+    }
     struct job *j = job_new(api, req, fn->name);
     j->status = 204;
+    /* The versions and aliases go with the function. */
+    struct catalog_versions *v = catalog_versions(&api->cat, fn->name);
+    size_t n = v != NULL ? v->n + v->naliases : 0;
+    if (n > 0 && (j->keys = calloc(n, sizeof(*j->keys))) == NULL)
+        abort();
+    for (size_t i = 0; v != NULL && i < v->n + v->naliases; i++) {
+        char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+        if (i < v->n)
+            snprintf(key, sizeof(key), "%s:%s", fn->name, v->v[i]->version);
+        else
+            snprintf(key, sizeof(key), "%s@%s", fn->name, v->aliases[i - v->n].name);
+        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
+            abort();
+    }
     job_start(j);
 }
 
@@ -570,6 +649,408 @@ static void tags_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
         j->fn = function_with_tags(fn, NULL, keys);
         cJSON_Delete(keys);
     }
+    job_start(j);
+}
+
+/* ---- versions and aliases ---- */
+
+static const char *alias_arn(const struct function *fn, const char *alias, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s:%.128s", fn->arn, alias);
+    return buf;
+}
+
+static cJSON *alias_json(const struct function *fn, const struct alias *a)
+{
+    char arn[400];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "AliasArn", alias_arn(fn, a->name, arn, sizeof(arn)));
+    cJSON_AddStringToObject(o, "Name", a->name);
+    cJSON_AddStringToObject(o, "FunctionVersion", a->version);
+    cJSON_AddStringToObject(o, "Description", a->description);
+    if (a->extra_version[0] != '\0') {
+        cJSON *rc = cJSON_AddObjectToObject(o, "RoutingConfig");
+        cJSON *w = cJSON_AddObjectToObject(rc, "AdditionalVersionWeights");
+        cJSON_AddNumberToObject(w, a->extra_version, a->extra_weight);
+    }
+    cJSON_AddStringToObject(o, "RevisionId", a->revision_id);
+    return o;
+}
+
+static char *alias_store_json(const struct alias *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "Name", a->name);
+    cJSON_AddStringToObject(o, "FunctionVersion", a->version);
+    cJSON_AddStringToObject(o, "Description", a->description);
+    cJSON_AddStringToObject(o, "ExtraVersion", a->extra_version);
+    cJSON_AddNumberToObject(o, "ExtraWeight", a->extra_weight);
+    cJSON_AddStringToObject(o, "RevisionId", a->revision_id);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+static int alias_from_store(const char *json, struct alias *out)
+{
+    cJSON *o = cJSON_Parse(json);
+    const char *n = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Name")) : NULL;
+    const char *v = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "FunctionVersion")) : NULL;
+    const char *d = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Description")) : NULL;
+    const char *x = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "ExtraVersion")) : NULL;
+    const char *r = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "RevisionId")) : NULL;
+    const cJSON *w = o ? cJSON_GetObjectItem(o, "ExtraWeight") : NULL;
+    int rc = -EINVAL;
+    if (n != NULL && v != NULL && d != NULL && x != NULL && r != NULL && cJSON_IsNumber(w)) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->name, sizeof(out->name), "%s", n);
+        snprintf(out->version, sizeof(out->version), "%s", v);
+        snprintf(out->description, sizeof(out->description), "%s", d);
+        snprintf(out->extra_version, sizeof(out->extra_version), "%s", x);
+        snprintf(out->revision_id, sizeof(out->revision_id), "%s", r);
+        out->extra_weight = w->valuedouble;
+        rc = 0;
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* Loop: a version or alias write committed. */
+static void qualified_done(struct job *j)
+{
+    struct lambda_api *api = j->api;
+    struct function *latest = catalog_find(&api->cat, j->name);
+    if (j->rc != 0 || latest == NULL) {
+        aws_send_error(j->req, j->rc != 0 ? j->rc : ERR_NOT_FOUND, "%s",
+                       j->rc != 0 ? j->msg : "Function not found");
+        return;
+    }
+    cJSON *out = NULL;
+    switch (j->kind) {
+    case J_VERSION_ADD:
+        catalog_add_version(&api->cat, j->fn);
+        out = function_config_json(j->fn);
+        break;
+    case J_VERSION_DELETE: {
+        struct function *v = catalog_version(&api->cat, j->name, j->alias.version);
+        char hex[65] = "";
+        if (v != NULL)
+            memcpy(hex, v->code_hex, sizeof(hex));
+        catalog_remove_version(&api->cat, j->name, j->alias.version);
+        sched_function_changed(api->sched, j->key, NULL);
+        if (hex[0] != '\0')
+            gc_code(api, hex);
+        break;
+    }
+    case J_ALIAS_PUT:
+        catalog_put_alias(&api->cat, j->name, &j->alias);
+        out = alias_json(latest, &j->alias);
+        break;
+    default:
+        catalog_remove_alias(&api->cat, j->name, j->alias.name);
+        break;
+    }
+    if (out != NULL) {
+        aws_send_json(j->req, j->status, out);
+        cJSON_Delete(out);
+    } else {
+        aws_send_empty(j->req, j->status);
+    }
+}
+
+/* PublishVersion: a numbered, immutable snapshot of $LATEST. */
+static void publish_version(struct lambda_api *api, h2o_req_t *req, struct function *latest)
+{
+    cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "PublishVersion");
+    if (body == NULL)
+        return;
+    if (!revision_ok(req, body, latest)) {
+        cJSON_Delete(body);
+        return;
+    }
+    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(body, "CodeSha256"));
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(body, "Description"));
+    if (sha != NULL && strcmp(sha, latest->code_b64) != 0) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "CodeSHA256 (%.64s) is different from current CodeSHA256 in $LATEST (%s). "
+                       "Please try again.",
+                       sha, latest->code_b64);
+        cJSON_Delete(body);
+        return;
+    }
+    if (desc != NULL && strlen(desc) > FN_DESCRIPTION_MAX) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value at 'description' failed to satisfy "
+                       "constraint: Member must have length less than or equal to 256");
+        cJSON_Delete(body);
+        return;
+    }
+    struct catalog_versions *v = catalog_versions(&api->cat, latest->name);
+    struct function *last = v != NULL && v->n > 0 ? v->v[v->n - 1] : NULL;
+    if (last != NULL && strcmp(last->source_revision, latest->revision_id) == 0) {
+        /* $LATEST has not changed since: AWS returns the existing version. */
+        cJSON *out = function_config_json(last);
+        aws_send_json(req, 201, out);
+        cJSON_Delete(out);
+        cJSON_Delete(body);
+        return;
+    }
+    struct job *j = job_new(api, req, latest->name);
+    j->kind = J_VERSION_ADD;
+    j->status = 201;
+    j->fn = function_publish(latest, (v != NULL ? v->last : 0) + 1, desc);
+    snprintf(j->key, sizeof(j->key), "%s:%s", latest->name, j->fn->version);
+    cJSON_Delete(body);
+    job_start(j);
+}
+
+static void list_versions(struct lambda_api *api, h2o_req_t *req, struct function *latest)
+{
+    char marker[32] = "", num[32];
+    long max = FN_LIST_MAX_ITEMS;
+    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
+        char *end;
+        max = strtol(num, &end, 10);
+        if (*end != '\0' || max < 1 || max > 10000) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
+                           "satisfy constraint: Member must have value between 1 and 10000",
+                           num);
+            return;
+        }
+        if (max > FN_LIST_MAX_ITEMS)
+            max = FN_LIST_MAX_ITEMS;
+    }
+    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
+        marker[0] = '\0';
+    struct catalog_versions *v = catalog_versions(&api->cat, latest->name);
+    /* Position 0 is $LATEST, then the published versions in order. */
+    size_t total = 1 + (v != NULL ? v->n : 0), start = 0;
+    if (marker[0] != '\0') {
+        char *end;
+        long m = strtol(marker, &end, 10);
+        start = *end == '\0' && m > 0 && (size_t)m <= total ? (size_t)m : total;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "Versions");
+    size_t i = start;
+    for (long count = 0; i < total && count < max; i++, count++)
+        cJSON_AddItemToArray(arr, function_config_json(i == 0 ? latest : v->v[i - 1]));
+    if (i < total) {
+        char next[32];
+        snprintf(next, sizeof(next), "%zu", i);
+        cJSON_AddStringToObject(out, "NextMarker", next);
+    }
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
+/* (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1-128 */
+static bool valid_alias_name(const char *n)
+{
+    size_t len = strlen(n);
+    bool digits = true;
+    for (size_t i = 0; i < len; i++)
+        if (!(n[i] >= '0' && n[i] <= '9'))
+            digits = false;
+    return arn_valid_qualifier(n, len) && strcmp(n, "$LATEST") != 0 && !digits;
+}
+
+/* Fills a from a Create/UpdateAlias body over base; sends the error and returns false. */
+static bool parse_alias(struct lambda_api *api, h2o_req_t *req, const struct function *latest,
+                        const cJSON *body, struct alias *a)
+{
+    const char *ver = cJSON_GetStringValue(cJSON_GetObjectItem(body, "FunctionVersion"));
+    const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(body, "Description"));
+    const cJSON *rc = cJSON_GetObjectItem(body, "RoutingConfig");
+    char arn[400];
+    if (ver != NULL) {
+        if (strcmp(ver, "$LATEST") != 0 && catalog_version(&api->cat, latest->name, ver) == NULL) {
+            aws_send_error(req, ERR_NOT_FOUND, "Function not found: %s:%.16s", latest->arn, ver);
+            return false;
+        }
+        snprintf(a->version, sizeof(a->version), "%s", ver);
+    }
+    if (desc != NULL) {
+        if (strlen(desc) > FN_DESCRIPTION_MAX) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value at 'description' failed to "
+                           "satisfy constraint: Member must have length less than or equal to "
+                           "256");
+            return false;
+        }
+        snprintf(a->description, sizeof(a->description), "%s", desc);
+    }
+    if (rc != NULL && !cJSON_IsNull(rc)) {
+        const cJSON *w = cJSON_GetObjectItem(rc, "AdditionalVersionWeights");
+        a->extra_version[0] = '\0';
+        a->extra_weight = 0;
+        if (w != NULL && cJSON_GetArraySize(w) > 1) {
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Number of items in AdditionalVersionWeights cannot be greater than 1");
+            return false;
+        }
+        const cJSON *e = w != NULL ? cJSON_GetArrayItem(w, 0) : NULL;
+        if (e != NULL) {
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 1) {
+                aws_send_error(req, ERR_VALIDATION,
+                               "1 validation error detected: Value at "
+                               "'routingConfig.additionalVersionWeights' failed to satisfy "
+                               "constraint: Map value must satisfy constraint: [Member must have "
+                               "value less than or equal to 1.0, Member must have value greater "
+                               "than or equal to 0.0]");
+                return false;
+            }
+            if (catalog_version(&api->cat, latest->name, e->string) == NULL) {
+                aws_send_error(req, ERR_NOT_FOUND, "Function not found: %s:%.16s", latest->arn,
+                               e->string);
+                return false;
+            }
+            snprintf(a->extra_version, sizeof(a->extra_version), "%s", e->string);
+            a->extra_weight = e->valuedouble;
+        }
+    }
+    if (a->extra_version[0] != '\0' &&
+        (strcmp(a->version, "$LATEST") == 0 || strcmp(a->version, a->extra_version) == 0)) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "The alias %s must point to a published version other than its "
+                       "additional version when it routes traffic to two versions.",
+                       alias_arn(latest, a->name, arn, sizeof(arn)));
+        return false;
+    }
+    rand_uuid(a->revision_id);
+    return true;
+}
+
+/* CreateAlias (POST .../aliases), ListAliases (GET .../aliases). */
+static void aliases_op(struct lambda_api *api, h2o_req_t *req, struct function *latest)
+{
+    struct catalog_versions *v = catalog_versions(&api->cat, latest->name);
+    if (http_method_is(req, "GET")) {
+        char fv[16];
+        bool filter = http_query(req, "FunctionVersion", fv, sizeof(fv)) >= 0;
+        cJSON *out = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(out, "Aliases");
+        for (size_t i = 0; v != NULL && i < v->naliases; i++)
+            if (!filter || strcmp(v->aliases[i].version, fv) == 0 ||
+                strcmp(v->aliases[i].extra_version, fv) == 0)
+                cJSON_AddItemToArray(arr, alias_json(latest, &v->aliases[i]));
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "CreateAlias");
+    if (body == NULL)
+        return;
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(body, "Name"));
+    const char *ver = cJSON_GetStringValue(cJSON_GetObjectItem(body, "FunctionVersion"));
+    struct alias a;
+    memset(&a, 0, sizeof(a));
+    char arn[400];
+    if (name == NULL || ver == NULL) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value null at '%s' failed to satisfy "
+                       "constraint: Member must not be null",
+                       name == NULL ? "name" : "functionVersion");
+    } else if (!valid_alias_name(name)) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.128s' at 'name' failed to satisfy "
+                       "constraint: Member must satisfy regular expression pattern: "
+                       "(?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+                       name);
+    } else if (catalog_alias(&api->cat, latest->name, name) != NULL) {
+        aws_send_error(req, ERR_CONFLICT, "Alias already exists: %s",
+                       alias_arn(latest, name, arn, sizeof(arn)));
+    } else if (is_busy(api, latest->name)) {
+        send_in_progress(req, latest);
+    } else {
+        snprintf(a.name, sizeof(a.name), "%s", name);
+        if (parse_alias(api, req, latest, body, &a)) {
+            struct job *j = job_new(api, req, latest->name);
+            j->kind = J_ALIAS_PUT;
+            j->status = 201;
+            j->alias = a;
+            snprintf(j->key, sizeof(j->key), "%s@%.128s", latest->name, name);
+            job_start(j);
+        }
+    }
+    cJSON_Delete(body);
+}
+
+/* GetAlias, UpdateAlias (PUT), DeleteAlias on .../aliases/{Name}. */
+static void alias_op(struct lambda_api *api, h2o_req_t *req, struct function *latest,
+                     const char *name)
+{
+    struct alias *cur = catalog_alias(&api->cat, latest->name, name);
+    char arn[400];
+    if (cur == NULL) {
+        aws_send_error(req, ERR_NOT_FOUND, "Alias not found: %s",
+                       alias_arn(latest, name, arn, sizeof(arn)));
+        return;
+    }
+    if (http_method_is(req, "GET")) {
+        cJSON *out = alias_json(latest, cur);
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    if (is_busy(api, latest->name)) {
+        send_in_progress(req, latest);
+        return;
+    }
+    struct job *j = job_new(api, req, latest->name);
+    snprintf(j->key, sizeof(j->key), "%s@%.128s", latest->name, name);
+    j->alias = *cur;
+    if (http_method_is(req, "DELETE")) {
+        j->kind = J_ALIAS_DELETE;
+        j->status = 204;
+        job_start(j);
+        return;
+    }
+    cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "UpdateAlias");
+    const char *rev =
+        body != NULL ? cJSON_GetStringValue(cJSON_GetObjectItem(body, "RevisionId")) : NULL;
+    if (body != NULL && rev != NULL && strcmp(rev, cur->revision_id) != 0) {
+        aws_send_error(req, ERR_PRECONDITION,
+                       "The Revision Id provided does not match the latest Revision Id. Call the "
+                       "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    } else if (body != NULL && parse_alias(api, req, latest, body, &j->alias)) {
+        j->kind = J_ALIAS_PUT;
+        j->status = 200;
+        job_start(j);
+        cJSON_Delete(body);
+        return;
+    }
+    cJSON_Delete(body);
+    job_free(j);
+}
+
+/* DeleteFunction with a version qualifier: that version only. */
+static void delete_version(struct lambda_api *api, h2o_req_t *req, struct function *ver)
+{
+    struct catalog_versions *v = catalog_versions(&api->cat, ver->name);
+    char used[512] = "";
+    size_t ulen = 0;
+    for (size_t i = 0; v != NULL && i < v->naliases; i++)
+        if ((strcmp(v->aliases[i].version, ver->version) == 0 ||
+             strcmp(v->aliases[i].extra_version, ver->version) == 0) &&
+            ulen < sizeof(used) - 1)
+            ulen += (size_t)snprintf(used + ulen, sizeof(used) - ulen, "%s%s", ulen ? ", " : "",
+                                     v->aliases[i].name);
+    if (ulen > 0) {
+        aws_send_error(req, ERR_CONFLICT,
+                       "Unable to delete version because the following aliases reference it: "
+                       "[%s]",
+                       used);
+        return;
+    }
+    struct job *j = job_new(api, req, ver->name);
+    j->kind = J_VERSION_DELETE;
+    j->status = 204;
+    snprintf(j->alias.version, sizeof(j->alias.version), "%s", ver->version);
+    snprintf(j->key, sizeof(j->key), "%s:%s", ver->name, ver->version);
     job_start(j);
 }
 
@@ -771,7 +1252,7 @@ static struct function *resolve(struct lambda_api *api, h2o_req_t *req, const ch
         return NULL;
     }
     struct function *fn;
-    if (invoke_api_resolve(&api->invoke, req, &ref, &fn, qual) != 0)
+    if (invoke_api_resolve(&api->invoke, req, &ref, false, &fn, qual) != 0)
         return NULL;
     return fn;
 }
@@ -789,7 +1270,30 @@ static bool route_function(struct lambda_api *api, h2o_req_t *req, const struct 
         return true;
     }
     bool get = http_method_is(req, "GET"), put = http_method_is(req, "PUT");
-    bool del = http_method_is(req, "DELETE");
+    bool del = http_method_is(req, "DELETE"), post = http_method_is(req, "POST");
+    bool versions = p->n == 4 && strcmp(sub, "versions") == 0 && (get || post);
+    bool aliases = p->n == 4 && strcmp(sub, "aliases") == 0 && (get || post);
+    bool alias = p->n == 5 && strcmp(p->seg[3], "aliases") == 0 && (get || put || del);
+    if (versions || aliases || alias) {
+        char qual[FN_QUALIFIER_MAX + 1];
+        struct function *latest = resolve(api, req, p->seg[2], qual);
+        if (latest == NULL)
+            return true;
+        if (strcmp(latest->version, "$LATEST") != 0) {
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "This operation takes an unqualified function name.");
+            return true;
+        }
+        if (versions && post && is_busy(api, latest->name))
+            send_in_progress(req, latest);
+        else if (versions)
+            post ? publish_version(api, req, latest) : list_versions(api, req, latest);
+        else if (aliases)
+            aliases_op(api, req, latest);
+        else
+            alias_op(api, req, latest, p->seg[4]);
+        return true;
+    }
     if (!((p->n == 3 && (get || del)) ||
           (p->n == 4 && strcmp(sub, "configuration") == 0 && (get || put)) ||
           (p->n == 4 && strcmp(sub, "code") == 0 && put)))
@@ -800,6 +1304,12 @@ static bool route_function(struct lambda_api *api, h2o_req_t *req, const struct 
         return true;
     if ((put || del) && is_busy(api, fn->name)) {
         send_in_progress(req, fn);
+        return true;
+    }
+    if (put && strcmp(fn->version, "$LATEST") != 0) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "Published versions cannot be changed: update $LATEST and publish a new "
+                       "version.");
         return true;
     }
     if (p->n == 3)
@@ -888,12 +1398,26 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
 static int load_one(const char *name, const char *json, void *arg)
 {
     struct lambda_api *api = arg;
+    const char *at = strchr(name, '@');
+    if (at != NULL) { /* an alias: "name@alias" */
+        struct alias a;
+        char fname[FN_NAME_MAX + 1];
+        snprintf(fname, sizeof(fname), "%.*s", (int)(at - name), name);
+        if (alias_from_store(json, &a) == 0)
+            catalog_put_alias(&api->cat, fname, &a);
+        else
+            log_error("fn=%s msg=\"stored alias is damaged; skipped\"", name);
+        return 0;
+    }
     struct function *fn = function_from_store(json);
     if (fn == NULL) {
         log_error("fn=%s msg=\"stored configuration is damaged; skipped\"", name);
         return 0;
     }
-    catalog_put(&api->cat, fn);
+    if (strchr(name, ':') != NULL) /* a published version: "name:3" */
+        catalog_add_version(&api->cat, fn);
+    else
+        catalog_put(&api->cat, fn);
     function_unref(fn);
     return 0;
 }

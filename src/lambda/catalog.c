@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A sorted array of function snapshots. Inserts are O(n) moves, which is
+ * A sorted array of function snapshots ($LATEST) with a parallel array of
+ * their published versions and aliases. Inserts are O(n) moves, which is
  * cheap for the thousands of functions one node holds; lookups and list
  * positions are binary searches.
  */
 #include "catalog.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "base/err.h"
 #include "lambda/function.h"
+
+/* The number of a published version ("12" -> 12), or 0. */
+static int atoi_version(const char *v)
+{
+    int n = 0;
+    for (; *v >= '0' && *v <= '9' && n < 100000000; v++)
+        n = n * 10 + (*v - '0');
+    return *v == '\0' ? n : 0;
+}
 
 /* Index where name is or would be inserted; *found says which. */
 static size_t search(const struct catalog *c, const char *name, bool *found)
@@ -52,14 +65,27 @@ void catalog_put(struct catalog *c, struct function *fn)
     if (c->len == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         struct function **fns = realloc(c->fns, cap * sizeof(*fns));
-        if (fns == NULL)
+        struct catalog_versions *vers = realloc(c->vers, cap * sizeof(*vers));
+        if (fns == NULL || vers == NULL)
             abort();
         c->fns = fns;
+        c->vers = vers;
         c->cap = cap;
     }
     memmove(&c->fns[i + 1], &c->fns[i], (c->len - i) * sizeof(*c->fns));
+    memmove(&c->vers[i + 1], &c->vers[i], (c->len - i) * sizeof(*c->vers));
     c->fns[i] = fn;
+    memset(&c->vers[i], 0, sizeof(c->vers[i]));
     c->len++;
+}
+
+static void versions_fini(struct catalog_versions *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        function_unref(v->v[i]);
+    free(v->v);
+    free(v->aliases);
+    memset(v, 0, sizeof(*v));
 }
 
 void catalog_remove(struct catalog *c, const char *name)
@@ -69,8 +95,125 @@ void catalog_remove(struct catalog *c, const char *name)
     if (!found)
         return;
     function_unref(c->fns[i]);
+    versions_fini(&c->vers[i]);
     memmove(&c->fns[i], &c->fns[i + 1], (c->len - i - 1) * sizeof(*c->fns));
+    memmove(&c->vers[i], &c->vers[i + 1], (c->len - i - 1) * sizeof(*c->vers));
     c->len--;
+}
+
+struct catalog_versions *catalog_versions(const struct catalog *c, const char *name)
+{
+    bool found;
+    size_t i = search(c, name, &found);
+    return found ? &c->vers[i] : NULL;
+}
+
+struct function *catalog_version(const struct catalog *c, const char *name, const char *ver)
+{
+    struct catalog_versions *v = catalog_versions(c, name);
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i]->version, ver) == 0)
+            return v->v[i];
+    return NULL;
+}
+
+void catalog_add_version(struct catalog *c, struct function *fn)
+{
+    struct catalog_versions *v = catalog_versions(c, fn->name);
+    if (v == NULL)
+        return;
+    struct function **a = realloc(v->v, (v->n + 1) * sizeof(*a));
+    if (a == NULL)
+        abort();
+    v->v = a;
+    v->v[v->n++] = function_ref(fn);
+    int num = atoi_version(fn->version);
+    if (num > v->last)
+        v->last = num;
+}
+
+void catalog_remove_version(struct catalog *c, const char *name, const char *ver)
+{
+    struct catalog_versions *v = catalog_versions(c, name);
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        if (strcmp(v->v[i]->version, ver) == 0) {
+            function_unref(v->v[i]);
+            memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+            v->n--;
+            return;
+        }
+    }
+}
+
+struct alias *catalog_alias(const struct catalog *c, const char *name, const char *alias)
+{
+    struct catalog_versions *v = catalog_versions(c, name);
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < v->naliases; i++)
+        if (strcmp(v->aliases[i].name, alias) == 0)
+            return &v->aliases[i];
+    return NULL;
+}
+
+void catalog_put_alias(struct catalog *c, const char *name, const struct alias *a)
+{
+    struct catalog_versions *v = catalog_versions(c, name);
+    if (v == NULL)
+        return;
+    struct alias *slot = catalog_alias(c, name, a->name);
+    if (slot == NULL) {
+        struct alias *arr = realloc(v->aliases, (v->naliases + 1) * sizeof(*arr));
+        if (arr == NULL)
+            abort();
+        v->aliases = arr;
+        slot = &arr[v->naliases++];
+    }
+    *slot = *a;
+}
+
+void catalog_remove_alias(struct catalog *c, const char *name, const char *alias)
+{
+    struct catalog_versions *v = catalog_versions(c, name);
+    struct alias *slot = catalog_alias(c, name, alias);
+    if (v != NULL && slot != NULL)
+        *slot = v->aliases[--v->naliases];
+}
+
+int catalog_resolve(const struct catalog *c, const char *name, const char *qualifier, bool route,
+                    struct function **out)
+{
+    struct function *fn = catalog_find(c, name);
+    if (fn == NULL)
+        return ERR_NOT_FOUND;
+    if (qualifier[0] == '\0' || strcmp(qualifier, "$LATEST") == 0) {
+        *out = fn;
+        return 0;
+    }
+    const char *ver = qualifier;
+    const struct alias *a = catalog_alias(c, name, qualifier);
+    if (a != NULL) {
+        ver = a->version;
+        if (route && a->extra_version[0] != '\0') {
+            uint32_t r = 0;
+            if (getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r) &&
+                (double)r / 4294967296.0 < a->extra_weight)
+                ver = a->extra_version;
+        }
+        if (strcmp(ver, "$LATEST") == 0) {
+            *out = fn;
+            return 0;
+        }
+    }
+    struct function *v = catalog_version(c, name, ver);
+    if (v == NULL)
+        return ERR_NOT_FOUND;
+    *out = v;
+    return 0;
 }
 
 size_t catalog_after(const struct catalog *c, const char *marker)
@@ -90,8 +233,11 @@ int64_t catalog_code_bytes(const struct catalog *c)
 
 void catalog_fini(struct catalog *c)
 {
-    for (size_t i = 0; i < c->len; i++)
+    for (size_t i = 0; i < c->len; i++) {
         function_unref(c->fns[i]);
+        versions_fini(&c->vers[i]);
+    }
     free(c->fns);
+    free(c->vers);
     memset(c, 0, sizeof(*c));
 }

@@ -547,6 +547,30 @@ struct function *function_with_tags(const struct function *old, const cJSON *add
     return fn;
 }
 
+struct function *function_publish(const struct function *latest, int version,
+                                  const char *description)
+{
+    struct function *fn = clone_fn(latest);
+    snprintf(fn->version, sizeof(fn->version), "%d", version);
+    memcpy(fn->source_revision, latest->revision_id, sizeof(fn->source_revision));
+    if (description != NULL)
+        set_str(&fn->description, description);
+    rand_uuid(fn->revision_id);
+    fn->reserved = -1;
+    cJSON_Delete(fn->tags); /* tags belong to the function, not its versions */
+    fn->tags = NULL;
+    return fn;
+}
+
+const char *function_qualified_arn(const struct function *fn, char *buf, size_t cap)
+{
+    if (strcmp(fn->version, "$LATEST") == 0)
+        snprintf(buf, cap, "%s", fn->arn);
+    else
+        snprintf(buf, cap, "%s:%s", fn->arn, fn->version);
+    return buf;
+}
+
 struct function *function_with_reserved(const struct function *old, int n)
 {
     struct function *fn = clone_fn(old);
@@ -561,6 +585,7 @@ static struct function *defaults(void)
         abort();
     fn->refs = 1;
     fn->reserved = -1;
+    snprintf(fn->version, sizeof(fn->version), "$LATEST");
     fn->name = xstrdup("");
     fn->arn = xstrdup("");
     fn->runtime = xstrdup("");
@@ -674,7 +699,8 @@ cJSON *function_config_json(const struct function *fn)
     char group[128];
     snprintf(group, sizeof(group), "/aws/lambda/%s", fn->name);
     cJSON_AddStringToObject(o, "FunctionName", fn->name);
-    cJSON_AddStringToObject(o, "FunctionArn", fn->arn);
+    char qarn[300];
+    cJSON_AddStringToObject(o, "FunctionArn", function_qualified_arn(fn, qarn, sizeof(qarn)));
     cJSON_AddStringToObject(o, "Runtime", fn->runtime);
     cJSON_AddStringToObject(o, "Role", fn->role);
     cJSON_AddStringToObject(o, "Handler", fn->handler);
@@ -684,7 +710,7 @@ cJSON *function_config_json(const struct function *fn)
     cJSON_AddNumberToObject(o, "MemorySize", fn->memory_mb);
     cJSON_AddStringToObject(o, "LastModified", fn->last_modified);
     cJSON_AddStringToObject(o, "CodeSha256", fn->code_b64);
-    cJSON_AddStringToObject(o, "Version", "$LATEST");
+    cJSON_AddStringToObject(o, "Version", fn->version);
     if (fn->env != NULL)
         add_obj1(o, "Environment", "Variables", cJSON_Duplicate(fn->env, 1));
     if (fn->dlq[0] != '\0')
@@ -714,6 +740,8 @@ char *function_store_json(const struct function *fn)
         cJSON_AddItemToObject(o, "_Tags", cJSON_Duplicate(fn->tags, 1));
     if (fn->reserved >= 0)
         cJSON_AddNumberToObject(o, "_Reserved", fn->reserved);
+    cJSON_AddStringToObject(o, "_Arn", fn->arn);
+    cJSON_AddStringToObject(o, "_SourceRevision", fn->source_revision);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (text == NULL)
@@ -736,7 +764,12 @@ struct function *function_from_store(const char *json)
     struct verr v;
     memset(&v, 0, sizeof(v));
     apply_config(fn, o, &v);
-    const char *name = str_of(o, "FunctionName"), *arn = str_of(o, "FunctionArn");
+    const char *name = str_of(o, "FunctionName");
+    /* Records stored before versions existed have only FunctionArn. */
+    const char *arn = cJSON_GetObjectItemCaseSensitive(o, "_Arn") != NULL
+                          ? str_of(o, "_Arn")
+                          : str_of(o, "FunctionArn");
+    const char *ver = str_of(o, "Version"), *src = str_of(o, "_SourceRevision");
     const char *hex = str_of(o, "_CodeHex"), *b64 = str_of(o, "CodeSha256");
     const char *lm = str_of(o, "LastModified"), *rev = str_of(o, "RevisionId");
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(o, "CodeSize");
@@ -756,6 +789,10 @@ struct function *function_from_store(const char *json)
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "_Tags");
     if (cJSON_IsObject(tags))
         fn->tags = cJSON_Duplicate(tags, 1);
+    if (ver != NULL && (strcmp(ver, "$LATEST") == 0 || (ver[0] >= '1' && ver[0] <= '9')))
+        snprintf(fn->version, sizeof(fn->version), "%s", ver);
+    if (src != NULL)
+        snprintf(fn->source_revision, sizeof(fn->source_revision), "%s", src);
     const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(o, "_Reserved");
     if (cJSON_IsNumber(reserved) && reserved->valuedouble >= 0 && reserved->valuedouble < 1e9)
         fn->reserved = (int)reserved->valuedouble;

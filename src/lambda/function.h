@@ -38,6 +38,8 @@ struct function {
     int64_t code_size; /* bytes of the zip */
     char last_modified[32];
     char revision_id[37];
+    char version[12];         /* "$LATEST", or the published version number */
+    char source_revision[37]; /* a version: the $LATEST RevisionId it was published from */
 };
 
 /* Takes a reference. */
@@ -75,6 +77,15 @@ struct function *function_with_tags(const struct function *old, const cJSON *add
 /* Returns a new snapshot of old with reserved concurrency n (-1: none). Like
  * tags, it does not change RevisionId or LastModified. */
 struct function *function_with_reserved(const struct function *old, int n);
+
+/* Returns a new immutable version snapshot of latest numbered version, with
+ * description (NULL: latest's) and a RevisionId of its own. */
+struct function *function_publish(const struct function *latest, int version,
+                                  const char *description);
+
+/* The function's ARN with its version as qualifier (published versions), or
+ * unqualified ($LATEST), into buf. */
+const char *function_qualified_arn(const struct function *fn, char *buf, size_t cap);
 
 /* Stamps a fresh RevisionId and LastModified on a snapshot being built. */
 void function_touch(struct function *fn);

@@ -76,7 +76,7 @@ struct wop {
     struct aevent *ev;       /* INSERT: the event to dispatch after commit */
     async_accepted_fn *done; /* INSERT from an Invoke: acknowledge it */
     void *arg;
-    char *owned[2]; /* strings the op points to, freed with the batch */
+    char *owned[3]; /* strings the op points to, freed with the batch */
 };
 
 struct batch {
@@ -203,8 +203,8 @@ static struct wop *add_op(struct async_queue *q, enum store_async_kind kind)
 static void batch_free(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        free(b->w[i].owned[0]);
-        free(b->w[i].owned[1]);
+        for (size_t k = 0; k < 3; k++)
+            free(b->w[i].owned[k]);
     }
     free(b->w);
     free(b->ops);
@@ -369,10 +369,12 @@ static void deliver(struct async_queue *q, const struct aevent *src, const char 
              src->fn, src->request_id, target);
     struct wop *w = add_op(q, STORE_ASYNC_DEAD);
     w->owned[0] = record;
+    /* The event (and so src->fn) is freed before the batch commits. */
     w->owned[1] = strdup(target);
-    if (w->owned[1] == NULL)
+    w->owned[2] = strdup(src->fn);
+    if (w->owned[1] == NULL || w->owned[2] == NULL)
         abort();
-    w->op.fn = src->fn;
+    w->op.fn = w->owned[2];
     w->op.target = w->owned[1];
     w->op.record = record;
     w->op.created_ms = clock_ms();
@@ -438,8 +440,13 @@ static void dispatch(struct async_queue *q, struct afn *f)
         if (f->head == NULL)
             f->tail = NULL;
         ev->queued = false;
-        struct function *fn = catalog_find(&q->api->cat, ev->fn);
-        if (fn == NULL) { /* deleted: its rows went with it */
+        /* The invoked ARN's qualifier picks the version (an alias routes by weight). */
+        struct fn_ref ref;
+        struct function *fn = NULL;
+        if (arn_parse_function(ev->invoked_arn, strlen(ev->invoked_arn), &ref) != 0 ||
+            catalog_resolve(&q->api->cat, ev->fn, ref.qualifier, true, &fn) != 0)
+            fn = NULL;
+        if (fn == NULL) { /* deleted (its rows went with it), or its version was */
             op_delete(q, ev->id);
             event_free(q, ev);
             flush(q);

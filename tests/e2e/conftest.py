@@ -22,7 +22,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -30,7 +29,6 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import botocore
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -460,3 +458,94 @@ def node_zip():
 @pytest.fixture(scope="session")
 def pyruntime_zip():
     return zip_dir(FUNCTIONS / "pyruntime")
+
+
+# ---------------------------------------------------------------- side-effect sink (async tests)
+
+
+class Sink:
+    """A small HTTP server in the test process that functions POST JSON documents to (they share
+    the host network). Every document received is kept in order; waits are bounded."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        sink = self
+        self.docs = []
+        self.cond = threading.Condition()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, so a warm function reuses its connection
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                n = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(n)
+                try:
+                    doc = json.loads(data)
+                except ValueError:
+                    doc = {"unparsable": data.decode("utf-8", "replace")}
+                if isinstance(doc, dict):
+                    doc.setdefault("_received", time.time())
+                with sink.cond:
+                    sink.docs.append(doc)
+                    sink.cond.notify_all()
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def select(self, pred):
+        with self.cond:
+            return [d for d in self.docs if pred(d)]
+
+    def wait_for(self, pred, count=1, timeout=30):
+        """Waits until at least count documents match pred; returns them (fails on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = [d for d in self.docs if pred(d)]
+                left = deadline - time.monotonic()
+                if len(got) >= count or left <= 0:
+                    break
+                self.cond.wait(min(left, 0.5))
+        assert len(got) >= count, "sink: %d of %d expected documents within %s s: %s" % (
+            len(got), count, timeout, got[-3:])
+        return got
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def sink():
+    s = Sink()
+    yield s
+    s.close()
+
+
+def kill_daemon(d):
+    """kill -9 of a Daemon (no clean shutdown); it can be start()ed again on the same data dir."""
+    if d.proc is not None:
+        d.proc.kill()
+        d.proc.wait(timeout=10)
+        d.exit_codes.append("SIGKILL")
+    d.proc = None
+
+
+def extend_timeout(seconds):
+    """Re-arms the per-test hard timeout (hard_timeout) for a test that needs longer."""
+    signal.alarm(seconds)

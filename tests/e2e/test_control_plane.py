@@ -1,7 +1,6 @@
 """Control plane: Create/Get/List/Update/Delete, both path generations, ARN forms,
 pagination, code download, and updates that change what runs."""
 
-import base64
 import json
 import re
 import urllib.parse
@@ -9,7 +8,7 @@ import urllib.parse
 import pytest
 
 from conftest import (DEBIAN_AWS, ROLE, b64sha256, cli_json, create, echo_zip, expect_code, fetch, invoke,
-                      make_client, make_zip, run_cli, run_new_python, unique)
+                      make_zip, run_cli, run_new_python, unique)
 
 PY = "lambda_function.lambda_handler"
 LAST_MODIFIED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")

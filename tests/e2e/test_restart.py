@@ -1,8 +1,6 @@
 """Functions survive a daemon restart (acceptance 8); SIGTERM is graceful."""
 
 import http.client
-import json
-import socket
 import threading
 import time
 
@@ -112,7 +110,6 @@ def test_sigterm_during_invocation(tmp_path):
 
 def test_instances_not_leaked_after_stop(tmp_path, python_zip):
     """Instance processes end with the daemon."""
-    import os
     d = Daemon(tmp_path / "data")
     d.start()
     lam = make_client(d.endpoint)

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from conftest import (DEBIAN_AWS, ROLE, assert_aws_error, cli_error_code, client_error, create, echo_zip,
+from conftest import (DEBIAN_AWS, ROLE, assert_aws_error, cli_error_code, create, echo_zip,
                       expect_code, invoke, make_zip, run_cli, run_new_python, unique)
 
 PY = "lambda_function.lambda_handler"

@@ -984,11 +984,13 @@ static void test_store_damaged(void **state)
     free(half);
 
     /* Each required member missing or of the wrong type. */
-    static const char *const required[] = {"FunctionName", "FunctionArn", "_CodeHex", "CodeSha256",
-                                           "LastModified", "RevisionId",  "CodeSize"};
+    static const char *const required[] = {"FunctionName", "_Arn",       "_CodeHex", "CodeSha256",
+                                           "LastModified", "RevisionId", "CodeSize"};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         cJSON *c = cJSON_Duplicate(o, true);
         cJSON_DeleteItemFromObjectCaseSensitive(c, required[i]);
+        if (strcmp(required[i], "_Arn") == 0) /* records from before versions had only this */
+            cJSON_DeleteItemFromObjectCaseSensitive(c, "FunctionArn");
         char *t = cJSON_PrintUnformatted(c);
         if (function_from_store(t) != NULL)
             fail_msg("accepted a store record without %s", required[i]);
