@@ -129,11 +129,14 @@ struct job {
     char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2]; /* store key of a version or alias */
     char **keys; /* deleting a function: the store keys of its versions and aliases */
     size_t nkeys;
-    struct alias alias; /* J_ALIAS_PUT / J_ALIAS_DELETE */
+    struct alias alias;         /* J_ALIAS_PUT / J_ALIAS_DELETE */
+    int publish;                /* Publish: true on Create/UpdateFunctionCode: the version number */
+    struct function *published; /* that version, once stored */
 };
 
 static void job_free(struct job *j)
 {
+    function_unref(j->published);
     for (size_t i = 0; i < j->nkeys; i++)
         free(j->keys[i]);
     free(j->keys);
@@ -146,13 +149,26 @@ static void job_free(struct job *j)
 /* Worker: decode and store the zip (if any), then write the configuration. */
 static char *alias_store_json(const struct alias *a);
 
+/* Worker: stores published version fn and the function's version counter
+ * (key "name!"), so numbers are not reused after a restart. */
+static int store_version(struct store *st, const struct function *fn)
+{
+    char key[FN_NAME_MAX + 16], counter[64];
+    snprintf(key, sizeof(key), "%s:%s", fn->name, fn->version);
+    char *json = function_store_json(fn);
+    int rc = store_fn_put(st, key, json);
+    free(json);
+    snprintf(key, sizeof(key), "%s!", fn->name);
+    snprintf(counter, sizeof(counter), "{\"LastVersion\":%s}", fn->version);
+    return rc != 0 ? rc : store_fn_put(st, key, counter);
+}
+
 /* Worker: a version or alias write, under its own store key. */
 static void qualified_work(struct job *j)
 {
     switch (j->kind) {
     case J_VERSION_ADD:
-        j->store_json = function_store_json(j->fn);
-        j->rc = store_fn_put(j->api->st, j->key, j->store_json);
+        j->rc = store_version(j->api->st, j->fn);
         break;
     case J_ALIAS_PUT:
         j->store_json = alias_store_json(&j->alias);
@@ -198,6 +214,10 @@ static void job_work(void *arg)
     if (j->fn != NULL) {
         j->store_json = function_store_json(j->fn);
         j->rc = store_fn_put(j->api->st, j->fn->name, j->store_json);
+        if (j->rc == 0 && j->publish > 0) {
+            j->published = function_publish(j->fn, j->publish, NULL);
+            j->rc = store_version(j->api->st, j->published);
+        }
     } else {
         j->rc = store_fn_delete(j->api->st, j->name);
         for (size_t i = 0; j->rc == 0 && i < j->nkeys; i++)
@@ -237,7 +257,13 @@ static void job_done(void *arg)
         catalog_put(&api->cat, j->fn);
         update_reserved_total(api);
         sched_function_changed(api->sched, j->name, j->fn);
-        if (j->empty_reply) {
+        if (j->published != NULL)
+            catalog_add_version(&api->cat, j->published);
+        if (j->published != NULL) {
+            cJSON *out = function_config_json(j->published);
+            aws_send_json(j->req, j->status, out);
+            cJSON_Delete(out);
+        } else if (j->empty_reply) {
             aws_send_empty(j->req, j->status);
         } else if (j->reply_reserved) {
             cJSON *out = cJSON_CreateObject();
@@ -406,6 +432,8 @@ static void create_function(struct lambda_api *api, h2o_req_t *req)
     j->body = body;
     j->status = 201;
     j->create = true;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "Publish")))
+        j->publish = 1;
     if (!take_zip(req, cJSON_GetObjectItemCaseSensitive(body, "Code"), j)) {
         job_free(j);
         return;
@@ -432,6 +460,10 @@ static void update_code(struct lambda_api *api, h2o_req_t *req, struct function 
     j->fn = function_ref(fn);
     j->body = body;
     j->status = 200;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "Publish"))) {
+        const struct catalog_versions *v = catalog_versions(&api->cat, fn->name);
+        j->publish = (v != NULL ? v->last : 0) + 1;
+    }
     if (!take_zip(req, body, j)) {
         job_free(j);
         return;
@@ -486,8 +518,12 @@ static void delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
     j->status = 204;
     /* The versions and aliases go with the function. */
     struct catalog_versions *v = catalog_versions(&api->cat, fn->name);
-    size_t n = v != NULL ? v->n + v->naliases : 0;
-    if (n > 0 && (j->keys = calloc(n, sizeof(*j->keys))) == NULL)
+    size_t n = (v != NULL ? v->n + v->naliases : 0) + 1;
+    if ((j->keys = calloc(n, sizeof(*j->keys))) == NULL)
+        abort();
+    char counter[FN_NAME_MAX + 2];
+    snprintf(counter, sizeof(counter), "%s!", fn->name);
+    if ((j->keys[j->nkeys++] = strdup(counter)) == NULL)
         abort();
     for (size_t i = 0; v != NULL && i < v->n + v->naliases; i++) {
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
@@ -901,6 +937,17 @@ static bool parse_alias(struct lambda_api *api, h2o_req_t *req, const struct fun
                                "constraint: Map value must satisfy constraint: [Member must have "
                                "value less than or equal to 1.0, Member must have value greater "
                                "than or equal to 0.0]");
+                return false;
+            }
+            bool digits = e->string[0] != '\0';
+            for (const char *c = e->string; *c; c++)
+                digits = digits && *c >= '0' && *c <= '9';
+            if (!digits) {
+                aws_send_error(req, ERR_VALIDATION,
+                               "1 validation error detected: Value at "
+                               "'routingConfig.additionalVersionWeights' failed to satisfy "
+                               "constraint: Map keys must satisfy constraint: [Member must "
+                               "satisfy regular expression pattern: [0-9]+]");
                 return false;
             }
             if (catalog_version(&api->cat, latest->name, e->string) == NULL) {
@@ -1359,7 +1406,11 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             return false;
         char qual[FN_QUALIFIER_MAX + 1];
         struct function *fn = resolve(api, req, p.seg[2], qual);
-        if (fn != NULL)
+        if (fn != NULL && strcmp(fn->version, "$LATEST") != 0)
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Reserved concurrency is set on the function: use its unqualified "
+                           "name.");
+        else if (fn != NULL)
             concurrency_op(api, req, fn);
         return true;
     }
@@ -1370,7 +1421,11 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             return false;
         char qual[FN_QUALIFIER_MAX + 1];
         struct function *fn = resolve(api, req, p.seg[2], qual);
-        if (fn != NULL)
+        if (fn != NULL && strcmp(fn->version, "$LATEST") != 0)
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           "Event invoke configurations of versions and aliases are not "
+                           "supported by lambdad yet; configure the function ($LATEST).");
+        else if (fn != NULL)
             list ? eic_list(api, req, fn) : eic_op(api, req, fn);
         return true;
     }
@@ -1398,6 +1453,19 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
 static int load_one(const char *name, const char *json, void *arg)
 {
     struct lambda_api *api = arg;
+    size_t nlen = strlen(name);
+    if (nlen > 1 && name[nlen - 1] == '!') { /* a version counter: "name!" */
+        char fname[FN_NAME_MAX + 1];
+        snprintf(fname, sizeof(fname), "%.*s", (int)(nlen - 1), name);
+        struct catalog_versions *v = catalog_versions(&api->cat, fname);
+        cJSON *o = cJSON_Parse(json);
+        const cJSON *last = cJSON_GetObjectItemCaseSensitive(o, "LastVersion");
+        if (v != NULL && cJSON_IsNumber(last) && last->valuedouble > v->last &&
+            last->valuedouble < 1e9)
+            v->last = (int)last->valuedouble;
+        cJSON_Delete(o);
+        return 0;
+    }
     const char *at = strchr(name, '@');
     if (at != NULL) { /* an alias: "name@alias" */
         struct alias a;

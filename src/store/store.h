@@ -25,7 +25,8 @@ const char *store_backend(const struct store *st);
 
 /* Inserts or replaces the configuration (JSON text, borrowed) of function
  * name. The control plane keys $LATEST by the function's name, a published
- * version as "name:3" and an alias as "name@alias" (names never hold ':'
+ * version as "name:3", its version counter as "name!" and an alias as
+ * "name@alias" (names never hold ':', '!'
  * or '@'); scans return them in key order, so a function precedes its
  * versions and aliases. */
 int store_fn_put(struct store *st, const char *name, const char *config_json);
