@@ -25,6 +25,7 @@
 #define FN_ZIP_MAX_BYTES           52428800      /* bytes of a directly uploaded zip (50 MiB) */
 #define FN_UNZIPPED_MAX_BYTES      262144000     /* bytes of unpacked code (250 MB) */
 #define FN_CODE_STORAGE_MAX_BYTES  80530636800LL /* bytes of all stored code (75 GB) */
+#define FN_LAYERS_MAX              5             /* layers per function */
 #define FN_TAGS_MAX                50            /* tags per function */
 #define UNRESERVED_CONCURRENCY_MIN 100           /* reservations must leave this much */
 #define FN_LIST_MAX_ITEMS          50            /* functions per ListFunctions page */

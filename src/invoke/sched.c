@@ -661,7 +661,8 @@ static int spawn_instance(struct sched *s, struct pool *p)
     snprintf(in->stream, sizeof(in->stream), "%04d/%02d/%02d/[%s]%s", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, fn->version, in->id);
     static char dash_u[] = "-u";
-    char code[512], bootstrap[600], script[700], rtdir[600];
+    char code[512], bootstrap[600], script[700], rtdir[600], optdir[512] = "";
+    char overlay[FN_LAYERS_MAX * 520 + 16] = "";
     /* In the sandbox the instance sees AWS's paths and has its own network
      * namespace (Runtime API at 127.0.0.1:9001); without, host paths and a
      * per-instance loopback port. */
@@ -717,6 +718,24 @@ static int spawn_instance(struct sched *s, struct pool *p)
         argv[0] = bootstrap;
         break;
     }
+    /* Layers at /opt: one is bound; several are stacked, later ones on top. */
+    if (fn->nlayers == 1) {
+        if ((rc = blob_code_dir(s->bs, fn->layers[0].hex, optdir, sizeof(optdir))) != 0)
+            goto fail;
+    } else if (fn->nlayers > 1) {
+        size_t o = (size_t)snprintf(overlay, sizeof(overlay), "lowerdir=");
+        for (int i = fn->nlayers - 1; i >= 0; i--) {
+            char dir[512];
+            if ((rc = blob_code_dir(s->bs, fn->layers[i].hex, dir, sizeof(dir))) != 0)
+                goto fail;
+            o += (size_t)snprintf(overlay + o, sizeof(overlay) - o, "%s%s",
+                                  i == fn->nlayers - 1 ? "" : ":", dir);
+        }
+        if (o >= sizeof(overlay)) {
+            rc = -ENAMETOOLONG;
+            goto fail;
+        }
+    }
     spec = (struct sandbox_spec){.path = path,
                                  .argv = argv,
                                  .envp = env.vec,
@@ -724,7 +743,8 @@ static int spawn_instance(struct sched *s, struct pool *p)
                                  .out_fd = pipefd[1],
                                  .code_dir = code,
                                  .runtime_dir = rtdir,
-                                 .opt_dir = NULL,
+                                 .opt_dir = optdir[0] != '\0' ? optdir : NULL,
+                                 .opt_overlay = overlay[0] != '\0' ? overlay : NULL,
                                  .tmp_mb = fn->ephemeral_mb,
                                  .memory_mb = fn->memory_mb};
     in->spawn_us = clock_mono_us();

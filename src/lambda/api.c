@@ -308,7 +308,18 @@ static void gc_work(void *arg)
     blob_remove(g->api->bs, g->hex);
 }
 
-/* Removes a code package that no function uses anymore. */
+/* True if fn runs code package hex, as its code or one of its layers. */
+static bool uses_code(const struct function *fn, const char *hex)
+{
+    if (strcmp(fn->code_hex, hex) == 0)
+        return true;
+    for (int i = 0; i < fn->nlayers; i++)
+        if (strcmp(fn->layers[i].hex, hex) == 0)
+            return true;
+    return false;
+}
+
+/* Removes a code package that no function, version or layer uses anymore. */
 static void gc_code(struct lambda_api *api, const char *hex)
 {
     for (size_t i = 0; i < api->cat.len; i++) {
@@ -316,9 +327,14 @@ static void gc_code(struct lambda_api *api, const char *hex)
             return;
         const struct catalog_versions *v = &api->cat.vers[i];
         for (size_t k = 0; k < v->n; k++)
-            if (strcmp(v->v[k]->code_hex, hex) == 0)
+            if (uses_code(v->v[k], hex))
                 return;
+        if (uses_code(api->cat.fns[i], hex))
+            return;
     }
+    for (size_t i = 0; i < api->layers.n; i++)
+        if (strcmp(api->layers.v[i]->hex, hex) == 0)
+            return;
     struct gc *g = calloc(1, sizeof(*g));
     if (g == NULL)
         abort();
@@ -406,6 +422,28 @@ static bool take_zip(h2o_req_t *req, const cJSON *code, struct job *j)
     return false;
 }
 
+/* Fills in the code packages of fn's layers (a snapshot being built) from
+ * the layer registry; sends InvalidParameterValueException and returns false
+ * for a layer version that does not exist. */
+static bool bind_layers(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+{
+    for (int i = 0; i < fn->nlayers; i++) {
+        char name[LAYER_NAME_MAX + 1];
+        int version;
+        const struct layer_version *l = layers_parse_arn(fn->layers[i].arn, name, &version) == 0
+                                            ? layers_find(&api->layers, name, version)
+                                            : NULL;
+        if (l == NULL) {
+            aws_send_error(req, ERR_INVALID_PARAMETER, "Layer version %s does not exist.",
+                           fn->layers[i].arn);
+            return false;
+        }
+        memcpy(fn->layers[i].hex, l->hex, sizeof(fn->layers[i].hex));
+        fn->layers[i].size = l->size;
+    }
+    return true;
+}
+
 /* ---- operations ---- */
 
 static void create_function(struct lambda_api *api, h2o_req_t *req)
@@ -418,6 +456,11 @@ static void create_function(struct lambda_api *api, h2o_req_t *req)
     int rc = function_from_create(body, api->region, api->account, &fn, msg, sizeof(msg));
     if (rc != 0) {
         aws_send_error(req, rc, "%s", msg);
+        cJSON_Delete(body);
+        return;
+    }
+    if (!bind_layers(api, req, fn)) {
+        function_unref(fn);
         cJSON_Delete(body);
         return;
     }
@@ -486,6 +529,10 @@ static void update_config(struct lambda_api *api, h2o_req_t *req, struct functio
     cJSON_Delete(body);
     if (rc != 0) {
         aws_send_error(req, rc, "%s", msg);
+        return;
+    }
+    if (!bind_layers(api, req, nf)) {
+        function_unref(nf);
         return;
     }
     struct job *j = job_new(api, req, fn->name);
@@ -1284,6 +1331,296 @@ static void eic_list(struct lambda_api *api, h2o_req_t *req, struct function *fn
     cJSON_Delete(out);
 }
 
+/* ---- layers ---- */
+
+struct layer_job {
+    struct lambda_api *api;
+    h2o_req_t *req;
+    struct layer_version *l; /* owned until added to the registry */
+    cJSON *body;             /* owned; ZipFile points into it */
+    const char *zip_b64;
+    int remove_version; /* DeleteLayerVersion: the version, else 0 */
+    char name[LAYER_NAME_MAX + 1];
+    int rc;
+    char msg[512];
+};
+
+static void layer_key(const char *name, int version, char *buf, size_t cap)
+{
+    if (version > 0)
+        snprintf(buf, cap, "#L/%s/%d", name, version);
+    else
+        snprintf(buf, cap, "#L/%s!", name);
+}
+
+static void layer_work(void *arg)
+{
+    struct layer_job *j = arg;
+    char key[LAYER_NAME_MAX + 32];
+    if (j->remove_version > 0) {
+        layer_key(j->name, j->remove_version, key, sizeof(key));
+        j->rc = store_fn_delete(j->api->st, key);
+        return;
+    }
+    unsigned char *zip;
+    size_t len;
+    if (b64_decode(j->zip_b64, strlen(j->zip_b64), &zip, &len) != 0) {
+        j->rc = ERR_INVALID_CONTENT;
+        snprintf(j->msg, sizeof(j->msg), "Could not parse request body into json: ZipFile");
+        return;
+    }
+    struct blob_digest d;
+    j->rc = blob_put(j->api->bs, zip, len, FN_UNZIPPED_MAX_BYTES, &d);
+    free(zip);
+    if (j->rc != 0) {
+        snprintf(j->msg, sizeof(j->msg), "%s", err_str(j->rc));
+        return;
+    }
+    memcpy(j->l->hex, d.hex, sizeof(j->l->hex));
+    memcpy(j->l->b64, d.b64, sizeof(j->l->b64));
+    j->l->size = (int64_t)len;
+    char *json = layer_store_json(j->l), counter[64];
+    layer_key(j->l->name, j->l->version, key, sizeof(key));
+    j->rc = store_fn_put(j->api->st, key, json);
+    free(json);
+    layer_key(j->l->name, 0, key, sizeof(key));
+    snprintf(counter, sizeof(counter), "{\"LastVersion\":%d}", j->l->version);
+    if (j->rc == 0)
+        j->rc = store_fn_put(j->api->st, key, counter);
+}
+
+static void send_layer(struct lambda_api *api, h2o_req_t *req, int status,
+                       const struct layer_version *l)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "http://%.*s/_lambdad/code/%s.zip", (int)req->authority.len,
+             req->authority.base, l->hex);
+    cJSON *out = layer_json(l, api->region, api->account, url);
+    aws_send_json(req, status, out);
+    cJSON_Delete(out);
+}
+
+static void layer_done(void *arg)
+{
+    struct layer_job *j = arg;
+    struct lambda_api *api = j->api;
+    clear_busy(api, j->name);
+    if (j->rc != 0) {
+        aws_send_error(j->req, j->rc, "%s", j->msg[0] ? j->msg : err_str(j->rc));
+    } else if (j->remove_version > 0) {
+        const struct layer_version *l = layers_find(&api->layers, j->name, j->remove_version);
+        char hex[65] = "";
+        if (l != NULL)
+            memcpy(hex, l->hex, sizeof(hex));
+        layers_remove(&api->layers, j->name, j->remove_version);
+        if (hex[0] != '\0')
+            gc_code(api, hex);
+        aws_send_empty(j->req, 204);
+    } else {
+        send_layer(api, j->req, 201, j->l);
+        layers_add(&api->layers, j->l);
+        j->l = NULL;
+    }
+    layer_free(j->l);
+    cJSON_Delete(j->body);
+    free(j);
+}
+
+static struct layer_job *layer_job_new(struct lambda_api *api, h2o_req_t *req, const char *name)
+{
+    struct layer_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        abort();
+    j->api = api;
+    j->req = req;
+    snprintf(j->name, sizeof(j->name), "%s", name);
+    return j;
+}
+
+static void publish_layer(struct lambda_api *api, h2o_req_t *req, const char *name)
+{
+    cJSON *body = parse_body(req, API_CODE_REQUEST_MAX_BYTES, "PublishLayerVersion");
+    if (body == NULL)
+        return;
+    struct layer_version *l;
+    char msg[512];
+    int rc = layer_from_publish(body, name, &l, msg, sizeof(msg));
+    if (rc != 0) {
+        aws_send_error(req, rc, "%s", msg);
+        cJSON_Delete(body);
+        return;
+    }
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(body, "Content");
+    const char *zip = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(content, "ZipFile"));
+    if (zip == NULL || is_busy(api, name)) {
+        if (zip == NULL)
+            aws_send_error(req, ERR_INVALID_PARAMETER,
+                           content == NULL ? "Content is required."
+                                           : "lambdad takes layer content as ZipFile.");
+        else
+            aws_send_error(req, ERR_CONFLICT, "A layer version of %s is being published.", name);
+        layer_free(l);
+        cJSON_Delete(body);
+        return;
+    }
+    l->version = layers_next_version(&api->layers, name);
+    layers_note_version(&api->layers, name, l->version); /* reserved even if this fails */
+    struct layer_job *j = layer_job_new(api, req, name);
+    j->l = l;
+    j->body = body;
+    j->zip_b64 = zip;
+    set_busy(api, name);
+    worker_submit(api->wp, layer_work, layer_done, j);
+}
+
+static bool runtime_matches(const struct layer_version *l, const char *rt)
+{
+    if (rt[0] == '\0')
+        return true;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, l->runtimes) if (cJSON_IsString(e) &&
+                                           strcmp(e->valuestring, rt) == 0) return true;
+    return false;
+}
+
+/* ListLayerVersions (name != NULL; newest first) and ListLayers (the newest
+ * matching version of each layer), with Marker/MaxItems. */
+static void list_layers(struct lambda_api *api, h2o_req_t *req, const char *name)
+{
+    char rt[32] = "", marker[32] = "", num[16];
+    if (http_query(req, "CompatibleRuntime", rt, sizeof(rt)) < 0)
+        rt[0] = '\0';
+    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
+        marker[0] = '\0';
+    long max = FN_LIST_MAX_ITEMS;
+    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
+        char *end;
+        max = strtol(num, &end, 10);
+        if (*end != '\0' || max < 1 || max > 50) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
+                           "satisfy constraint: Member must have value between 1 and 50",
+                           num);
+            return;
+        }
+    }
+    size_t skip = (size_t)strtoul(marker, NULL, 10), seen = 0;
+    long count = 0;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, name != NULL ? "LayerVersions" : "Layers");
+    bool more = false;
+    for (size_t k = api->layers.n; k-- > 0;) { /* newest first within a name */
+        const struct layer_version *l = api->layers.v[k];
+        if ((name != NULL && strcmp(l->name, name) != 0) || !runtime_matches(l, rt))
+            continue;
+        if (name == NULL) { /* only the newest matching version of each layer */
+            bool newer = false;
+            for (size_t m = k + 1; m < api->layers.n && !newer; m++)
+                newer = strcmp(api->layers.v[m]->name, l->name) == 0 &&
+                        runtime_matches(api->layers.v[m], rt);
+            if (newer)
+                continue;
+        }
+        if (seen++ < skip)
+            continue;
+        if (count == max) {
+            more = true;
+            break;
+        }
+        cJSON *item = layer_json(l, api->region, api->account, NULL);
+        cJSON_DeleteItemFromObjectCaseSensitive(item, "Content");
+        if (name == NULL) {
+            char arn[400];
+            cJSON *wrap = cJSON_CreateObject();
+            cJSON_AddStringToObject(wrap, "LayerName", l->name);
+            cJSON_AddStringToObject(
+                wrap, "LayerArn",
+                layer_arn(l->name, 0, api->region, api->account, arn, sizeof(arn)));
+            cJSON_DeleteItemFromObjectCaseSensitive(item, "LayerArn");
+            cJSON_AddItemToObject(wrap, "LatestMatchingVersion", item);
+            item = wrap;
+        }
+        cJSON_AddItemToArray(arr, item);
+        count++;
+    }
+    if (more) {
+        char next[32];
+        snprintf(next, sizeof(next), "%zu", skip + (size_t)count);
+        cJSON_AddStringToObject(out, "NextMarker", next);
+    }
+    aws_send_json(req, 200, out);
+    cJSON_Delete(out);
+}
+
+/* GET / DELETE .../layers/{name}/versions/{N} and GET /layers?find=LayerVersion&Arn= */
+static void layer_version_op(struct lambda_api *api, h2o_req_t *req, const char *name, int version)
+{
+    const struct layer_version *l = layers_find(&api->layers, name, version);
+    if (http_method_is(req, "DELETE")) {
+        if (l == NULL || is_busy(api, name)) { /* deleting what is not there succeeds */
+            aws_send_empty(req, 204);
+            return;
+        }
+        struct layer_job *j = layer_job_new(api, req, name);
+        j->remove_version = version;
+        set_busy(api, name);
+        worker_submit(api->wp, layer_work, layer_done, j);
+        return;
+    }
+    if (l == NULL) {
+        char arn[400];
+        aws_send_error(req, ERR_NOT_FOUND, "The resource you requested does not exist. (%s)",
+                       layer_arn(name, version, api->region, api->account, arn, sizeof(arn)));
+        return;
+    }
+    send_layer(api, req, 200, l);
+}
+
+static bool route_layers(struct lambda_api *api, h2o_req_t *req, const struct http_path *p)
+{
+    if (p->n == 2 && http_method_is(req, "GET")) {
+        char find[32], arn[300], name[LAYER_NAME_MAX + 1];
+        int version;
+        if (http_query(req, "find", find, sizeof(find)) >= 0 && strcmp(find, "LayerVersion") == 0) {
+            if (http_query(req, "Arn", arn, sizeof(arn)) < 0 ||
+                layers_parse_arn(arn, name, &version) != 0) {
+                aws_send_error(req, ERR_VALIDATION,
+                               "1 validation error detected: Value at 'arn' failed to satisfy "
+                               "constraint: Member must satisfy regular expression pattern: "
+                               "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:"
+                               "[a-zA-Z0-9-_]+:[0-9]+");
+                return true;
+            }
+            layer_version_op(api, req, name, version);
+            return true;
+        }
+        list_layers(api, req, NULL);
+        return true;
+    }
+    if (p->n < 4 || strcmp(p->seg[3], "versions") != 0)
+        return false;
+    const char *name = p->seg[2];
+    if (p->n == 4 && http_method_is(req, "POST")) {
+        publish_layer(api, req, name);
+        return true;
+    }
+    if (p->n == 4 && http_method_is(req, "GET")) {
+        list_layers(api, req, name);
+        return true;
+    }
+    if (p->n == 5 && (http_method_is(req, "GET") || http_method_is(req, "DELETE"))) {
+        char *end;
+        long v = strtol(p->seg[4], &end, 10);
+        if (*end != '\0' || v < 1 || v > 100000000) {
+            aws_send_error(req, ERR_NOT_FOUND, "The resource you requested does not exist.");
+            return true;
+        }
+        layer_version_op(api, req, name, (int)v);
+        return true;
+    }
+    return false;
+}
+
 /* ---- routing ---- */
 
 /* Resolves path segment 2 as a function; sends the error and returns NULL. */
@@ -1398,6 +1735,8 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             invoke_api_handle_async(&api->invoke, req, &ref);
         return true;
     }
+    if (strcmp(p.seg[0], "2018-10-31") == 0 && strcmp(p.seg[1], "layers") == 0)
+        return route_layers(api, req, &p);
     if ((strcmp(p.seg[0], "2017-10-31") == 0 || strcmp(p.seg[0], "2019-09-30") == 0) &&
         strcmp(p.seg[1], "functions") == 0 && p.n == 4 && strcmp(p.seg[3], "concurrency") == 0) {
         bool get = http_method_is(req, "GET");
@@ -1454,6 +1793,24 @@ static int load_one(const char *name, const char *json, void *arg)
 {
     struct lambda_api *api = arg;
     size_t nlen = strlen(name);
+    if (strncmp(name, "#L/", 3) == 0) { /* a layer version "#L/name/N", or its counter */
+        if (name[nlen - 1] == '!') {
+            char lname[LAYER_NAME_MAX + 1];
+            snprintf(lname, sizeof(lname), "%.*s", (int)(nlen - 4), name + 3);
+            cJSON *o = cJSON_Parse(json);
+            const cJSON *last = cJSON_GetObjectItemCaseSensitive(o, "LastVersion");
+            if (cJSON_IsNumber(last) && last->valuedouble < 1e8)
+                layers_note_version(&api->layers, lname, (int)last->valuedouble);
+            cJSON_Delete(o);
+        } else {
+            struct layer_version *l = layer_from_store(json);
+            if (l != NULL)
+                layers_add(&api->layers, l);
+            else
+                log_error("layer=%s msg=\"stored layer version is damaged; skipped\"", name);
+        }
+        return 0;
+    }
     if (nlen > 1 && name[nlen - 1] == '!') { /* a version counter: "name!" */
         char fname[FN_NAME_MAX + 1];
         snprintf(fname, sizeof(fname), "%.*s", (int)(nlen - 1), name);
@@ -1516,4 +1873,5 @@ void lambda_api_fini(struct lambda_api *api)
         free(api->busy[i]);
     free(api->busy);
     free(api->eics);
+    layers_fini(&api->layers);
 }

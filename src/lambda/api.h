@@ -15,6 +15,7 @@
 #include "invoke/invoke_api.h"
 #include "lambda/catalog.h"
 #include "lambda/eic.h"
+#include "lambda/layers.h"
 
 struct store;
 struct blob_store;
@@ -33,6 +34,7 @@ struct lambda_api {
     int account_concurrency;
     char **busy; /* names with a write in progress */
     size_t nbusy;
+    struct layers layers;    /* published layer versions */
     struct lambda_eic *eics; /* event invoke configurations, by function */
     size_t neics;
     /* Called (on the loop) after a function was deleted; set by the daemon. */

@@ -21,6 +21,7 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
+#include "lambda/layers.h"
 
 struct function *function_ref(struct function *fn)
 {
@@ -381,21 +382,41 @@ static void apply_arch(struct function *fn, const cJSON *arr, struct verr *v)
     }
 }
 
-static void apply_layers(const cJSON *arr, struct verr *v)
+/* Layers: up to FN_LAYERS_MAX layer version ARNs, order kept. Whether they
+ * exist is checked by the control plane, which knows the layers. */
+static void apply_layers(struct function *fn, const cJSON *arr, struct verr *v)
 {
     if (!cJSON_IsArray(arr)) {
         semantic(v, ERR_INVALID_CONTENT,
                  "Could not parse request body into json: Layers must be a list");
         return;
     }
-    if (cJSON_GetArraySize(arr) > 5) {
-        semantic(v, ERR_INVALID_PARAMETER, "Cannot reference more than 5 layers.");
+    if (cJSON_GetArraySize(arr) > FN_LAYERS_MAX) {
+        semantic(v, ERR_INVALID_PARAMETER, "Cannot reference more than %d layers.", FN_LAYERS_MAX);
         return;
     }
-    const cJSON *l = cJSON_GetArrayItem(arr, 0);
-    if (l != NULL)
-        semantic(v, ERR_INVALID_PARAMETER, "Layer version %.200s does not exist.",
-                 cJSON_IsString(l) ? l->valuestring : "?");
+    struct fn_layer layers[FN_LAYERS_MAX];
+    int n = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, arr)
+    {
+        char name[LAYER_NAME_MAX + 1];
+        int version;
+        if (!cJSON_IsString(l) || strlen(l->valuestring) >= sizeof(layers[n].arn) ||
+            layers_parse_arn(l->valuestring, name, &version) != 0) {
+            violation(v,
+                      "Value '%.200s' at 'layers' failed to satisfy constraint: Member must "
+                      "satisfy constraint: [Member must satisfy regular expression pattern: "
+                      "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]",
+                      cJSON_IsString(l) ? l->valuestring : "?");
+            return;
+        }
+        memset(&layers[n], 0, sizeof(layers[n]));
+        snprintf(layers[n].arn, sizeof(layers[n].arn), "%s", l->valuestring);
+        n++;
+    }
+    memcpy(fn->layers, layers, (size_t)n * sizeof(layers[0]));
+    fn->nlayers = n;
 }
 
 /* DeadLetterConfig.TargetArn: an SQS queue or SNS topic, or "" to remove it. */
@@ -485,7 +506,7 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
     if ((o = get_object(body, "DeadLetterConfig", v)) != NULL)
         apply_dlq(fn, o, v);
     if ((o = member(body, "Layers")) != NULL)
-        apply_layers(o, v);
+        apply_layers(fn, o, v);
     if ((o = member(body, "Architectures")) != NULL)
         apply_arch(fn, o, v);
 }
@@ -715,6 +736,15 @@ cJSON *function_config_json(const struct function *fn)
         add_obj1(o, "Environment", "Variables", cJSON_Duplicate(fn->env, 1));
     if (fn->dlq[0] != '\0')
         add_obj1(o, "DeadLetterConfig", "TargetArn", cJSON_CreateString(fn->dlq));
+    if (fn->nlayers > 0) {
+        cJSON *layers = cJSON_AddArrayToObject(o, "Layers");
+        for (int i = 0; i < fn->nlayers; i++) {
+            cJSON *l = cJSON_CreateObject();
+            cJSON_AddStringToObject(l, "Arn", fn->layers[i].arn);
+            cJSON_AddNumberToObject(l, "CodeSize", (double)fn->layers[i].size);
+            cJSON_AddItemToArray(layers, l);
+        }
+    }
     add_obj1(o, "TracingConfig", "Mode", cJSON_CreateString(fn->tracing));
     cJSON_AddStringToObject(o, "RevisionId", fn->revision_id);
     cJSON_AddStringToObject(o, "State", "Active");
@@ -741,6 +771,16 @@ char *function_store_json(const struct function *fn)
     if (fn->reserved >= 0)
         cJSON_AddNumberToObject(o, "_Reserved", fn->reserved);
     cJSON_AddStringToObject(o, "_Arn", fn->arn);
+    /* Layers are stored with their code keys, not in the request shape. */
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "Layers");
+    cJSON *layers = cJSON_AddArrayToObject(o, "_Layers");
+    for (int i = 0; i < fn->nlayers; i++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "Arn", fn->layers[i].arn);
+        cJSON_AddStringToObject(l, "Hex", fn->layers[i].hex);
+        cJSON_AddNumberToObject(l, "Size", (double)fn->layers[i].size);
+        cJSON_AddItemToArray(layers, l);
+    }
     cJSON_AddStringToObject(o, "_SourceRevision", fn->source_revision);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -793,6 +833,19 @@ struct function *function_from_store(const char *json)
         snprintf(fn->version, sizeof(fn->version), "%s", ver);
     if (src != NULL)
         snprintf(fn->source_revision, sizeof(fn->source_revision), "%s", src);
+    const cJSON *layer;
+    cJSON_ArrayForEach(layer, cJSON_GetObjectItemCaseSensitive(o, "_Layers"))
+    {
+        const char *larn = cJSON_GetStringValue(cJSON_GetObjectItem(layer, "Arn"));
+        const char *lhex = cJSON_GetStringValue(cJSON_GetObjectItem(layer, "Hex"));
+        const cJSON *lsize = cJSON_GetObjectItem(layer, "Size");
+        if (fn->nlayers < FN_LAYERS_MAX && larn != NULL && lhex != NULL && cJSON_IsNumber(lsize)) {
+            struct fn_layer *fl = &fn->layers[fn->nlayers++];
+            snprintf(fl->arn, sizeof(fl->arn), "%s", larn);
+            snprintf(fl->hex, sizeof(fl->hex), "%s", lhex);
+            fl->size = (int64_t)lsize->valuedouble;
+        }
+    }
     const cJSON *reserved = cJSON_GetObjectItemCaseSensitive(o, "_Reserved");
     if (cJSON_IsNumber(reserved) && reserved->valuedouble >= 0 && reserved->valuedouble < 1e9)
         fn->reserved = (int)reserved->valuedouble;

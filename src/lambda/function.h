@@ -13,7 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "lambda/runtimes.h"
+
+/* A layer a function uses, resolved to its code package. */
+struct fn_layer {
+    char arn[256]; /* layer version ARN */
+    char hex[65];  /* its code package (blob key) */
+    int64_t size;  /* bytes of its zip */
+};
 
 struct function {
     unsigned refs;
@@ -40,6 +48,8 @@ struct function {
     char revision_id[37];
     char version[12];         /* "$LATEST", or the published version number */
     char source_revision[37]; /* a version: the $LATEST RevisionId it was published from */
+    struct fn_layer layers[FN_LAYERS_MAX]; /* in order; /opt stacks them */
+    int nlayers;
 };
 
 /* Takes a reference. */

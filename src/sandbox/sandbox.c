@@ -157,7 +157,10 @@ static int make_root(struct child_args *a)
     TRY("bind code", bind_ro(spec->code_dir, "var/task"));
     if (spec->runtime_dir != NULL)
         TRY("bind runtime", bind_ro(spec->runtime_dir, "var/runtime"));
-    if (spec->opt_dir != NULL)
+    if (spec->opt_overlay != NULL)
+        TRY("mount opt overlay", mount("overlay", "opt", "overlay",
+                                       MS_RDONLY | MS_NOSUID | MS_NODEV, spec->opt_overlay));
+    else if (spec->opt_dir != NULL)
         TRY("bind opt", bind_ro(spec->opt_dir, "opt"));
     TRY("mount /tmp", mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, a->tmpopts));
     if (make_dev(a) != 0)

@@ -58,6 +58,7 @@ struct sandbox_spec {
     const char *code_dir;    /* host directory bound read-only at /var/task */
     const char *runtime_dir; /* host directory bound read-only at /var/runtime, or NULL */
     const char *opt_dir;     /* host directory bound read-only at /opt, or NULL (empty /opt) */
+    const char *opt_overlay; /* or: "lowerdir=TOP:...:BOTTOM", a read-only overlay at /opt */
     int tmp_mb;              /* size of /tmp (EphemeralStorage) */
     int memory_mb;           /* memory limit (MemorySize); CPU quota follows from it */
 };

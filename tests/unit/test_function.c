@@ -481,9 +481,15 @@ static void test_create_architectures_empty(void **state)
 static void test_create_layers(void **state)
 {
     (void)state;
-    expect_error("{" BASE ",'Layers':['arn:aws:lambda:us-east-1:123456789012:layer:l:1']}",
-                 ERR_INVALID_PARAMETER,
-                 "Layer version arn:aws:lambda:us-east-1:123456789012:layer:l:1 does not exist.");
+    /* Whether a layer exists is the control plane's check; here only the shape. */
+    struct function *with =
+        create_ok("{" BASE ",'Layers':['arn:aws:lambda:us-east-1:123456789012:layer:l:1',"
+                  "'arn:aws:lambda:us-east-1:123456789012:layer:m:2']}");
+    assert_int_equal(with->nlayers, 2);
+    assert_string_equal(with->layers[1].arn, "arn:aws:lambda:us-east-1:123456789012:layer:m:2");
+    function_unref(with);
+    expect_error("{" BASE ",'Layers':['arn:aws:lambda:us-east-1:123456789012:function:f']}",
+                 ERR_VALIDATION, NULL);
     expect_error("{" BASE ",'Layers':['a','b','c','d','e','f']}", ERR_INVALID_PARAMETER,
                  "Cannot reference more than 5 layers.");
     expect_error("{" BASE ",'Layers':'a'}", ERR_INVALID_CONTENT,
