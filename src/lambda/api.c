@@ -438,6 +438,18 @@ static bool bind_layers(struct lambda_api *api, h2o_req_t *req, struct function 
                            fn->layers[i].arn);
             return false;
         }
+        for (int k = 0; k < i; k++) {
+            char other[LAYER_NAME_MAX + 1];
+            int ov;
+            if (layers_parse_arn(fn->layers[k].arn, other, &ov) == 0 && strcmp(other, name) == 0) {
+                aws_send_error(req, ERR_INVALID_PARAMETER,
+                               "Two different versions of the same layer are not allowed to be "
+                               "referenced in the same function. %s and %s are versions of the "
+                               "same layer.",
+                               fn->layers[k].arn, fn->layers[i].arn);
+                return false;
+            }
+        }
         memcpy(fn->layers[i].hex, l->hex, sizeof(fn->layers[i].hex));
         fn->layers[i].size = l->size;
     }
@@ -526,12 +538,14 @@ static void update_config(struct lambda_api *api, h2o_req_t *req, struct functio
     char msg[2048];
     struct function *nf;
     int rc = function_apply_update(fn, body, &nf, msg, sizeof(msg));
+    /* Layers already bound stay bound (even if their versions were deleted since). */
+    bool layers = cJSON_GetObjectItemCaseSensitive(body, "Layers") != NULL;
     cJSON_Delete(body);
     if (rc != 0) {
         aws_send_error(req, rc, "%s", msg);
         return;
     }
-    if (!bind_layers(api, req, nf)) {
+    if (layers && !bind_layers(api, req, nf)) {
         function_unref(nf);
         return;
     }
@@ -1599,7 +1613,25 @@ static bool route_layers(struct lambda_api *api, h2o_req_t *req, const struct ht
     }
     if (p->n < 4 || strcmp(p->seg[3], "versions") != 0)
         return false;
+    /* LayerName is a name or a layer ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME). */
     const char *name = p->seg[2];
+    if (strncmp(name, "arn:", 4) == 0) {
+        const char *l = strstr(name, ":layer:");
+        name = l != NULL && strchr(l + 7, ':') == NULL ? l + 7 : "";
+    }
+    bool valid = name[0] != '\0' && strlen(name) <= LAYER_NAME_MAX;
+    for (const char *c = name; valid && *c; c++)
+        valid = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                *c == '-' || *c == '_';
+    if (!valid) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.140s' at 'layerName' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: "
+                       "(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|"
+                       "[a-zA-Z0-9-_]+",
+                       p->seg[2]);
+        return true;
+    }
     if (p->n == 4 && http_method_is(req, "POST")) {
         publish_layer(api, req, name);
         return true;

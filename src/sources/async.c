@@ -425,7 +425,7 @@ static void delay(struct async_queue *q, struct aevent *ev, int64_t ms)
 {
     struct eic dflt;
     const struct eic *e = config_of(q, ev->fn, &dflt);
-    int64_t left = ev->created_ms + (int64_t)e->max_age_s * 1000 - clock_ms() + 1;
+    int64_t left = ev->created_ms + (int64_t)e->max_age_s * 1000 - clock_ms() + 5;
     timer_arm(q->th, &ev->timer, ms < left ? ms : (left > 0 ? left : 0));
 }
 
@@ -454,7 +454,7 @@ static void dispatch(struct async_queue *q, struct afn *f)
         }
         struct eic dflt;
         const struct eic *e = config_of(q, ev->fn, &dflt);
-        if (clock_ms() - ev->created_ms > (int64_t)e->max_age_s * 1000) {
+        if (clock_ms() - ev->created_ms >= (int64_t)e->max_age_s * 1000) {
             finish(q, ev, false, "EventAgeExceeded", false, NULL, 0);
             continue;
         }
