@@ -313,7 +313,7 @@ def test_get_function_alias_qualifier(lam, two):
 
 
 def test_invoke_runs_the_right_version(lam, two):
-    name, arn = two["name"], two["arn"]
+    name = two["name"]
     for kw, mark, ver, e in (({"Qualifier": "1"}, "A", "1", "one"), ({"Qualifier": "2"}, "B", "2", "two"),
                              ({}, "C", "$LATEST", "three"), ({"Qualifier": "$LATEST"}, "C", "$LATEST", "three")):
         executed, out, _ = run(lam, name, **kw)
