@@ -625,26 +625,37 @@ static void get_function(struct lambda_api *api, h2o_req_t *req, struct function
     cJSON_Delete(out);
 }
 
-static void list_functions(struct lambda_api *api, h2o_req_t *req)
+/* Reads MaxItems (1..model_max, served at most FN_LIST_MAX_ITEMS per page)
+ * and Marker ("" when absent). Sends ValidationException and returns false
+ * for a bad MaxItems. */
+static bool page_params(h2o_req_t *req, long model_max, long *max, char *marker, size_t cap)
 {
-    char marker[256] = "", num[32];
-    int n = http_query(req, "MaxItems", num, sizeof(num));
-    long max = FN_LIST_MAX_ITEMS;
-    if (n >= 0) {
+    char num[32];
+    *max = FN_LIST_MAX_ITEMS;
+    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
         char *end;
-        max = strtol(num, &end, 10);
-        if (*end != '\0' || max < 1 || max > 10000) {
+        *max = strtol(num, &end, 10);
+        if (*end != '\0' || *max < 1 || *max > model_max) {
             aws_send_error(req, ERR_VALIDATION,
                            "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
-                           "satisfy constraint: Member must have value between 1 and 10000",
-                           num);
-            return;
+                           "satisfy constraint: Member must have value between 1 and %ld",
+                           num, model_max);
+            return false;
         }
-        if (max > FN_LIST_MAX_ITEMS)
-            max = FN_LIST_MAX_ITEMS;
+        if (*max > FN_LIST_MAX_ITEMS)
+            *max = FN_LIST_MAX_ITEMS;
     }
-    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
+    if (http_query(req, "Marker", marker, cap) < 0)
         marker[0] = '\0';
+    return true;
+}
+
+static void list_functions(struct lambda_api *api, h2o_req_t *req)
+{
+    char marker[256];
+    long max;
+    if (!page_params(req, 10000, &max, marker, sizeof(marker)))
+        return;
     size_t i = marker[0] ? catalog_after(&api->cat, marker) : 0;
     cJSON *out = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(out, "Functions");
@@ -905,23 +916,10 @@ static void publish_version(struct lambda_api *api, h2o_req_t *req, struct funct
 
 static void list_versions(struct lambda_api *api, h2o_req_t *req, struct function *latest)
 {
-    char marker[32] = "", num[32];
-    long max = FN_LIST_MAX_ITEMS;
-    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
-        char *end;
-        max = strtol(num, &end, 10);
-        if (*end != '\0' || max < 1 || max > 10000) {
-            aws_send_error(req, ERR_VALIDATION,
-                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
-                           "satisfy constraint: Member must have value between 1 and 10000",
-                           num);
-            return;
-        }
-        if (max > FN_LIST_MAX_ITEMS)
-            max = FN_LIST_MAX_ITEMS;
-    }
-    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
-        marker[0] = '\0';
+    char marker[32];
+    long max;
+    if (!page_params(req, 10000, &max, marker, sizeof(marker)))
+        return;
     struct catalog_versions *v = catalog_versions(&api->cat, latest->name);
     /* Position 0 is $LATEST, then the published versions in order. */
     size_t total = 1 + (v != NULL ? v->n : 0), start = 0;
@@ -1501,23 +1499,12 @@ static bool runtime_matches(const struct layer_version *l, const char *rt)
  * matching version of each layer), with Marker/MaxItems. */
 static void list_layers(struct lambda_api *api, h2o_req_t *req, const char *name)
 {
-    char rt[32] = "", marker[32] = "", num[16];
+    char rt[32] = "", marker[32];
+    long max;
     if (http_query(req, "CompatibleRuntime", rt, sizeof(rt)) < 0)
         rt[0] = '\0';
-    if (http_query(req, "Marker", marker, sizeof(marker)) < 0)
-        marker[0] = '\0';
-    long max = FN_LIST_MAX_ITEMS;
-    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
-        char *end;
-        max = strtol(num, &end, 10);
-        if (*end != '\0' || max < 1 || max > 50) {
-            aws_send_error(req, ERR_VALIDATION,
-                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
-                           "satisfy constraint: Member must have value between 1 and 50",
-                           num);
-            return;
-        }
-    }
+    if (!page_params(req, 50, &max, marker, sizeof(marker)))
+        return;
     size_t skip = (size_t)strtoul(marker, NULL, 10), seen = 0;
     long count = 0;
     cJSON *out = cJSON_CreateObject();
