@@ -78,7 +78,8 @@ struct instance {
     struct instance *prev, *next; /* pool->all */
     struct instance *next_idle;
     bool on_idle_list;
-    bool finishing; /* answered, has not asked for the next event yet */
+    bool finishing;   /* answered, has not asked for the next event yet */
+    bool provisioned; /* initialised ahead of demand; never reaped while wanted */
 };
 
 struct pool {
@@ -89,8 +90,10 @@ struct pool {
     struct invocation *qhead, *qtail;
     unsigned npending;
     unsigned starting;
-    unsigned busy;      /* invocations delivered to its instances */
-    unsigned finishing; /* instances expected to ask for an event soon */
+    unsigned busy;             /* invocations delivered to its instances */
+    unsigned finishing;        /* instances expected to ask for an event soon */
+    unsigned provisioned;      /* provisioned instances alive */
+    unsigned provisioned_want; /* provisioned concurrency configured */
     unsigned count;
     struct pool *hnext;
 };
@@ -109,6 +112,7 @@ struct sched {
     unsigned nstarting;         /* instances initialising */
     unsigned unreserved_active; /* busy + starting of pools without reserved concurrency */
     unsigned reserved_total;    /* reserved concurrency of all functions */
+    bool stopping;              /* shutting down: nothing is replaced */
     unsigned ninstances;
     unsigned npending;
 };
@@ -159,7 +163,7 @@ static struct pool *pool_get(struct sched *s, struct function *fn)
 
 static void pool_drop_if_unused(struct sched *s, struct pool *p)
 {
-    if (p->fn != NULL || p->count > 0 || p->npending > 0)
+    if (p->fn != NULL || p->count > 0 || p->npending > 0 || p->provisioned_want > 0)
         return;
     struct pool **pp = &s->buckets[hash_name(p->name)];
     while (*pp != p)
@@ -616,7 +620,8 @@ static void build_env(const struct instance *in, const char *code, const char *r
     env_add(e, "AWS_LAMBDA_FUNCTION_NAME", "%s", fn->name);
     env_add(e, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "%d", fn->memory_mb);
     env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "%s", fn->version);
-    env_add(e, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    env_add(e, "AWS_LAMBDA_INITIALIZATION_TYPE", "%s",
+            in->provisioned ? "provisioned-concurrency" : "on-demand");
     env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME", "%s", in->group);
     env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME", "%s", in->stream);
     env_add(e, "AWS_ACCESS_KEY_ID", "%s", "LAMBDADLOCALKEY");
@@ -641,7 +646,7 @@ static void build_env(const struct instance *in, const char *code, const char *r
 static int rm_tree(const char *path);
 
 /* Starts a new instance for pool p. Returns 0 or -errno. */
-static int spawn_instance(struct sched *s, struct pool *p)
+static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
 {
     struct function *fn = p->fn;
     struct instance *in = calloc(1, sizeof(*in));
@@ -651,6 +656,8 @@ static int spawn_instance(struct sched *s, struct pool *p)
     in->pool = p;
     in->fn = function_ref(fn);
     in->state = I_STARTING;
+    in->provisioned = provisioned;
+    in->init_reported = provisioned; /* its init is not part of any invocation */
     rand_hex(in->id, 16);
     timer_init(&in->timer, on_inst_timer, in);
     timer_init(&in->freeze_timer, on_freeze_timer, in);
@@ -774,6 +781,8 @@ static int spawn_instance(struct sched *s, struct pool *p)
     p->count++;
     count(s, p, 0, 1);
     s->ninstances++;
+    if (provisioned)
+        p->provisioned++;
     log_debug("fn=%s instance=%s pid=%d msg=started", fn->name, in->id, (int)in->pid);
     return 0;
 fail:
@@ -794,7 +803,7 @@ fail:
 static void balance(struct sched *s, struct pool *p)
 {
     while (p->fn != NULL && p->npending > p->starting + p->finishing) {
-        int rc = spawn_instance(s, p);
+        int rc = spawn_instance(s, p, false);
         if (rc == 0)
             continue;
         struct invocation *inv = dequeue(s, p);
@@ -835,10 +844,23 @@ static void instance_idle(struct instance *in)
     p->idle = in;
     in->on_idle_list = true;
     timer_arm(s->th, &in->freeze_timer, FREEZE_DELAY_MS);
+    if (in->provisioned)
+        return; /* kept until the configuration goes */
     if (s->cfg->keepalive_ms <= 0)
         stop_instance(in);
     else
         timer_arm(s->th, &in->timer, s->cfg->keepalive_ms);
+}
+
+/* Starts provisioned instances until the pool has as many as configured. */
+static void provision(struct sched *s, struct pool *p)
+{
+    while (p->fn != NULL && p->provisioned < p->provisioned_want) {
+        if (spawn_instance(s, p, true) != 0) {
+            log_warn("fn=%s msg=\"a provisioned instance could not be started\"", p->name);
+            break;
+        }
+    }
 }
 
 /* Stops in without starting replacements: kill its process group, close its
@@ -909,6 +931,8 @@ static void destroy_instance(struct instance *in)
         in->next->prev = in->prev;
     p->count--;
     s->ninstances--;
+    if (in->provisioned)
+        p->provisioned--;
     if (in->tmpdir[0] != '\0')
         rm_tree(in->tmpdir);
     function_unref(in->fn);
@@ -982,6 +1006,8 @@ static void instance_exited(struct instance *in, int status)
     in->state = I_STOPPING;
     destroy_instance(in);
     balance(s, p);
+    if (!s->stopping)
+        provision(s, p); /* replace a provisioned instance that died */
     pool_drop_if_unused(s, p);
 }
 
@@ -1110,8 +1136,10 @@ void sched_function_changed(struct sched *s, const char *name, struct function *
     if (p == NULL)
         return;
     set_pool_fn(s, p, fn);
-    if (fn == NULL)
+    if (fn == NULL) {
         fail_pending(s, p, ERR_NOT_FOUND);
+        p->provisioned_want = 0;
+    }
     struct instance *next;
     for (struct instance *in = p->all; in != NULL; in = next) {
         next = in->next;
@@ -1208,7 +1236,7 @@ static int on_result(struct instance *in, h2o_req_t *req, const char *id, bool i
         finish(in, is_error, body, len, ctype, NULL);
     }
     http_send(req, 202, "application/json", "{\"status\":\"OK\"}", 15);
-    if (in->s->cfg->keepalive_ms <= 0)
+    if (in->s->cfg->keepalive_ms <= 0 && !in->provisioned)
         stop_instance(in); /* keep-alive 0: every invocation gets a fresh instance */
     return 0;
 }
@@ -1272,12 +1300,14 @@ unsigned sched_instances(const struct sched *s)
 
 void sched_stop_all(struct sched *s)
 {
+    s->stopping = true;
     for (size_t b = 0; b < POOL_BUCKETS; b++) {
         struct pool *p = s->buckets[b];
         while (p != NULL) {
             struct pool *pnext = p->hnext;
             fail_pending(s, p, ERR_SERVICE);
             set_pool_fn(s, p, NULL);
+            p->provisioned_want = 0;
             for (struct instance *in = p->all; in != NULL; in = in->next)
                 stop_instance(in);
             pool_drop_if_unused(s, p); /* else dropped when its last instance exits */
@@ -1308,4 +1338,41 @@ void sched_free(struct sched *s)
 const char *sched_sandbox_mode(const struct sched *s)
 {
     return sandbox_mode(s->sb);
+}
+
+void sched_provision(struct sched *s, struct function *fn, unsigned n)
+{
+    struct pool *p = pool_get(s, fn);
+    if (p->fn != fn)
+        set_pool_fn(s, p, fn);
+    p->provisioned_want = n;
+    provision(s, p);
+    /* Fewer wanted: provisioned instances beyond the count become on-demand
+     * ones, which the keep-alive reaps. */
+    unsigned keep = n;
+    for (struct instance *in = p->all; in != NULL; in = in->next) {
+        if (!in->provisioned || in->state == I_STOPPING)
+            continue;
+        if (keep > 0) {
+            keep--;
+            continue;
+        }
+        in->provisioned = false;
+        p->provisioned--;
+        if (in->on_idle_list)
+            timer_arm(s->th, &in->timer, s->cfg->keepalive_ms > 0 ? s->cfg->keepalive_ms : 0);
+    }
+    pool_drop_if_unused(s, p);
+}
+
+unsigned sched_provisioned_ready(struct sched *s, const struct function *fn)
+{
+    char key[FN_NAME_MAX + 16];
+    pool_key(fn, key, sizeof(key));
+    struct pool *p = pool_find(s, key);
+    unsigned ready = 0;
+    for (struct instance *in = p != NULL ? p->all : NULL; in != NULL; in = in->next)
+        if (in->provisioned && (in->state == I_IDLE || in->state == I_BUSY))
+            ready++;
+    return ready;
 }

@@ -104,6 +104,15 @@ unsigned sched_busy(const struct sched *s);
 /* Instances alive (any state). */
 unsigned sched_instances(const struct sched *s);
 
+/* Keeps n instances of version fn initialised ahead of demand (provisioned
+ * concurrency; 0 removes them): started with AWS_LAMBDA_INITIALIZATION_TYPE
+ * provisioned-concurrency, never reaped, replaced when they die, used like
+ * any idle instance. */
+void sched_provision(struct sched *s, struct function *fn, unsigned n);
+
+/* Provisioned instances of fn that finished init (READY once it equals n). */
+unsigned sched_provisioned_ready(struct sched *s, const struct function *fn);
+
 /* What isolation is in force, for /_lambdad/health ("none", or e.g.
  * "namespaces+netns+cgroup-v1+seccomp"). */
 const char *sched_sandbox_mode(const struct sched *s);

@@ -288,6 +288,11 @@ static void job_done(void *arg)
         update_reserved_total(api);
         sched_function_changed(api->sched, j->name, NULL);
         eic_remove(api, j->name);
+        for (size_t i = 0; i < api->npcs;)
+            if (strcmp(api->pcs[i].name, j->name) == 0)
+                api->pcs[i] = api->pcs[--api->npcs];
+            else
+                i++;
         if (api->on_deleted != NULL)
             api->on_deleted(api->on_deleted_arg, j->name);
         aws_send_empty(j->req, j->status);
@@ -582,6 +587,21 @@ static void delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
     size_t n = (v != NULL ? v->n + v->naliases : 0) + 1;
     if ((j->keys = calloc(n, sizeof(*j->keys))) == NULL)
         abort();
+    for (size_t i = 0; i < api->npcs; i++)
+        if (strcmp(api->pcs[i].name, fn->name) == 0)
+            n++;
+    char **keys = realloc(j->keys, n * sizeof(*keys));
+    if (keys == NULL)
+        abort();
+    j->keys = keys;
+    for (size_t i = 0; i < api->npcs; i++) {
+        if (strcmp(api->pcs[i].name, fn->name) != 0)
+            continue;
+        char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+        snprintf(key, sizeof(key), "%s%%%s", fn->name, api->pcs[i].qualifier);
+        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
+            abort();
+    }
     char counter[FN_NAME_MAX + 2];
     snprintf(counter, sizeof(counter), "%s!", fn->name);
     if ((j->keys[j->nkeys++] = strdup(counter)) == NULL)
@@ -1343,6 +1363,206 @@ static void eic_list(struct lambda_api *api, h2o_req_t *req, struct function *fn
     cJSON_Delete(out);
 }
 
+static struct function *resolve(struct lambda_api *api, h2o_req_t *req, const char *seg,
+                                char qual[FN_QUALIFIER_MAX + 1]);
+
+/* ---- provisioned concurrency ---- */
+
+static struct lambda_pc *pc_find(const struct lambda_api *api, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < api->npcs; i++)
+        if (strcmp(api->pcs[i].name, name) == 0 && strcmp(api->pcs[i].qualifier, qual) == 0)
+            return &api->pcs[i];
+    return NULL;
+}
+
+/* Applies a configuration to the scheduler (n = 0 removes it). */
+static void pc_apply(struct lambda_api *api, const char *name, const char *qual, unsigned n)
+{
+    struct function *fn;
+    if (catalog_resolve(&api->cat, name, qual, false, &fn) == 0)
+        sched_provision(api->sched, fn, n);
+}
+
+static void pc_set(struct lambda_api *api, const struct lambda_pc *pc)
+{
+    struct lambda_pc *slot = pc_find(api, pc->name, pc->qualifier);
+    if (slot == NULL) {
+        struct lambda_pc *a = realloc(api->pcs, (api->npcs + 1) * sizeof(*a));
+        if (a == NULL)
+            abort();
+        api->pcs = a;
+        slot = &a[api->npcs++];
+    }
+    *slot = *pc;
+    pc_apply(api, pc->name, pc->qualifier, (unsigned)pc->requested);
+}
+
+static void pc_remove(struct lambda_api *api, const char *name, const char *qual)
+{
+    struct lambda_pc *slot = pc_find(api, name, qual);
+    if (slot == NULL)
+        return;
+    pc_apply(api, name, qual, 0);
+    *slot = api->pcs[--api->npcs];
+}
+
+static cJSON *pc_json(struct lambda_api *api, const struct lambda_pc *pc, bool with_arn)
+{
+    struct function *fn;
+    unsigned ready = catalog_resolve(&api->cat, pc->name, pc->qualifier, false, &fn) == 0
+                         ? sched_provisioned_ready(api->sched, fn)
+                         : 0;
+    if (ready > (unsigned)pc->requested)
+        ready = (unsigned)pc->requested;
+    cJSON *o = cJSON_CreateObject();
+    if (with_arn) {
+        char arn[400];
+        snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s:%s", api->region, api->account,
+                 pc->name, pc->qualifier);
+        cJSON_AddStringToObject(o, "FunctionArn", arn);
+    }
+    cJSON_AddNumberToObject(o, "RequestedProvisionedConcurrentExecutions", pc->requested);
+    cJSON_AddNumberToObject(o, "AvailableProvisionedConcurrentExecutions", ready);
+    cJSON_AddNumberToObject(o, "AllocatedProvisionedConcurrentExecutions", ready);
+    cJSON_AddStringToObject(o, "Status",
+                            ready >= (unsigned)pc->requested ? "READY" : "IN_PROGRESS");
+    cJSON_AddStringToObject(o, "LastModified", pc->last_modified);
+    return o;
+}
+
+struct pc_job {
+    struct lambda_api *api;
+    h2o_req_t *req;
+    struct lambda_pc pc;
+    bool remove;
+    int rc;
+};
+
+static void pc_work(void *arg)
+{
+    struct pc_job *j = arg;
+    char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2], json[128];
+    snprintf(key, sizeof(key), "%s%%%s", j->pc.name, j->pc.qualifier);
+    snprintf(json, sizeof(json), "{\"Requested\":%d,\"LastModified\":\"%s\"}", j->pc.requested,
+             j->pc.last_modified);
+    j->rc = j->remove ? store_fn_delete(j->api->st, key) : store_fn_put(j->api->st, key, json);
+}
+
+static void pc_done(void *arg)
+{
+    struct pc_job *j = arg;
+    clear_busy(j->api, j->pc.name);
+    if (j->rc != 0) {
+        aws_send_error(j->req, j->rc, "The store could not be written: %s", err_str(j->rc));
+    } else if (j->remove) {
+        pc_remove(j->api, j->pc.name, j->pc.qualifier);
+        aws_send_empty(j->req, 204);
+    } else {
+        pc_set(j->api, &j->pc);
+        cJSON *out = pc_json(j->api, &j->pc, false);
+        aws_send_json(j->req, 202, out);
+        cJSON_Delete(out);
+    }
+    free(j);
+}
+
+/* Put/Get/Delete/ListProvisionedConcurrencyConfig(s). */
+static void pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
+{
+    char list[8], qual[FN_QUALIFIER_MAX + 1];
+    struct fn_ref ref;
+    struct function *latest;
+    if (arn_parse_function(seg, strlen(seg), &ref) != 0 ||
+        (latest = catalog_find(&api->cat, ref.name)) == NULL) {
+        resolve(api, req, seg, qual); /* sends the error */
+        return;
+    }
+    if (http_method_is(req, "GET") && http_query(req, "List", list, sizeof(list)) >= 0) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(out, "ProvisionedConcurrencyConfigs");
+        for (size_t i = 0; i < api->npcs; i++)
+            if (strcmp(api->pcs[i].name, ref.name) == 0)
+                cJSON_AddItemToArray(arr, pc_json(api, &api->pcs[i], true));
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    int n = http_query(req, "Qualifier", qual, sizeof(qual));
+    if (n < 0 && ref.qualifier[0] != '\0')
+        n = snprintf(qual, sizeof(qual), "%s", ref.qualifier);
+    if (n <= 0) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value null at 'qualifier' failed to satisfy "
+                       "constraint: Member must not be null");
+        return;
+    }
+    if (strcmp(qual, "$LATEST") == 0) {
+        aws_send_error(req, ERR_INVALID_PARAMETER,
+                       "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                       "versions.");
+        return;
+    }
+    struct function *fn;
+    if (catalog_resolve(&api->cat, ref.name, qual, false, &fn) != 0) {
+        aws_send_error(req, ERR_NOT_FOUND, "Function not found: %s:%s", latest->arn, qual);
+        return;
+    }
+    struct lambda_pc *cur = pc_find(api, ref.name, qual);
+    if (http_method_is(req, "GET")) {
+        if (cur == NULL) {
+            aws_send_error(req, ERR_PC_NOT_FOUND,
+                           "No Provisioned Concurrency Config found for this function");
+            return;
+        }
+        cJSON *out = pc_json(api, cur, false);
+        aws_send_json(req, 200, out);
+        cJSON_Delete(out);
+        return;
+    }
+    if (is_busy(api, ref.name)) {
+        send_in_progress(req, latest);
+        return;
+    }
+    struct pc_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        abort();
+    j->api = api;
+    j->req = req;
+    snprintf(j->pc.name, sizeof(j->pc.name), "%s", ref.name);
+    snprintf(j->pc.qualifier, sizeof(j->pc.qualifier), "%s", qual);
+    time_fmt_iso(clock_ms(), j->pc.last_modified);
+    if (http_method_is(req, "DELETE")) {
+        if (cur == NULL) {
+            aws_send_error(req, ERR_PC_NOT_FOUND,
+                           "No Provisioned Concurrency Config found for this function");
+            free(j);
+            return;
+        }
+        j->remove = true;
+    } else {
+        cJSON *body =
+            parse_body(req, API_JSON_REQUEST_MAX_BYTES, "PutProvisionedConcurrencyConfig");
+        const cJSON *v =
+            body != NULL ? cJSON_GetObjectItem(body, "ProvisionedConcurrentExecutions") : NULL;
+        double x = v != NULL && cJSON_IsNumber(v) ? v->valuedouble : 0;
+        bool ok = x >= 1 && x <= 100000 && x == (double)(int)x;
+        if (body != NULL && !ok)
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value at "
+                           "'provisionedConcurrentExecutions' failed to satisfy constraint: "
+                           "Member must have value greater than or equal to 1");
+        j->pc.requested = ok ? (int)x : 0;
+        cJSON_Delete(body);
+        if (!ok) {
+            free(j);
+            return;
+        }
+    }
+    set_busy(api, ref.name);
+    worker_submit(api->wp, pc_work, pc_done, j);
+}
+
 /* ---- layers ---- */
 
 struct layer_job {
@@ -1756,6 +1976,13 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
     }
     if (strcmp(p.seg[0], "2018-10-31") == 0 && strcmp(p.seg[1], "layers") == 0)
         return route_layers(api, req, &p);
+    if (strcmp(p.seg[0], "2019-09-30") == 0 && strcmp(p.seg[1], "functions") == 0 && p.n == 4 &&
+        strcmp(p.seg[3], "provisioned-concurrency") == 0 &&
+        (http_method_is(req, "GET") || http_method_is(req, "PUT") ||
+         http_method_is(req, "DELETE"))) {
+        pc_op(api, req, p.seg[2]);
+        return true;
+    }
     if ((strcmp(p.seg[0], "2017-10-31") == 0 || strcmp(p.seg[0], "2019-09-30") == 0) &&
         strcmp(p.seg[1], "functions") == 0 && p.n == 4 && strcmp(p.seg[3], "concurrency") == 0) {
         bool get = http_method_is(req, "GET");
@@ -1842,6 +2069,27 @@ static int load_one(const char *name, const char *json, void *arg)
         cJSON_Delete(o);
         return 0;
     }
+    const char *pct = strchr(name, '%');
+    if (pct != NULL) { /* provisioned concurrency: "name%qualifier" */
+        struct lambda_pc pc;
+        memset(&pc, 0, sizeof(pc));
+        snprintf(pc.name, sizeof(pc.name), "%.*s", (int)(pct - name), name);
+        snprintf(pc.qualifier, sizeof(pc.qualifier), "%s", pct + 1);
+        cJSON *o = cJSON_Parse(json);
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(o, "Requested");
+        const char *lm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "LastModified"));
+        if (cJSON_IsNumber(req) && req->valuedouble >= 1 && req->valuedouble <= 100000) {
+            pc.requested = (int)req->valuedouble;
+            snprintf(pc.last_modified, sizeof(pc.last_modified), "%s", lm != NULL ? lm : "");
+            struct lambda_pc *a = realloc(api->pcs, (api->npcs + 1) * sizeof(*a));
+            if (a == NULL)
+                abort();
+            api->pcs = a;
+            a[api->npcs++] = pc; /* applied once everything is loaded */
+        }
+        cJSON_Delete(o);
+        return 0;
+    }
     const char *at = strchr(name, '@');
     if (at != NULL) { /* an alias: "name@alias" */
         struct alias a;
@@ -1882,6 +2130,8 @@ int lambda_api_load(struct lambda_api *api)
     int rc = store_fn_scan(api->st, load_one, api);
     if (rc == 0)
         update_reserved_total(api);
+    for (size_t i = 0; rc == 0 && i < api->npcs; i++)
+        pc_apply(api, api->pcs[i].name, api->pcs[i].qualifier, (unsigned)api->pcs[i].requested);
     return rc != 0 ? rc : store_eic_scan(api->st, load_eic, api);
 }
 
@@ -1892,5 +2142,6 @@ void lambda_api_fini(struct lambda_api *api)
         free(api->busy[i]);
     free(api->busy);
     free(api->eics);
+    free(api->pcs);
     layers_fini(&api->layers);
 }

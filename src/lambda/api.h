@@ -34,12 +34,21 @@ struct lambda_api {
     int account_concurrency;
     char **busy; /* names with a write in progress */
     size_t nbusy;
-    struct layers layers;    /* published layer versions */
+    struct layers layers;  /* published layer versions */
+    struct lambda_pc *pcs; /* provisioned concurrency configurations */
+    size_t npcs;
     struct lambda_eic *eics; /* event invoke configurations, by function */
     size_t neics;
     /* Called (on the loop) after a function was deleted; set by the daemon. */
     void (*on_deleted)(void *arg, const char *name);
     void *on_deleted_arg;
+};
+
+struct lambda_pc {
+    char name[FN_NAME_MAX + 1];
+    char qualifier[FN_QUALIFIER_MAX + 1]; /* a version or an alias */
+    int requested;
+    char last_modified[32];
 };
 
 struct lambda_eic {
