@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/err.h"
 #include "lambda/catalog.h"
 #include "lambda/function.h"
 
@@ -219,12 +220,69 @@ static void test_paging_many(void **state)
     catalog_fini(&c);
 }
 
+/* Versions and aliases: lookup, routing by weight, numbers, and removal with
+ * the function. */
+static void test_versions_aliases(void **state)
+{
+    (void)state;
+    struct catalog c = {0};
+    struct function *latest = make_fn("f", 10);
+    catalog_put(&c, latest);
+    struct function *v1 = function_publish(latest, 1, NULL);
+    struct function *v2 = function_publish(latest, 2, "two");
+    catalog_add_version(&c, v1);
+    catalog_add_version(&c, v2);
+    assert_int_equal(catalog_versions(&c, "f")->last, 2);
+    assert_ptr_equal(catalog_version(&c, "f", "2"), v2);
+    assert_null(catalog_version(&c, "f", "3"));
+    assert_string_equal(v2->description, "two");
+    assert_string_equal(v1->source_revision, latest->revision_id);
+
+    struct function *out = NULL;
+    assert_int_equal(catalog_resolve(&c, "f", "", true, &out), 0);
+    assert_ptr_equal(out, latest);
+    assert_int_equal(catalog_resolve(&c, "f", "$LATEST", true, &out), 0);
+    assert_ptr_equal(out, latest);
+    assert_int_equal(catalog_resolve(&c, "f", "1", true, &out), 0);
+    assert_ptr_equal(out, v1);
+    assert_int_equal(catalog_resolve(&c, "f", "9", true, &out), ERR_NOT_FOUND);
+    assert_int_equal(catalog_resolve(&c, "g", "", true, &out), ERR_NOT_FOUND);
+
+    struct alias a = {.name = "BLUE", .version = "1", .extra_version = "2", .extra_weight = 0.25};
+    catalog_put_alias(&c, "f", &a);
+    assert_non_null(catalog_alias(&c, "f", "BLUE"));
+    int to_v2 = 0;
+    for (int i = 0; i < 4000; i++) {
+        assert_int_equal(catalog_resolve(&c, "f", "BLUE", true, &out), 0);
+        to_v2 += out == v2;
+    }
+    assert_in_range(to_v2, 800, 1200); /* 25 % of 4000, generous bounds */
+    assert_int_equal(catalog_resolve(&c, "f", "BLUE", false, &out), 0);
+    assert_ptr_equal(out, v1); /* no routing: the primary version */
+
+    catalog_remove_version(&c, "f", "2");
+    assert_null(catalog_version(&c, "f", "2"));
+    assert_int_equal(catalog_versions(&c, "f")->last, 2); /* numbers are not reused */
+    catalog_remove_alias(&c, "f", "BLUE");
+    assert_null(catalog_alias(&c, "f", "BLUE"));
+    catalog_remove(&c, "f");
+    assert_null(catalog_versions(&c, "f"));
+    function_unref(latest);
+    function_unref(v1);
+    function_unref(v2);
+    catalog_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),   cmocka_unit_test(test_put_find_order),
-        cmocka_unit_test(test_replace), cmocka_unit_test(test_remove),
-        cmocka_unit_test(test_after),   cmocka_unit_test(test_paging_many),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_put_find_order),
+        cmocka_unit_test(test_replace),
+        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_after),
+        cmocka_unit_test(test_paging_many),
+        cmocka_unit_test(test_versions_aliases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
