@@ -117,6 +117,8 @@ check-asan: unit-asan e2e
 
 bench: build
 	bench/invoke.sh
+	bench/async.sh
+	$(PYTHON) bench/instances.py
 
 fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
