@@ -44,6 +44,7 @@
 #define LOG_LINE_MAX_BYTES          262144  /* one log event; longer lines are split */
 #define LOG_FLUSH_INTERVAL_MS       100     /* how often log events are written to the store */
 #define FINISH_GRACE_MS             100     /* an answered instance has this long to ask for more */
+#define SPAWN_BATCH                 8       /* instances started per loop turn in a burst */
 #define FREEZE_DELAY_MS             50      /* an idle instance is frozen after this */
 #define SANDBOX_RUNTIME_PORT        9001    /* Runtime API inside an instance's network */
 #define SANDBOX_EDGE_PORT           4566    /* lambdad's AWS APIs inside an instance's network */

@@ -94,6 +94,8 @@ struct pool {
     unsigned finishing;        /* instances expected to ask for an event soon */
     unsigned provisioned;      /* provisioned instances alive */
     unsigned provisioned_want; /* provisioned concurrency configured */
+    struct timer respawn;      /* continues a burst of spawns on the next loop turn */
+    struct sched *s;
     unsigned count;
     struct pool *hnext;
 };
@@ -144,6 +146,8 @@ static void pool_key(const struct function *fn, char *buf, size_t cap)
         snprintf(buf, cap, "%s:%s", fn->name, fn->version);
 }
 
+static void on_respawn(struct timer *t, void *arg);
+
 static struct pool *pool_get(struct sched *s, struct function *fn)
 {
     char key[FN_NAME_MAX + 16];
@@ -155,6 +159,8 @@ static struct pool *pool_get(struct sched *s, struct function *fn)
     if (p == NULL || (p->name = strdup(key)) == NULL)
         abort();
     p->fn = function_ref(fn);
+    p->s = s;
+    timer_init(&p->respawn, on_respawn, p);
     unsigned b = hash_name(key);
     p->hnext = s->buckets[b];
     s->buckets[b] = p;
@@ -169,6 +175,7 @@ static void pool_drop_if_unused(struct sched *s, struct pool *p)
     while (*pp != p)
         pp = &(*pp)->hnext;
     *pp = p->hnext;
+    timer_cancel(s->th, &p->respawn);
     free(p->name);
     free(p);
 }
@@ -802,8 +809,15 @@ fail:
 /* Keeps one starting (or about to be idle) instance per waiting invocation. */
 static void balance(struct sched *s, struct pool *p)
 {
+    int spawned = 0;
     while (p->fn != NULL && p->npending > p->starting + p->finishing) {
+        if (spawned == SPAWN_BATCH) {
+            /* A burst: let the loop serve instances that are ready meanwhile. */
+            timer_arm(s->th, &p->respawn, 0);
+            return;
+        }
         int rc = spawn_instance(s, p, false);
+        spawned++;
         if (rc == 0)
             continue;
         struct invocation *inv = dequeue(s, p);
@@ -850,6 +864,13 @@ static void instance_idle(struct instance *in)
         stop_instance(in);
     else
         timer_arm(s->th, &in->timer, s->cfg->keepalive_ms);
+}
+
+static void on_respawn(struct timer *t, void *arg)
+{
+    struct pool *p = arg;
+    (void)t;
+    balance(p->s, p);
 }
 
 /* Starts provisioned instances until the pool has as many as configured. */
