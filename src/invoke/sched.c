@@ -687,7 +687,8 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
     const char *task, *rt;
     int pipefd[2] = {-1, -1};
     struct envbuf env = {.n = 0};
-    char *argv[4] = {NULL};
+    char *argv[5] = {NULL};
+    const char *wrapper;
     const char *path;
     struct sandbox_spec spec;
     int rc = blob_code_dir(s->bs, fn->code_hex, code, sizeof(code));
@@ -731,6 +732,18 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
         path = bootstrap;
         argv[0] = bootstrap;
         break;
+    }
+    /* AWS_LAMBDA_EXEC_WRAPPER: a managed runtime starts through the wrapper
+     * script (typically from a layer), which gets the runtime's command line
+     * as its arguments, as on AWS. */
+    wrapper = fn->rt->family != RT_PROVIDED && fn->env != NULL
+                  ? cJSON_GetStringValue(
+                        cJSON_GetObjectItemCaseSensitive(fn->env, "AWS_LAMBDA_EXEC_WRAPPER"))
+                  : NULL;
+    if (wrapper != NULL && wrapper[0] != '\0') {
+        memmove(&argv[1], &argv[0], 3 * sizeof(argv[0]));
+        argv[0] = (char *)(uintptr_t)wrapper;
+        path = wrapper;
     }
     /* Layers at /opt: one is bound; several are stacked, later ones on top. */
     if (fn->nlayers == 1) {
