@@ -72,6 +72,12 @@ void aws_send_json(h2o_req_t *req, int status, const cJSON *obj)
     send_body(req, status, obj);
 }
 
+void aws_send_json_take(h2o_req_t *req, int status, cJSON *obj)
+{
+    aws_send_json(req, status, obj);
+    cJSON_Delete(obj);
+}
+
 void aws_send_empty(h2o_req_t *req, int status)
 {
     aws_request_id_header(req, NULL);

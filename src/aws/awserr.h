@@ -22,6 +22,9 @@ void aws_send_throttle(h2o_req_t *req, const char *reason, const char *message);
 /* Sends obj (borrowed) as the JSON body with status and a request id. */
 void aws_send_json(h2o_req_t *req, int status, const cJSON *obj);
 
+/* Like aws_send_json, and takes obj (frees it). */
+void aws_send_json_take(h2o_req_t *req, int status, cJSON *obj);
+
 /* Sends an empty body with status (204 for deletes) and a request id. */
 void aws_send_empty(h2o_req_t *req, int status);
 

@@ -84,8 +84,7 @@ static void send_health(struct server *srv, h2o_req_t *req)
     cJSON_AddNumberToObject(o, "instances", sched_instances(srv->sched));
     cJSON_AddNumberToObject(o, "functions", (double)srv->api.cat.len);
     cJSON_AddNumberToObject(o, "async_queue_depth", (double)async_depth(srv->async));
-    aws_send_json(req, 200, o);
-    cJSON_Delete(o);
+    aws_send_json_take(req, 200, o);
 }
 
 /* GET /metrics: Prometheus text format (version 0.0.4). */

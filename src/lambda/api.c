@@ -261,19 +261,16 @@ static void job_done(void *arg)
             catalog_add_version(&api->cat, j->published);
         if (j->published != NULL) {
             cJSON *out = function_config_json(j->published);
-            aws_send_json(j->req, j->status, out);
-            cJSON_Delete(out);
+            aws_send_json_take(j->req, j->status, out);
         } else if (j->empty_reply) {
             aws_send_empty(j->req, j->status);
         } else if (j->reply_reserved) {
             cJSON *out = cJSON_CreateObject();
             cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", j->fn->reserved);
-            aws_send_json(j->req, j->status, out);
-            cJSON_Delete(out);
+            aws_send_json_take(j->req, j->status, out);
         } else {
             cJSON *out = function_config_json(j->fn);
-            aws_send_json(j->req, j->status, out);
-            cJSON_Delete(out);
+            aws_send_json_take(j->req, j->status, out);
         }
         if (old_hex[0] != '\0' && strcmp(old_hex, j->fn->code_hex) != 0)
             gc_code(api, old_hex);
@@ -622,8 +619,7 @@ static void get_function(struct lambda_api *api, h2o_req_t *req, struct function
 {
     cJSON *conf = function_config_json(fn);
     if (!full) {
-        aws_send_json(req, 200, conf);
-        cJSON_Delete(conf);
+        aws_send_json_take(req, 200, conf);
         return;
     }
     cJSON *out = cJSON_CreateObject();
@@ -641,8 +637,7 @@ static void get_function(struct lambda_api *api, h2o_req_t *req, struct function
         cJSON_AddNumberToObject(c, "ReservedConcurrentExecutions", fn->reserved);
     }
     (void)api;
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 /* Reads MaxItems (1..model_max, served at most FN_LIST_MAX_ITEMS per page)
@@ -684,8 +679,7 @@ static void list_functions(struct lambda_api *api, h2o_req_t *req)
         cJSON_AddItemToArray(arr, function_config_json(api->cat.fns[i]));
     if (i < api->cat.len)
         cJSON_AddStringToObject(out, "NextMarker", api->cat.fns[i - 1]->name);
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 static void account_settings(struct lambda_api *api, h2o_req_t *req)
@@ -701,8 +695,7 @@ static void account_settings(struct lambda_api *api, h2o_req_t *req)
     cJSON *use = cJSON_AddObjectToObject(out, "AccountUsage");
     cJSON_AddNumberToObject(use, "TotalCodeSize", (double)catalog_code_bytes(&api->cat));
     cJSON_AddNumberToObject(use, "FunctionCount", (double)api->cat.len);
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 static void serve_code(struct lambda_api *api, h2o_req_t *req, const char *file)
@@ -733,8 +726,7 @@ static void tags_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
         cJSON *out = cJSON_CreateObject();
         cJSON_AddItemToObject(
             out, "Tags", fn->tags != NULL ? cJSON_Duplicate(fn->tags, 1) : cJSON_CreateObject());
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     if (is_busy(api, fn->name)) {
@@ -881,8 +873,7 @@ static void qualified_done(struct job *j)
         break;
     }
     if (out != NULL) {
-        aws_send_json(j->req, j->status, out);
-        cJSON_Delete(out);
+        aws_send_json_take(j->req, j->status, out);
     } else {
         aws_send_empty(j->req, j->status);
     }
@@ -920,8 +911,7 @@ static void publish_version(struct lambda_api *api, h2o_req_t *req, struct funct
     if (last != NULL && strcmp(last->source_revision, latest->revision_id) == 0) {
         /* $LATEST has not changed since: AWS returns the existing version. */
         cJSON *out = function_config_json(last);
-        aws_send_json(req, 201, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 201, out);
         cJSON_Delete(body);
         return;
     }
@@ -958,8 +948,7 @@ static void list_versions(struct lambda_api *api, h2o_req_t *req, struct functio
         snprintf(next, sizeof(next), "%zu", i);
         cJSON_AddStringToObject(out, "NextMarker", next);
     }
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 /* (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1-128 */
@@ -1063,8 +1052,7 @@ static void aliases_op(struct lambda_api *api, h2o_req_t *req, struct function *
             if (!filter || strcmp(v->aliases[i].version, fv) == 0 ||
                 strcmp(v->aliases[i].extra_version, fv) == 0)
                 cJSON_AddItemToArray(arr, alias_json(latest, &v->aliases[i]));
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES, "CreateAlias");
@@ -1118,8 +1106,7 @@ static void alias_op(struct lambda_api *api, h2o_req_t *req, struct function *la
     }
     if (http_method_is(req, "GET")) {
         cJSON *out = alias_json(latest, cur);
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     if (is_busy(api, latest->name)) {
@@ -1190,8 +1177,7 @@ static void concurrency_op(struct lambda_api *api, h2o_req_t *req, struct functi
         cJSON *out = cJSON_CreateObject();
         if (fn->reserved >= 0)
             cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", fn->reserved);
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     if (is_busy(api, fn->name)) {
@@ -1279,8 +1265,7 @@ static void eic_done(void *arg)
     } else {
         eic_set(j->api, j->name, &j->eic);
         cJSON *out = eic_json(&j->eic, j->arn);
-        aws_send_json(j->req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(j->req, 200, out);
     }
     free(j);
 }
@@ -1302,8 +1287,7 @@ static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
             return;
         }
         cJSON *out = eic_json(cur, arn);
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     if (is_busy(api, fn->name)) {
@@ -1359,8 +1343,7 @@ static void eic_list(struct lambda_api *api, h2o_req_t *req, struct function *fn
         snprintf(arn, sizeof(arn), "%s:$LATEST", fn->arn);
         cJSON_AddItemToArray(arr, eic_json(cur, arn));
     }
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 static struct function *resolve(struct lambda_api *api, h2o_req_t *req, const char *seg,
@@ -1461,8 +1444,7 @@ static void pc_done(void *arg)
     } else {
         pc_set(j->api, &j->pc);
         cJSON *out = pc_json(j->api, &j->pc, false);
-        aws_send_json(j->req, 202, out);
-        cJSON_Delete(out);
+        aws_send_json_take(j->req, 202, out);
     }
     free(j);
 }
@@ -1484,8 +1466,7 @@ static void pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
         for (size_t i = 0; i < api->npcs; i++)
             if (strcmp(api->pcs[i].name, ref.name) == 0)
                 cJSON_AddItemToArray(arr, pc_json(api, &api->pcs[i], true));
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     int n = http_query(req, "Qualifier", qual, sizeof(qual));
@@ -1516,8 +1497,7 @@ static void pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
             return;
         }
         cJSON *out = pc_json(api, cur, false);
-        aws_send_json(req, 200, out);
-        cJSON_Delete(out);
+        aws_send_json_take(req, 200, out);
         return;
     }
     if (is_busy(api, ref.name)) {
@@ -1628,8 +1608,7 @@ static void send_layer(struct lambda_api *api, h2o_req_t *req, int status,
     snprintf(url, sizeof(url), "http://%.*s/_lambdad/code/%s.zip", (int)req->authority.len,
              req->authority.base, l->hex);
     cJSON *out = layer_json(l, api->region, api->account, url);
-    aws_send_json(req, status, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, status, out);
 }
 
 static void layer_done(void *arg)
@@ -1769,8 +1748,7 @@ static void list_layers(struct lambda_api *api, h2o_req_t *req, const char *name
         snprintf(next, sizeof(next), "%zu", skip + (size_t)count);
         cJSON_AddStringToObject(out, "NextMarker", next);
     }
-    aws_send_json(req, 200, out);
-    cJSON_Delete(out);
+    aws_send_json_take(req, 200, out);
 }
 
 /* GET / DELETE .../layers/{name}/versions/{N} and GET /layers?find=LayerVersion&Arn= */

@@ -73,7 +73,7 @@ struct store_sqlite {
     sqlite3_stmt *fn_scan;
     sqlite3_stmt *log_put;
     sqlite3_stmt *log_scan;
-    sqlite3_stmt *async_stmts[8]; /* asynchronous invocation, prepared on first use */
+    sqlite3_stmt *async_stmts[10]; /* asynchronous invocation, prepared on first use */
 };
 
 static int map_rc(sqlite3 *db, int rc, const char *what)
@@ -242,7 +242,9 @@ enum async_sql {
     A_DROP_EVENTS,
     A_DROP_EIC,
     A_EIC_PUT,
-    A_EIC_DELETE
+    A_EIC_DELETE,
+    A_SCAN,
+    A_EIC_SCAN
 };
 
 static const char *const async_sql[] = {
@@ -256,7 +258,14 @@ static const char *const async_sql[] = {
     [A_EIC_PUT] = "INSERT OR REPLACE INTO event_invoke_configs (fn, qualifier, config)"
                   " VALUES (?, ?, ?)",
     [A_EIC_DELETE] = "DELETE FROM event_invoke_configs WHERE fn = ? AND qualifier = ?",
+    [A_SCAN] = "SELECT id, fn, request_id, invoked_arn, payload, created_ms, attempts, next_ms"
+               " FROM async_events ORDER BY id",
+    [A_EIC_SCAN] = "SELECT fn, qualifier, config FROM event_invoke_configs ORDER BY fn, qualifier",
 };
+
+_Static_assert(sizeof(async_sql) / sizeof(async_sql[0]) ==
+                   sizeof(((struct store_sqlite *)0)->async_stmts) / sizeof(sqlite3_stmt *),
+               "one kept statement per asynchronous-invocation query");
 
 /* The prepared statement for q (prepared once, kept); NULL on failure. Call
  * with the mutex held. */
@@ -351,17 +360,10 @@ static int sq_async_apply(struct store *base, struct store_async_op *ops, size_t
 static int sq_async_scan(struct store *base, store_async_cb *cb, void *arg)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    sqlite3_stmt *st = NULL;
-    int rc = 0, step;
+    int rc = 0, step = SQLITE_DONE;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, fn, request_id, invoked_arn, payload, created_ms, attempts,"
-                           " next_ms FROM async_events ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        pthread_mutex_unlock(&s->mu);
-        return -EIO;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_stmt *st = astmt(s, A_SCAN);
+    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_async_op op = {
             .kind = STORE_ASYNC_INSERT,
             .id = sqlite3_column_int64(st, 0),
@@ -377,9 +379,9 @@ static int sq_async_scan(struct store *base, store_async_cb *cb, void *arg)
         if ((rc = cb(&op, arg)) != 0)
             break;
     }
-    if (rc == 0)
-        rc = map_rc(s->db, step, "async_scan");
-    sqlite3_finalize(st);
+    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "async_scan");
+    if (st != NULL)
+        sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -416,25 +418,18 @@ static int sq_eic_delete(struct store *base, const char *fn, const char *qualifi
 static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    sqlite3_stmt *st = NULL;
-    int rc = 0, step;
+    int rc = 0, step = SQLITE_DONE;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT fn, qualifier, config FROM event_invoke_configs"
-                           " ORDER BY fn, qualifier",
-                           -1, &st, NULL) != SQLITE_OK) {
-        pthread_mutex_unlock(&s->mu);
-        return -EIO;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_stmt *st = astmt(s, A_EIC_SCAN);
+    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
                 (const char *)sqlite3_column_text(st, 2), arg);
         if (rc != 0)
             break;
     }
-    if (rc == 0)
-        rc = map_rc(s->db, step, "eic_scan");
-    sqlite3_finalize(st);
+    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "eic_scan");
+    if (st != NULL)
+        sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
