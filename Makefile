@@ -5,7 +5,7 @@
 
 CC      ?= gcc
 PKGS    := libh2o-evloop libcjson libzip sqlite3 openssl libseccomp
-CPPFLAGS := -Isrc -Iruntimes/c -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -DLAMBDAD_HAVE_SECCOMP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS = -Isrc -Iruntimes/c -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -DLAMBDAD_HAVE_SECCOMP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Wwrite-strings \
            -Wimplicit-fallthrough -Wnull-dereference -Wconversion -Wno-sign-conversion \
@@ -14,7 +14,7 @@ CFLAGS_release := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-cl
 CFLAGS_asan    := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS_release := -pie -Wl,-z,relro,-z,now
 LDFLAGS_asan    := -fsanitize=address,undefined,float-cast-overflow
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lssl -lcrypto -lpthread
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lssl -lcrypto -lpthread
 
 SRCS := $(sort $(wildcard src/*/*.c))
 DAEMON_MAIN := src/daemon/main.c
