@@ -89,9 +89,14 @@ build/runtimes/c/examples/%: runtimes/c/examples/%.c build/runtimes/c/liblambda_
 	@mkdir -p $(dir $@)
 	$(CC) -Iruntimes/c -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $< build/runtimes/c/liblambda_runtime.a
 
+# lambdad-init: the first process of instances with external extensions (static).
+build/lambdad-init: runtimes/init/init.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $<
+
 C_EXAMPLES := $(patsubst runtimes/c/examples/%.c,build/runtimes/c/examples/%,$(wildcard runtimes/c/examples/*.c))
 
-build: deps build/lambdad build/runtimes/c/liblambda_runtime.a $(C_EXAMPLES)
+build: deps build/lambdad build/lambdad-init build/runtimes/c/liblambda_runtime.a $(C_EXAMPLES)
 
 run: build
 	exec build/lambdad --data-dir ./.lambdad
@@ -126,7 +131,7 @@ fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tail -2; done
 
-FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c)
+FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c runtimes/init/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

@@ -51,6 +51,10 @@
 #define PEAK_MEM_REFRESH_US         50000   /* REPORT's Max Memory Used is re-read this often */
 #define HTTP_LISTENER_QUARANTINE_MS 30000   /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */
+#define EXT_MAX                     10      /* extensions per function (AWS's limit) */
+#define EXT_NAME_MAX                255     /* bytes of Lambda-Extension-Name (a file name) */
+#define EXT_SHUTDOWN_MS             2000    /* SHUTDOWN to SIGKILL with external extensions */
+#define EXT_REQUEST_MAX_BYTES       65536   /* an Extensions API request body */
 
 /* CloudWatch Logs API (src/cwlogs/), AWS's documented quotas */
 #define CWLOGS_NAME_MAX           512          /* characters of a log group or stream name */

@@ -69,6 +69,7 @@ struct server {
     enum sandbox_kind sandbox_kind;
     struct async_config acfg;
     char runtimes_dir[1024];
+    char init_path[1024];
     char edge_url[128];
     bool stopping;
     int64_t stop_deadline_ms;
@@ -236,6 +237,30 @@ static void default_runtimes_dir(struct server *srv)
     }
 }
 
+/* lambdad-init: --init, else build/lambdad-init beside the binary (which is
+ * build/lambdad or build/<variant>/lambdad). */
+static void default_init_path(struct server *srv)
+{
+    snprintf(srv->init_path, sizeof(srv->init_path), "%s", srv->cfg.init_path);
+    if (srv->init_path[0] != '\0')
+        return;
+    char exe[900];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    static const char *const cands[] = {"/lambdad-init", "/../lambdad-init"};
+    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+        char cand[1024];
+        snprintf(cand, sizeof(cand), "%s%s", dir, cands[i]);
+        if (access(cand, X_OK) == 0) {
+            snprintf(srv->init_path, sizeof(srv->init_path), "%s", cand);
+            return;
+        }
+    }
+}
+
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
 {
     const char *colon = strrchr(s, ':');
@@ -270,6 +295,7 @@ static int start(struct server *srv)
         srv->cfg.data_dir = real;
     }
     default_runtimes_dir(srv);
+    default_init_path(srv);
     if ((srv->st = store_open(srv->cfg.store, srv->cfg.data_dir, &rc)) == NULL ||
         (srv->bs = blob_store_new(srv->cfg.data_dir, &rc)) == NULL) {
         log_error("msg=\"cannot open the store\" err=%s", err_str(rc));
@@ -300,6 +326,7 @@ static int start(struct server *srv)
         .python = srv->cfg.python,
         .node = srv->cfg.node,
         .edge_url = srv->edge_url,
+        .init_path = srv->init_path,
         .account_concurrency = (int)srv->cfg.concurrency,
         .keepalive_ms = (int)srv->cfg.keepalive_ms,
         .sandbox_kind = srv->sandbox_kind,
@@ -398,6 +425,11 @@ int main(int argc, char **argv)
     srv.signal_sock = http_watch_fd(srv.http, sfd, on_signal, &srv);
     while (!srv.stopping || (sched_busy(srv.sched) > 0 && timer_now_ms() < srv.stop_deadline_ms))
         http_run_once(srv.http, 1000);
+    /* The Shutdown phase: extensions get SHUTDOWN and a little time. */
+    sched_stop_all(srv.sched);
+    int64_t until = timer_now_ms() + EXT_SHUTDOWN_MS + 500;
+    while (sched_instances(srv.sched) > 0 && timer_now_ms() < until)
+        http_run_once(srv.http, 100);
     stop(&srv);
     log_info("msg=\"stopped\"");
     config_fini(&srv.cfg);

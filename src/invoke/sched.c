@@ -18,6 +18,7 @@
  */
 #include "sched.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +37,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "invoke/ext.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
 #include "lambda/function.h"
@@ -80,6 +83,23 @@ struct instance {
     bool on_idle_list;
     bool finishing;   /* answered, has not asked for the next event yet */
     bool provisioned; /* initialised ahead of demand; never reaped while wanted */
+    /* Extensions. With external ones the instance's first process is
+     * lambdad-init, which starts them, starts the runtime when told and
+     * reports every exit over ctl. */
+    struct ext_set *ext;        /* NULL until one is started or registers */
+    h2o_socket_t *ctl;          /* lambdad-init's control socket, or NULL */
+    bool rt_started;            /* lambdad-init was told to start the runtime */
+    bool rt_gone;               /* the runtime's exit has been handled */
+    bool graceful;              /* stopping: extensions got SHUTDOWN, SIGKILL at ext_timer */
+    const char *stop_reason;    /* shutdownReason: spindown, timeout or failure */
+    char init_error_type[64];   /* init failed for a platform reason: the errorType */
+    char init_error_msg[320];   /* and what follows "RequestId: <id> Error: " */
+    bool report_pending;        /* the runtime answered; extensions still work on it */
+    bool report_error;          /* that invocation ended in a function error */
+    char report_id[37];         /* its request id */
+    int64_t report_start_us;    /* when it started */
+    int64_t report_deadline_ms; /* its function timeout, as epoch ms */
+    struct timer ext_timer;     /* report_pending: the timeout; graceful: the SIGKILL */
 };
 
 struct pool {
@@ -115,6 +135,7 @@ struct sched {
     unsigned unreserved_active; /* busy + starting of pools without reserved concurrency */
     unsigned reserved_total;    /* reserved concurrency of all functions */
     bool stopping;              /* shutting down: nothing is replaced */
+    int init_fd;                /* lambdad-init (O_PATH), or -1: no external extensions */
     unsigned ninstances;
     unsigned npending;
 };
@@ -406,6 +427,9 @@ int sched_timeout_payload(char *buf, size_t cap, const char *request_id, int tim
 static void stop_instance(struct instance *in);
 static void mark_stopping(struct instance *in);
 static void instance_idle(struct instance *in);
+static void end_finishing(struct instance *in);
+static void kill_now(struct instance *in);
+static void on_ctl(h2o_socket_t *sock, const char *err);
 
 /* The instance's peak memory for REPORT. Reading /proc costs more than the
  * rest of a warm invoke, so it is re-read at most every PEAK_MEM_REFRESH_US. */
@@ -421,15 +445,17 @@ static int peak_mb(struct instance *in)
     return in->peak_mb;
 }
 
-/* Ends the running invocation: END and REPORT, then the done callback. */
-static void finish(struct instance *in, bool fn_error, const char *body, size_t len,
-                   const char *ctype, char *owned)
+static bool exts_done(const struct instance *in)
+{
+    return in->ext == NULL || ext_all_waiting(in->ext);
+}
+
+/* The invocation is over on every side: END and REPORT (into inv's tail when
+ * it has not been answered yet), and the instance may take the next one. */
+static void end_invoke(struct instance *in, struct invocation *inv)
 {
     struct sched *s = in->s;
-    struct invocation *inv = in->inv;
-    timer_cancel(s->th, &inv->deadline);
-    drain_output(in);
-    double ms = (double)(clock_mono_us() - inv->start_us) / 1000.0;
+    double ms = (double)(clock_mono_us() - in->report_start_us) / 1000.0;
     long billed = (long)ms + ((double)(long)ms < ms ? 1 : 0);
     if (billed < 1)
         billed = 1;
@@ -438,28 +464,69 @@ static void finish(struct instance *in, bool fn_error, const char *body, size_t 
         snprintf(init, sizeof(init), "Init Duration: %.2f ms\t", in->init_ms);
         in->init_reported = true;
     }
-    log_linef(in, inv, "END RequestId: %s", inv->request_id);
+    log_linef(in, inv, "END RequestId: %s", in->report_id);
     log_linef(in, inv,
               "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %ld ms\tMemory Size: "
               "%d MB\tMax Memory Used: %d MB\t%s",
-              inv->request_id, ms, billed, in->fn->memory_mb, peak_mb(in), init);
-    metrics_finished(s->cfg->metrics, in->fn->name, ms / 1000.0, fn_error);
+              in->report_id, ms, billed, in->fn->memory_mb, peak_mb(in), init);
+    metrics_finished(s->cfg->metrics, in->fn->name, ms / 1000.0, in->report_error);
+    in->report_pending = false;
+    if (!in->graceful)
+        timer_cancel(s->th, &in->ext_timer);
+    count(s, in->pool, -1, 0);
+    if (in->state != I_BUSY)
+        return;
+    /* It goes on the idle list when it asks for the next event; until then
+     * (at most FINISH_GRACE_MS) waiting invocations count on it. */
+    in->state = I_IDLE;
+    in->finishing = true;
+    in->pool->finishing++;
+    timer_arm(s->th, &in->timer, FINISH_GRACE_MS);
+    if (inv != NULL)
+        return;
+    /* After extensions: the runtime may have asked for its next event already. */
+    if (s->cfg->keepalive_ms <= 0 && !in->provisioned) {
+        stop_instance(in);
+    } else if (in->next_req != NULL) {
+        end_finishing(in);
+        timer_cancel(s->th, &in->timer);
+        instance_idle(in);
+    }
+}
+
+/* The runtime is done with the running invocation: the caller gets its
+ * answer (the done callback). With wait_ext, extensions that still work on
+ * the invocation keep it open (END, REPORT and the instance's next event
+ * wait for them, within the function timeout), as on AWS. */
+static void finish_ext(struct instance *in, bool wait_ext, bool fn_error, const char *body,
+                       size_t len, const char *ctype, char *owned)
+{
+    struct sched *s = in->s;
+    struct invocation *inv = in->inv;
+    timer_cancel(s->th, &inv->deadline);
+    drain_output(in);
+    memcpy(in->report_id, inv->request_id, sizeof(in->report_id));
     memcpy(in->last_id, inv->request_id, sizeof(in->last_id));
+    in->report_start_us = inv->start_us;
+    in->report_error = fn_error;
+    in->report_pending = true;
     in->inv = NULL;
     inv->inst = NULL;
-    count(s, in->pool, -1, 0);
-    if (in->state == I_BUSY) {
-        /* It goes on the idle list when it asks for the next event; until then
-         * (at most FINISH_GRACE_MS) waiting invocations count on it. */
-        in->state = I_IDLE;
-        in->finishing = true;
-        in->pool->finishing++;
-        timer_arm(s->th, &in->timer, FINISH_GRACE_MS);
-    }
+    if (wait_ext && !exts_done(in))
+        timer_arm(s->th, &in->ext_timer, in->report_deadline_ms - clock_ms());
+    else
+        end_invoke(in, inv);
     inv->result = body;
     inv->result_len = len;
     inv->result_ctype = ctype;
     complete_with(inv, 0, fn_error, owned);
+}
+
+/* Ends the running invocation now: END and REPORT, then the done callback. */
+static void finish(struct instance *in, bool fn_error, const char *body, size_t len,
+                   const char *ctype, char *owned)
+{
+    finish_ext(in, false, fn_error, body, len, ctype, owned);
 }
 
 /* ---- instance lifecycle ---- */
@@ -497,6 +564,26 @@ static void unlist_idle(struct instance *in)
     in->on_idle_list = false;
 }
 
+/* INVOKE to the extensions that registered for it. */
+static void send_invoke_event(struct instance *in, const struct invocation *inv, int64_t deadline,
+                              const char *trace)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "eventType", "INVOKE");
+    cJSON_AddNumberToObject(o, "deadlineMs", (double)deadline);
+    cJSON_AddStringToObject(o, "requestId", inv->request_id);
+    cJSON_AddStringToObject(o, "invokedFunctionArn", inv->invoked_arn);
+    cJSON *tr = cJSON_AddObjectToObject(o, "tracing");
+    cJSON_AddStringToObject(tr, "type", "X-Amzn-Trace-Id");
+    cJSON_AddStringToObject(tr, "value", trace);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        abort();
+    ext_broadcast(in->ext, false, text, strlen(text));
+    free(text);
+}
+
 static void deliver(struct instance *in, struct invocation *inv)
 {
     struct sched *s = in->s;
@@ -529,6 +616,9 @@ static void deliver(struct instance *in, struct invocation *inv)
         http_header(req, "lambda-runtime-client-context", inv->client_context,
                     strlen(inv->client_context));
     http_send(req, 200, "application/json", inv->payload, inv->payload_len);
+    in->report_deadline_ms = deadline;
+    if (in->ext != NULL)
+        send_invoke_event(in, inv, deadline, trace);
 }
 
 static void balance(struct sched *s, struct pool *p);
@@ -561,6 +651,26 @@ static void on_inst_timer(struct timer *t, void *arg)
         return;
     }
     stop_instance(in); /* idle keep-alive expired */
+}
+
+/* Extensions overran the function timeout after the runtime answered, or
+ * the Shutdown phase is over. */
+static void on_ext_timer(struct timer *t, void *arg)
+{
+    struct instance *in = arg;
+    (void)t;
+    if (in->graceful) {
+        kill_now(in);
+        return;
+    }
+    if (!in->report_pending)
+        return;
+    char ts[32];
+    time_fmt_iso(clock_ms(), ts);
+    log_linef(in, NULL, "%s %s Task timed out after %d.00 seconds", ts, in->report_id,
+              in->fn->timeout_s);
+    in->stop_reason = "timeout";
+    stop_instance(in);
 }
 
 static void fail_pending(struct sched *s, struct pool *p, int status)
@@ -652,6 +762,56 @@ static void build_env(const struct instance *in, const char *code, const char *r
 
 static int rm_tree(const char *path);
 
+struct ext_files {
+    int n;
+    char name[EXT_MAX][EXT_NAME_MAX + 1];
+    char path[EXT_MAX][EXT_NAME_MAX + 520]; /* as the instance sees it */
+};
+
+/* The external extensions of fn: the executables in the extensions/
+ * directories of its layers, a later layer's file replacing an earlier
+ * one's of the same name (as /opt is laid out). Returns 0, or -E2BIG past
+ * EXT_MAX, or the code directory's error. */
+static int find_extensions(struct sched *s, const struct function *fn, bool iso,
+                           struct ext_files *out)
+{
+    out->n = 0;
+    for (int l = 0; l < fn->nlayers; l++) {
+        char dir[512];
+        int rc = blob_code_dir(s->bs, fn->layers[l].hex, dir, sizeof(dir));
+        if (rc != 0)
+            return rc;
+        size_t dl = strlen(dir);
+        snprintf(dir + dl, sizeof(dir) - dl, "/extensions");
+        DIR *d = opendir(dir);
+        if (d == NULL)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            struct stat st;
+            if (de->d_name[0] == '.' || strlen(de->d_name) > EXT_NAME_MAX ||
+                fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode) ||
+                (st.st_mode & 0111) == 0)
+                continue;
+            int i = 0;
+            while (i < out->n && strcmp(out->name[i], de->d_name) != 0)
+                i++;
+            if (i == out->n) {
+                if (out->n == EXT_MAX) {
+                    closedir(d);
+                    return -E2BIG;
+                }
+                out->n++;
+            }
+            snprintf(out->name[i], sizeof(out->name[i]), "%s", de->d_name);
+            snprintf(out->path[i], sizeof(out->path[i]), "%s/%s", iso ? "/opt/extensions" : dir,
+                     de->d_name);
+        }
+        closedir(d);
+    }
+    return 0;
+}
+
 /* Starts a new instance for pool p. Returns 0 or -errno. */
 static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
 {
@@ -668,6 +828,7 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
     rand_hex(in->id, 16);
     timer_init(&in->timer, on_inst_timer, in);
     timer_init(&in->freeze_timer, on_freeze_timer, in);
+    timer_init(&in->ext_timer, on_ext_timer, in);
     snprintf(in->group, sizeof(in->group), "/aws/lambda/%s", fn->name);
     time_t now = time(NULL);
     struct tm tm;
@@ -691,6 +852,10 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
     const char *wrapper;
     const char *path;
     struct sandbox_spec spec;
+    struct ext_files *xf = NULL;
+    char *initv[EXT_MAX + 10];
+    char nbuf[8];
+    int ctl[2] = {-1, -1};
     int rc = blob_code_dir(s->bs, fn->code_hex, code, sizeof(code));
     if (rc != 0)
         goto fail;
@@ -774,14 +939,63 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
                                  .opt_overlay = overlay[0] != '\0' ? overlay : NULL,
                                  .tmp_mb = fn->ephemeral_mb,
                                  .memory_mb = fn->memory_mb};
+    /* External extensions: lambdad-init starts them, then the runtime. */
+    if (fn->nlayers > 0) {
+        if ((xf = malloc(sizeof(*xf))) == NULL)
+            abort();
+        if ((rc = find_extensions(s, fn, iso, xf)) != 0)
+            goto fail;
+    }
+    if (xf != NULL && xf->n > 0) {
+        if (s->init_fd < 0) {
+            rc = -ENOSYS;
+            goto fail;
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+            rc = -errno;
+            goto fail;
+        }
+        size_t k = 0;
+        static char init_name[] = "lambdad-init", dashes[] = "--";
+        snprintf(nbuf, sizeof(nbuf), "%d", xf->n);
+        initv[k++] = init_name;
+        initv[k++] = nbuf;
+        for (int i = 0; i < xf->n; i++)
+            initv[k++] = xf->path[i];
+        initv[k++] = dashes;
+        initv[k++] = (char *)(uintptr_t)path;
+        for (size_t i = 0; argv[i] != NULL; i++)
+            initv[k++] = argv[i];
+        initv[k] = NULL;
+        spec.path = init_name;
+        spec.argv = initv;
+        spec.exec_fd = s->init_fd;
+        spec.ctl_fd = ctl[1];
+    }
     in->spawn_us = clock_mono_us();
     rc = sandbox_spawn(s->sb, &spec, &in->proc);
     env_free(&env);
     close(pipefd[1]);
     pipefd[1] = -1;
+    if (ctl[1] >= 0) {
+        close(ctl[1]);
+        ctl[1] = -1;
+    }
     if (rc != 0)
         goto fail;
     in->pid = in->proc->pid;
+    in->rt_started = ctl[0] < 0;
+    if (ctl[0] >= 0) {
+        in->ext = calloc(1, sizeof(*in->ext));
+        if (in->ext == NULL)
+            abort();
+        for (int i = 0; i < xf->n; i++)
+            ext_add_external(in->ext, xf->name[i]);
+        in->ctl = http_watch_fd(s->srv, ctl[0], on_ctl, in);
+        ctl[0] = -1;
+    }
+    free(xf);
+    xf = NULL;
     if (netns) {
         /* The listeners the sandbox made inside the instance's namespace. */
         http_listen_fd(s->srv, HTTP_RUNTIME, in->proc->runtime_fd, in, &in->listener);
@@ -807,6 +1021,11 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
     return 0;
 fail:
     env_free(&env);
+    free(xf);
+    if (ctl[0] >= 0)
+        close(ctl[0]);
+    if (ctl[1] >= 0)
+        close(ctl[1]);
     if (pipefd[0] >= 0)
         close(pipefd[0]);
     if (pipefd[1] >= 0)
@@ -897,29 +1116,70 @@ static void provision(struct sched *s, struct pool *p)
     }
 }
 
-/* Stops in without starting replacements: kill its process group, close its
- * endpoint, release a parked /next. Freed when the process is reaped. */
+/* Kills the whole instance now and closes its endpoints. */
+static void kill_now(struct instance *in)
+{
+    sandbox_kill(in->proc); /* thaws a frozen instance first */
+    http_listener_close(in->listener);
+    in->listener = NULL;
+    http_listener_close(in->edge);
+    in->edge = NULL;
+    if (in->ext != NULL)
+        ext_release(in->ext);
+    if (in->next_req != NULL) {
+        rt_reply(in->next_req, 500, "Runtime.Stopped", "The instance is shutting down");
+        in->next_req = NULL;
+    }
+}
+
+static void ctl_send(struct instance *in, char cmd)
+{
+    if (in->ctl != NULL && write(h2o_socket_get_fd(in->ctl), &cmd, 1) != 1)
+        log_warn("fn=%s instance=%s msg=\"lambdad-init is not listening\"", in->pool->name, in->id);
+}
+
+/* The Shutdown phase of an initialised instance with extensions that
+ * registered for SHUTDOWN: they get the event, the runtime SIGTERM, and
+ * everything is killed EXT_SHUTDOWN_MS later unless it is gone sooner. */
+static bool begin_graceful(struct instance *in)
+{
+    struct sched *s = in->s;
+    if (in->ext == NULL || in->ctl == NULL || ext_shutdown_listeners(in->ext) == 0)
+        return false;
+    in->graceful = true;
+    thaw(in);
+    char ev[160];
+    int n = snprintf(ev, sizeof(ev),
+                     "{\"eventType\":\"SHUTDOWN\",\"shutdownReason\":\"%s\",\"deadlineMs\":%lld}",
+                     in->stop_reason != NULL ? in->stop_reason : "spindown",
+                     (long long)(clock_ms() + EXT_SHUTDOWN_MS));
+    ext_broadcast(in->ext, true, ev, (size_t)n);
+    if (!in->rt_gone)
+        ctl_send(in, 't');
+    timer_arm(s->th, &in->ext_timer, EXT_SHUTDOWN_MS);
+    return true;
+}
+
+/* Stops in without starting replacements: kill its process group (after the
+ * Shutdown phase when extensions want it), close its endpoint, release a
+ * parked /next. Freed when the process is reaped. */
 static void mark_stopping(struct instance *in)
 {
     struct sched *s = in->s;
     if (in->state == I_STOPPING)
         return;
-    if (in->state == I_STARTING)
+    bool initialised = in->state != I_STARTING;
+    if (!initialised)
         count(s, in->pool, 0, -1);
     end_finishing(in);
     in->state = I_STOPPING;
     unlist_idle(in);
     timer_cancel(s->th, &in->timer);
     timer_cancel(s->th, &in->freeze_timer);
-    sandbox_kill(in->proc); /* thaws a frozen instance first */
-    http_listener_close(in->listener);
-    in->listener = NULL;
-    http_listener_close(in->edge);
-    in->edge = NULL;
-    if (in->next_req != NULL) {
-        rt_reply(in->next_req, 500, "Runtime.Stopped", "The instance is shutting down");
-        in->next_req = NULL;
-    }
+    if (!initialised || !begin_graceful(in))
+        kill_now(in);
+    if (in->report_pending)
+        end_invoke(in, NULL); /* extensions did not finish the invocation */
 }
 
 static void stop_instance(struct instance *in)
@@ -953,8 +1213,16 @@ static void destroy_instance(struct instance *in)
     }
     timer_cancel(s->th, &in->timer);
     timer_cancel(s->th, &in->freeze_timer);
+    timer_cancel(s->th, &in->ext_timer);
     end_finishing(in);
+    http_listener_close(in->listener);
     http_listener_close(in->edge);
+    if (in->ext != NULL) {
+        ext_release(in->ext);
+        free(in->ext);
+    }
+    if (in->ctl != NULL)
+        h2o_socket_close(in->ctl);
     if (in->proc != NULL)
         sandbox_release(in->proc);
     if (in->prev != NULL)
@@ -991,12 +1259,13 @@ static void exit_text(int status, char *buf, size_t cap)
     }
 }
 
-/* The runtime process exited: fail what it was doing, then free it. */
-static void instance_exited(struct instance *in, int status)
+/* The runtime is gone (status: a wait status): fail what it was doing. */
+static void runtime_exited(struct instance *in, int status)
 {
     struct sched *s = in->s;
     struct pool *p = in->pool;
     char why[96];
+    in->rt_gone = true;
     /* An out-of-memory kill is a SIGKILL: "signal: killed", as AWS reports it. */
     exit_text(status, why, sizeof(why));
     drain_output(in);
@@ -1009,34 +1278,54 @@ static void instance_exited(struct instance *in, int status)
             error_payload("Runtime.ExitError", "RequestId: %s Error: Runtime exited with error: %s",
                           inv->request_id, why);
         finish(in, true, NULL, 0, NULL, payload);
-    } else if (in->state == I_STARTING || (in->state == I_STOPPING && in->init_error != NULL)) {
-        mark_stopping(in);
-        /* An init failure fails one waiting invocation that no other starting
-         * instance is left to serve. */
-        struct invocation *inv = p->npending > p->starting + p->finishing ? dequeue(s, p) : NULL;
-        if (inv != NULL) {
-            timer_cancel(s->th, &inv->deadline);
-            in->inv = inv;
-            inv->inst = in;
-            count(s, p, 1, 0);
-            metrics_started(s->cfg->metrics, in->fn->name);
-            inv->start_us = clock_mono_us();
-            in->init_ms = (double)(inv->start_us - in->spawn_us) / 1000.0;
-            log_linef(in, inv, "START RequestId: %s Version: %s", inv->request_id, in->fn->version);
-            char *payload;
-            if (in->init_error != NULL) {
-                payload = in->init_error;
-                in->init_error = NULL;
-            } else {
-                payload = error_payload("Runtime.ExitError",
-                                        "RequestId: %s Error: Runtime exited with error: %s",
-                                        inv->request_id, why);
-            }
-            log_linef(in, inv, "RequestId: %s Error: Runtime exited with error: %s",
-                      inv->request_id, why);
-            finish(in, true, NULL, 0, NULL, payload);
-        }
+        return;
     }
+    bool init_failed = in->init_error != NULL || in->init_error_type[0] != '\0';
+    if (in->state != I_STARTING && !(in->state == I_STOPPING && init_failed))
+        return;
+    mark_stopping(in);
+    /* An init failure fails one waiting invocation that no other starting
+     * instance is left to serve. */
+    struct invocation *inv = p->npending > p->starting + p->finishing ? dequeue(s, p) : NULL;
+    if (inv == NULL)
+        return;
+    timer_cancel(s->th, &inv->deadline);
+    in->inv = inv;
+    inv->inst = in;
+    count(s, p, 1, 0);
+    metrics_started(s->cfg->metrics, in->fn->name);
+    inv->start_us = clock_mono_us();
+    in->init_ms = (double)(inv->start_us - in->spawn_us) / 1000.0;
+    log_linef(in, inv, "START RequestId: %s Version: %s", inv->request_id, in->fn->version);
+    char *payload;
+    if (in->init_error != NULL) {
+        payload = in->init_error;
+        in->init_error = NULL;
+        log_linef(in, inv, "RequestId: %s Error: Runtime exited with error: %s", inv->request_id,
+                  why);
+    } else if (in->init_error_type[0] != '\0') {
+        payload = error_payload(in->init_error_type, "RequestId: %s Error: %s", inv->request_id,
+                                in->init_error_msg);
+        log_linef(in, inv, "RequestId: %s Error: %s", inv->request_id, in->init_error_msg);
+        log_line(in, inv, in->init_error_type, strlen(in->init_error_type));
+    } else {
+        payload =
+            error_payload("Runtime.ExitError", "RequestId: %s Error: Runtime exited with error: %s",
+                          inv->request_id, why);
+        log_linef(in, inv, "RequestId: %s Error: Runtime exited with error: %s", inv->request_id,
+                  why);
+    }
+    finish(in, true, NULL, 0, NULL, payload);
+}
+
+/* The instance's first process exited: the runtime's failure (unless
+ * lambdad-init reported it already), then free it. */
+static void instance_exited(struct instance *in, int status)
+{
+    struct sched *s = in->s;
+    struct pool *p = in->pool;
+    if (!in->rt_gone)
+        runtime_exited(in, status);
     in->state = I_STOPPING;
     destroy_instance(in);
     balance(s, p);
@@ -1089,6 +1378,7 @@ static void on_inv_timer(struct timer *t, void *arg)
     if (payload == NULL)
         abort();
     finish(in, true, NULL, 0, NULL, payload);
+    in->stop_reason = "timeout";
     stop_instance(in);
 }
 
@@ -1118,6 +1408,12 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
         return NULL;
     }
     log_info("sandbox=%s", sandbox_mode(s->sb));
+    s->init_fd = -1;
+    if (cfg->init_path != NULL && cfg->init_path[0] != '\0' &&
+        (s->init_fd = open(cfg->init_path, O_PATH | O_CLOEXEC)) < 0)
+        log_warn("msg=\"lambdad-init not found: functions with external extensions cannot "
+                 "start\" path=%s",
+                 cfg->init_path);
     return s;
 }
 
@@ -1207,29 +1503,222 @@ static bool parse_invocation_path(const char *path, size_t len, char id[37], con
     return true;
 }
 
+#define EXT_API_PREFIX "/2020-01-01/extension/"
+
 static bool path_is(const h2o_req_t *req, size_t len, const char *p)
 {
     return len == strlen(p) && memcmp(req->path.base, p, len) == 0;
 }
 
+/* Init is complete on every side (the runtime and each extension asked for
+ * an event): the instance is ready. Init Duration spans all of it. */
+static void init_complete(struct instance *in)
+{
+    struct sched *s = in->s;
+    in->init_ms = (double)(clock_mono_us() - in->spawn_us) / 1000.0;
+    count(s, in->pool, 0, -1);
+    timer_cancel(s->th, &in->timer);
+    in->state = I_IDLE;
+    for (int i = 0; in->ext != NULL && i < in->ext->n; i++) {
+        char line[512];
+        size_t n = ext_log_line(&in->ext->e[i], line, sizeof(line));
+        log_line(in, NULL, line, n);
+    }
+    instance_idle(in);
+}
+
+/* An extension asked for its next event: init or the invocation may be
+ * complete now. */
+static void ext_progress(struct instance *in)
+{
+    if (!exts_done(in))
+        return;
+    if (in->state == I_STARTING && in->next_req != NULL)
+        init_complete(in);
+    else if (in->state == I_BUSY && in->report_pending)
+        end_invoke(in, NULL);
+}
+
 static int on_next(struct sched *s, struct instance *in, h2o_req_t *req)
 {
-    if (in->next_req != NULL || in->state == I_BUSY) {
+    if (in->state == I_STOPPING) {
+        rt_reply(req, 500, "Runtime.Stopped", "The instance is shutting down");
+        return 0;
+    }
+    if (in->next_req != NULL || in->inv != NULL) {
         rt_error(req, ERR_RT_INVALID_STATE);
         return 0;
     }
     in->next_req = req;
+    if (in->state == I_BUSY)
+        return 0; /* extensions still work on the last invocation: end_invoke goes on */
     if (in->finishing) {
         end_finishing(in);
         timer_cancel(s->th, &in->timer);
     }
     if (in->state == I_STARTING) {
-        in->init_ms = (double)(clock_mono_us() - in->spawn_us) / 1000.0;
-        count(s, in->pool, 0, -1);
-        timer_cancel(s->th, &in->timer);
-        in->state = I_IDLE;
+        if (exts_done(in))
+            init_complete(in);
+        return 0;
     }
     instance_idle(in);
+    return 0;
+}
+
+/* "exit code 1" or "signal: killed", as AWS words an extension's exit. */
+static void ext_exit_text(int status, char *buf, size_t cap)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, cap, "exit code %d", WEXITSTATUS(status));
+    else
+        exit_text(status, buf, cap);
+}
+
+/* Extension e failed (type: the errorType, or NULL to derive it from its
+ * state; why: what follows "Error: "). During init the instance's init
+ * fails with it; afterwards the running invocation does, and the execution
+ * environment is reset, as on AWS. */
+static void ext_failed(struct instance *in, struct ext *e, const char *type, const char *why)
+{
+    if (type == NULL)
+        type = strcmp(e->state, "InitError") == 0 ? "Extension.InitError" : "Extension.Crash";
+    if (in->state == I_STOPPING)
+        return; /* the Shutdown phase: extensions are meant to exit */
+    char line[512];
+    size_t n = ext_log_line(e, line, sizeof(line));
+    snprintf(line + n, sizeof(line) - n, "\tError Type: %s", type);
+    log_line(in, in->inv, line, strlen(line));
+    if (in->state == I_STARTING) {
+        snprintf(in->init_error_type, sizeof(in->init_error_type), "%s", type);
+        snprintf(in->init_error_msg, sizeof(in->init_error_msg), "%s", why);
+        mark_stopping(in); /* the reaper fails the waiting invocation with it */
+        return;
+    }
+    in->stop_reason = "failure";
+    if (in->inv != NULL) {
+        struct invocation *inv = in->inv;
+        log_linef(in, inv, "RequestId: %s Error: %s", inv->request_id, why);
+        log_line(in, inv, type, strlen(type));
+        finish(in, true, NULL, 0, NULL,
+               error_payload(type, "RequestId: %s Error: %s", inv->request_id, why));
+    }
+    stop_instance(in);
+}
+
+/* The runtime could not be executed by lambdad-init (errno err). */
+static void runtime_unlaunchable(struct instance *in, int err)
+{
+    if (in->fn->rt->family == RT_PROVIDED) {
+        snprintf(in->init_error_type, sizeof(in->init_error_type), "Runtime.InvalidEntrypoint");
+        snprintf(in->init_error_msg, sizeof(in->init_error_msg),
+                 "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]");
+    } else {
+        snprintf(in->init_error_type, sizeof(in->init_error_type), "Runtime.Unknown");
+        snprintf(in->init_error_msg, sizeof(in->init_error_msg),
+                 "the runtime could not be started: %s", err_str(-err));
+    }
+    mark_stopping(in);
+}
+
+/* One message from lambdad-init (see runtimes/init/init.c). */
+static void on_ctl_line(struct instance *in, const char *line)
+{
+    char *end;
+    long a = strtol(line + 1, &end, 10);
+    long b = strtol(end, NULL, 10);
+    struct ext *e = in->ext != NULL && a >= 0 && a < in->ext->external ? &in->ext->e[a] : NULL;
+    char why[EXT_NAME_MAX + 600];
+    switch (line[0]) {
+    case 'x':
+    case 'l':
+        if (e == NULL || e->exited)
+            return;
+        e->exited = true;
+        if (line[0] == 'x') {
+            ext_exit_text((int)b, why, sizeof(why));
+            ext_failed(in, e, NULL, why);
+            return;
+        }
+        snprintf(why, sizeof(why), "fork/exec /opt/extensions/%s: %s", e->name, err_str(-(int)b));
+        for (char *c = why; *c != '\0'; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        ext_failed(in, e, "Extension.LaunchError", why);
+        return;
+    case 'r':
+        if (in->rt_gone)
+            return;
+        runtime_exited(in, (int)a);
+        if (in->state != I_STOPPING) {
+            in->stop_reason = "failure";
+            stop_instance(in);
+        }
+        return;
+    case 'L':
+        runtime_unlaunchable(in, (int)a);
+        return;
+    default:
+        return;
+    }
+}
+
+static void on_ctl(h2o_socket_t *sock, const char *err)
+{
+    struct instance *in = sock->data;
+    for (;;) {
+        const char *nl =
+            sock->input->size > 0 ? memchr(sock->input->bytes, '\n', sock->input->size) : NULL;
+        if (nl == NULL)
+            break;
+        char line[64];
+        size_t len = (size_t)(nl - sock->input->bytes);
+        if (len < sizeof(line)) {
+            memcpy(line, sock->input->bytes, len);
+            line[len] = '\0';
+            on_ctl_line(in, line);
+        }
+        h2o_buffer_consume(&sock->input, len + 1);
+    }
+    if (err != NULL || sock->input->size > 64) {
+        h2o_socket_close(sock);
+        in->ctl = NULL;
+    }
+}
+
+static int on_ext_request(struct sched *s, struct instance *in, h2o_req_t *req, size_t plen)
+{
+    if (in->state == I_STOPPING && !in->graceful) {
+        rt_reply(req, 500, "Runtime.Stopped", "The instance is shutting down");
+        return 0;
+    }
+    if (in->ext == NULL && (in->ext = calloc(1, sizeof(*in->ext))) == NULL)
+        abort();
+    struct ext_fn_info fi = {.name = in->fn->name,
+                             .version = in->fn->version,
+                             .handler = in->fn->handler,
+                             .account = s->cfg->account};
+    struct ext *e;
+    switch (ext_handle(in->ext, req, plen, in->state == I_STARTING, &fi, &e)) {
+    case EXT_REGISTERED:
+        if (!in->rt_started && ext_all_registered(in->ext)) {
+            in->rt_started = true;
+            ctl_send(in, 's');
+        }
+        break;
+    case EXT_WAITING:
+        if (in->state != I_STOPPING)
+            ext_progress(in);
+        break;
+    case EXT_INIT_ERROR:
+    case EXT_EXIT_ERROR:
+        /* An external one fails when it exits (lambdad-init says so); an
+         * internal one is a part of the runtime process. */
+        if (!e->external)
+            ext_failed(in, e, NULL, e->error_type);
+        break;
+    case EXT_NONE:
+        break;
+    }
     return 0;
 }
 
@@ -1267,10 +1756,10 @@ static int on_result(struct instance *in, h2o_req_t *req, const char *id, bool i
         }
         finish(in, true, NULL, 0, NULL, error_payload(type, "%s", ""));
     } else {
-        finish(in, is_error, body, len, ctype, NULL);
+        finish_ext(in, true, is_error, body, len, ctype, NULL);
     }
     http_send(req, 202, "application/json", "{\"status\":\"OK\"}", 15);
-    if (in->s->cfg->keepalive_ms <= 0 && !in->provisioned)
+    if (in->s->cfg->keepalive_ms <= 0 && !in->provisioned && !in->report_pending)
         stop_instance(in); /* keep-alive 0: every invocation gets a fresh instance */
     return 0;
 }
@@ -1318,6 +1807,9 @@ int sched_runtime_request(struct sched *s, h2o_req_t *req)
         return on_init_error(in, req);
     if (post && parse_invocation_path(req->path.base, plen, id, &verb))
         return on_result(in, req, id, verb[0] == 'e');
+    if (plen > sizeof(EXT_API_PREFIX) - 1 &&
+        memcmp(req->path.base, EXT_API_PREFIX, sizeof(EXT_API_PREFIX) - 1) == 0)
+        return on_ext_request(s, in, req, plen);
     rt_reply(req, 404, "InvalidRequest", "Unknown Runtime API path");
     return 0;
 }
@@ -1355,6 +1847,11 @@ void sched_free(struct sched *s)
     if (s == NULL)
         return;
     sched_stop_all(s);
+    /* No more loop turns: the Shutdown phase of extensions ends here. */
+    for (size_t b = 0; b < POOL_BUCKETS; b++)
+        for (struct pool *p = s->buckets[b]; p != NULL; p = p->hnext)
+            for (struct instance *in = p->all; in != NULL; in = in->next)
+                kill_now(in);
     int64_t until = clock_mono_us() + 2000000;
     while (s->ninstances > 0 && clock_mono_us() < until) {
         int status;
@@ -1366,6 +1863,8 @@ void sched_free(struct sched *s)
             instance_exited(in, status);
     }
     sandbox_free(s->sb);
+    if (s->init_fd >= 0)
+        close(s->init_fd);
     free(s);
 }
 

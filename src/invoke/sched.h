@@ -60,9 +60,10 @@ struct sched_config {
     const char *account;
     const char *data_dir;
     const char *runtimes_dir;
-    const char *python;   /* host interpreter for python3.x */
-    const char *node;     /* host interpreter for nodejs*.x */
-    const char *edge_url; /* AWS_ENDPOINT_URL for functions */
+    const char *python;    /* host interpreter for python3.x */
+    const char *node;      /* host interpreter for nodejs*.x */
+    const char *edge_url;  /* AWS_ENDPOINT_URL for functions */
+    const char *init_path; /* lambdad-init, for functions with external extensions */
     int account_concurrency;
     int keepalive_ms;               /* idle instances live this long; 0 = cold every time */
     enum sandbox_kind sandbox_kind; /* --sandbox */
@@ -117,7 +118,10 @@ unsigned sched_provisioned_ready(struct sched *s, const struct function *fn);
  * "namespaces+netns+cgroup-v1+seccomp"). */
 const char *sched_sandbox_mode(const struct sched *s);
 
-/* Stops every instance (shutdown); their invocations fail. */
+/* Stops every instance (shutdown); their invocations fail. Instances with
+ * extensions that registered for SHUTDOWN go through the Shutdown phase
+ * (up to EXT_SHUTDOWN_MS): keep the loop running until sched_instances()
+ * is 0 or that time passed. */
 void sched_stop_all(struct sched *s);
 
 /* The Sandbox.Timedout error payload, for tests: writes into buf. */

@@ -73,6 +73,7 @@ struct child_args {
     int cg_fds[SANDBOX_CGROUP_FDS];
     int ncg;
     int netns_fd;
+    int exec_fd; /* spec->exec_fd, or where the child moved it */
     char tmpopts[64];
     int err;          /* errno of the failed step */
     const char *step; /* what failed (a static string) */
@@ -206,6 +207,25 @@ static int drop_privileges(struct child_args *a)
     return 0;
 }
 
+/* Puts the control socket at fd 3 (inherited), moving the executable's fd
+ * out of the way first if it is there. */
+static int place_ctl(struct child_args *a)
+{
+    const struct sandbox_spec *spec = a->spec;
+    a->exec_fd = spec->exec_fd;
+    if (spec->ctl_fd <= 0)
+        return 0;
+    if (a->exec_fd == 3) {
+        a->exec_fd = fcntl(3, F_DUPFD_CLOEXEC, 10);
+        TRY("move exec fd", a->exec_fd);
+    }
+    if (spec->ctl_fd == 3)
+        TRY("keep control fd", fcntl(3, F_SETFD, 0));
+    else
+        TRY("dup control fd", dup2(spec->ctl_fd, 3));
+    return 0;
+}
+
 static int child_setup(struct child_args *a)
 {
     const struct sandbox_spec *spec = a->spec;
@@ -226,6 +246,8 @@ static int child_setup(struct child_args *a)
     TRY("dup stdio", dup2(spec->out_fd, 2));
     if (nul > 2)
         close(nul);
+    if (place_ctl(a) != 0)
+        return -1;
     if (spec->cwd != NULL)
         TRY("chdir cwd", chdir(spec->cwd));
     if (drop_privileges(a) != 0)
@@ -247,6 +269,8 @@ static int child_plain(struct child_args *a)
     TRY("dup stdio", dup2(spec->out_fd, 2));
     if (nul > 2)
         close(nul);
+    if (place_ctl(a) != 0)
+        return -1;
     if (spec->cwd != NULL)
         TRY("chdir cwd", chdir(spec->cwd));
     return 0;
@@ -269,7 +293,10 @@ static int child_main(void *p)
     if ((a->ns ? child_setup(a) : child_plain(a)) != 0)
         goto fail;
     a->step = "execve";
-    execve(a->spec->path, a->spec->argv, a->spec->envp);
+    if (a->exec_fd > 0)
+        syscall(SYS_execveat, a->exec_fd, "", a->spec->argv, a->spec->envp, AT_EMPTY_PATH);
+    else
+        execve(a->spec->path, a->spec->argv, a->spec->envp);
 fail:
     a->err = errno != 0 ? errno : EINVAL;
     /* Returning makes glibc's clone exit the child; _exit would work too but

@@ -55,6 +55,10 @@ struct sandbox_spec {
     char *const *envp;       /* borrowed for the call */
     const char *cwd;         /* working directory, or NULL */
     int out_fd;              /* becomes stdout and stderr (stdin is /dev/null) */
+    int ctl_fd;              /* becomes fd 3 when > 0 (lambdad-init's control socket);
+                              * 0 = none (fd 0 is stdin, never one of these) */
+    int exec_fd;             /* when > 0: the executable as an open file (O_PATH), run
+                              * instead of path, which then only names it in errors */
     const char *code_dir;    /* host directory bound read-only at /var/task */
     const char *runtime_dir; /* host directory bound read-only at /var/runtime, or NULL */
     const char *opt_dir;     /* host directory bound read-only at /opt, or NULL (empty /opt) */
