@@ -17,6 +17,10 @@
  *                  "r STATUS"   the runtime exited
  *                  "L ERRNO"    the runtime could not be executed
  *
+ * When fd 4 is open, extensions get it as their stdout and stderr (the
+ * runtime keeps lambdad-init's own), so that lambdad can tell their output
+ * apart.
+ *
  * It exits (0) once the runtime and every extension are gone, or at once
  * when lambdad closes fd 3. As the first process of the instance's pid
  * namespace it also reaps orphans. Extensions do not get the variables that
@@ -39,10 +43,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CTL_FD   3
-#define EXT_MAX  10
-#define ENV_MAX  256
-#define LINE_MAX 64
+#define CTL_FD     3
+#define EXT_OUT_FD 4
+#define EXT_MAX    10
+#define ENV_MAX    256
+#define LINE_MAX   64
 
 static const char *const runtime_only[] = {
     "_HANDLER=",          "LAMBDA_TASK_ROOT=",          "LAMBDA_RUNTIME_DIR=",
@@ -73,6 +78,11 @@ static pid_t start(const char *path, char *const argv[], char *const envp[], cha
     }
     pid_t pid = fork();
     if (pid == 0) {
+        if (two && fcntl(EXT_OUT_FD, F_GETFD) >= 0) {
+            /* Extensions write to their own stream (Telemetry "extension"). */
+            dup2(EXT_OUT_FD, 1);
+            dup2(EXT_OUT_FD, 2);
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -131,6 +141,8 @@ int main(int argc, char **argv, char **envp)
     ext_env[ne] = NULL;
     if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) != 0)
         return 2;
+    if (fcntl(EXT_OUT_FD, F_GETFD) >= 0)
+        fcntl(EXT_OUT_FD, F_SETFD, FD_CLOEXEC); /* dup2 in the child clears it */
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "invoke/telemetry.h"
 
 #define PREFIX "/2020-01-01/extension/"
 
@@ -233,6 +234,23 @@ static enum ext_what do_error(struct ext *e, h2o_req_t *req, bool init, struct e
     return init ? EXT_INIT_ERROR : EXT_EXIT_ERROR;
 }
 
+struct ext *ext_lookup(struct ext_set *x, h2o_req_t *req)
+{
+    char id[40];
+    if (!header(req, "lambda-extension-identifier", id, sizeof(id))) {
+        reply_error(req, 403, "Extension.MissingExtensionIdentifier",
+                    "Missing Lambda-Extension-Identifier header");
+        return NULL;
+    }
+    for (int i = 0; i < x->n; i++)
+        if (x->e[i].registered && strcmp(x->e[i].id, id) == 0)
+            return &x->e[i];
+    char msg[80];
+    snprintf(msg, sizeof(msg), "Unknown extension %s", id);
+    reply_error(req, 403, "Extension.UnknownExtensionIdentifier", msg);
+    return NULL;
+}
+
 enum ext_what ext_handle(struct ext_set *x, h2o_req_t *req, size_t plen, bool open,
                          const struct ext_fn_info *fi, struct ext **which)
 {
@@ -250,22 +268,9 @@ enum ext_what ext_handle(struct ext_set *x, h2o_req_t *req, size_t plen, bool op
         reply_error(req, 404, "InvalidRequest", "Unknown Extensions API path");
         return EXT_NONE;
     }
-    char id[40];
-    if (!header(req, "lambda-extension-identifier", id, sizeof(id))) {
-        reply_error(req, 403, "Extension.MissingExtensionIdentifier",
-                    "Missing Lambda-Extension-Identifier header");
+    struct ext *e = ext_lookup(x, req);
+    if (e == NULL)
         return EXT_NONE;
-    }
-    struct ext *e = NULL;
-    for (int i = 0; i < x->n; i++)
-        if (x->e[i].registered && strcmp(x->e[i].id, id) == 0)
-            e = &x->e[i];
-    if (e == NULL) {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "Unknown extension %s", id);
-        reply_error(req, 403, "Extension.UnknownExtensionIdentifier", msg);
-        return EXT_NONE;
-    }
     if (next)
         return do_next(e, req, which);
     return do_error(e, req, init_err, which);
@@ -345,5 +350,7 @@ void ext_release(struct ext_set *x)
         }
         free(e->queued);
         e->queued = NULL;
+        tele_free(e->tele);
+        e->tele = NULL;
     }
 }

@@ -20,6 +20,8 @@
 #include "base/limits.h"
 #include "http/server.h"
 
+struct tele;
+
 enum ext_what {
     EXT_NONE,       /* answered; nothing changed for the scheduler */
     EXT_REGISTERED, /* an extension registered */
@@ -42,6 +44,7 @@ struct ext {
     h2o_req_t *next_req;  /* parked GET event/next */
     char *queued;         /* an event waiting for its next call (owned) */
     size_t queued_len;
+    struct tele *tele; /* its Telemetry API subscription, or NULL (owned) */
 };
 
 struct ext_set {
@@ -69,6 +72,10 @@ int ext_add_external(struct ext_set *x, const char *name);
 enum ext_what ext_handle(struct ext_set *x, h2o_req_t *req, size_t plen, bool open,
                          const struct ext_fn_info *fi, struct ext **which);
 
+/* The registered extension named by the request's Lambda-Extension-Identifier,
+ * or NULL after answering the request with AWS's 403. */
+struct ext *ext_lookup(struct ext_set *x, h2o_req_t *req);
+
 /* True when every external extension has registered. */
 bool ext_all_registered(const struct ext_set *x);
 
@@ -88,7 +95,8 @@ int ext_broadcast(struct ext_set *x, bool shutdown, const char *json, size_t len
  * Returns its length (truncated to cap - 1). */
 size_t ext_log_line(const struct ext *e, char *buf, size_t cap);
 
-/* Answers parked requests (the instance is going) and frees queued events. */
+/* Answers parked requests (the instance is going), frees queued events and
+ * Telemetry subscriptions. */
 void ext_release(struct ext_set *x);
 
 #endif

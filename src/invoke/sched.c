@@ -40,11 +40,23 @@
 #include "invoke/ext.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
+#include "invoke/telemetry.h"
 #include "lambda/function.h"
 #include "sandbox/sandbox.h"
 #include "store/blob.h"
 
 enum inst_state { I_STARTING, I_IDLE, I_BUSY, I_STOPPING };
+
+struct instance;
+
+/* An output pipe of an instance, read into log lines. */
+struct outstream {
+    struct instance *in;
+    h2o_socket_t *sock;
+    char *partial; /* a line without its newline yet */
+    size_t partial_len;
+    bool ext; /* extensions' output (Telemetry "extension" records) */
+};
 
 struct pool;
 
@@ -56,12 +68,10 @@ struct instance {
     pid_t pid;
     struct http_listener *listener;
     uint16_t port;
-    h2o_req_t *next_req;    /* parked GET /next */
-    struct invocation *inv; /* the invocation it is running */
-    char last_id[37];       /* the last request id it answered */
-    h2o_socket_t *out;      /* stdout+stderr pipe */
-    char *partial;          /* an output line without its newline yet */
-    size_t partial_len;
+    h2o_req_t *next_req;      /* parked GET /next */
+    struct invocation *inv;   /* the invocation it is running */
+    char last_id[37];         /* the last request id it answered */
+    struct outstream outs[2]; /* stdout+stderr of the runtime, and of extensions */
     char id[33];
     char group[96];
     char stream[128];
@@ -136,6 +146,7 @@ struct sched {
     unsigned reserved_total;    /* reserved concurrency of all functions */
     bool stopping;              /* shutting down: nothing is replaced */
     int init_fd;                /* lambdad-init (O_PATH), or -1: no external extensions */
+    char hosts[600];            /* the instances' /etc/hosts (sandbox.localdomain), or "" */
     unsigned ninstances;
     unsigned npending;
 };
@@ -301,25 +312,87 @@ static void log_linef(struct instance *in, struct invocation *inv, const char *f
         log_line(in, inv, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-static void output_bytes(struct instance *in, const char *p, size_t n)
+/* Telemetry: record (JSON text) to every extension subscribed to kind. */
+static void tele_emit(struct instance *in, enum tele_type kind, const char *type,
+                      const char *record, size_t len)
+{
+    for (int i = 0; in->ext != NULL && i < in->ext->n; i++)
+        tele_push(in->ext->e[i].tele, kind, type, record, len);
+}
+
+static bool tele_wanted(const struct instance *in, enum tele_type kind)
+{
+    for (int i = 0; in->ext != NULL && i < in->ext->n; i++)
+        if (tele_types(in->ext->e[i].tele) & kind)
+            return true;
+    return false;
+}
+
+/* A platform.* Telemetry record (takes rec) to every subscriber, or to one. */
+static void tele_platform(struct instance *in, struct tele *only, const char *type, cJSON *rec)
+{
+    if (only != NULL ? (tele_types(only) & TELE_PLATFORM) : tele_wanted(in, TELE_PLATFORM)) {
+        char *text = cJSON_PrintUnformatted(rec);
+        if (text == NULL)
+            abort();
+        if (only != NULL)
+            tele_push(only, TELE_PLATFORM, type, text, strlen(text));
+        else
+            tele_emit(in, TELE_PLATFORM, type, text, strlen(text));
+        free(text);
+    }
+    cJSON_Delete(rec);
+}
+
+static const char *init_type(const struct instance *in)
+{
+    return in->provisioned ? "provisioned-concurrency" : "on-demand";
+}
+
+/* One line of output: the log stream, and a "function" or "extension"
+ * Telemetry record. */
+static void output_line(struct outstream *o, const char *line, size_t len)
+{
+    struct instance *in = o->in;
+    log_line(in, in->inv, line, len);
+    enum tele_type kind = o->ext ? TELE_EXTENSION : TELE_FUNCTION;
+    if (!tele_wanted(in, kind))
+        return;
+    cJSON *str = cJSON_CreateString("");
+    char *copy = malloc(len + 1);
+    if (str == NULL || copy == NULL)
+        abort();
+    memcpy(copy, line, len);
+    copy[len] = '\0';
+    cJSON_SetValuestring(str, copy);
+    free(copy);
+    char *text = cJSON_PrintUnformatted(str);
+    cJSON_Delete(str);
+    if (text == NULL)
+        abort();
+    tele_emit(in, kind, o->ext ? "extension" : "function", text, strlen(text));
+    free(text);
+}
+
+static void output_bytes(struct outstream *o, const char *p, size_t n)
 {
     while (n > 0) {
         const char *nl = memchr(p, '\n', n);
         size_t take = nl != NULL ? (size_t)(nl - p) : n;
-        if (in->partial_len + take > LOG_LINE_MAX_BYTES)
-            take = LOG_LINE_MAX_BYTES - in->partial_len;
-        char *buf = realloc(in->partial, in->partial_len + take + 1);
+        if (o->partial_len + take > LOG_LINE_MAX_BYTES)
+            take = LOG_LINE_MAX_BYTES - o->partial_len;
+        char *buf = realloc(o->partial, o->partial_len + take + 1);
         if (buf == NULL)
             abort();
-        in->partial = buf;
-        memcpy(in->partial + in->partial_len, p, take);
-        in->partial_len += take;
+        o->partial = buf;
+        memcpy(o->partial + o->partial_len, p, take);
+        o->partial_len += take;
         p += take;
         n -= take;
         bool end = n > 0 && *p == '\n';
-        if (end || in->partial_len == LOG_LINE_MAX_BYTES) {
-            log_line(in, in->inv, in->partial, in->partial_len);
-            in->partial_len = 0;
+        if (end || o->partial_len == LOG_LINE_MAX_BYTES) {
+            output_line(o, o->partial, o->partial_len);
+            o->partial_len = 0;
         }
         if (end) {
             p++;
@@ -328,40 +401,43 @@ static void output_bytes(struct instance *in, const char *p, size_t n)
     }
 }
 
-static void flush_partial(struct instance *in)
+static void flush_partial(struct outstream *o)
 {
-    if (in->partial_len > 0) {
-        log_line(in, in->inv, in->partial, in->partial_len);
-        in->partial_len = 0;
+    if (o->partial_len > 0) {
+        output_line(o, o->partial, o->partial_len);
+        o->partial_len = 0;
     }
 }
 
 static void on_output(h2o_socket_t *sock, const char *err)
 {
-    struct instance *in = sock->data;
-    output_bytes(in, sock->input->bytes, sock->input->size);
+    struct outstream *o = sock->data;
+    output_bytes(o, sock->input->bytes, sock->input->size);
     h2o_buffer_consume(&sock->input, sock->input->size);
     if (err != NULL) {
-        flush_partial(in);
+        flush_partial(o);
         h2o_socket_close(sock);
-        in->out = NULL;
+        o->sock = NULL;
     }
 }
 
-/* Reads whatever the runtime wrote so far, so its lines precede END. */
+/* Reads whatever the instance wrote so far, so its lines precede END. */
 static void drain_output(struct instance *in)
 {
-    if (in->out == NULL)
-        return;
-    int fd = h2o_socket_get_fd(in->out);
-    char buf[65536];
-    for (int rounds = 0; rounds < 256; rounds++) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        output_bytes(in, buf, (size_t)n);
+    for (int k = 0; k < 2; k++) {
+        struct outstream *o = &in->outs[k];
+        if (o->sock == NULL)
+            continue;
+        int fd = h2o_socket_get_fd(o->sock);
+        char buf[65536];
+        for (int rounds = 0; rounds < 256; rounds++) {
+            ssize_t n = read(fd, buf, sizeof(buf));
+            if (n <= 0)
+                break;
+            output_bytes(o, buf, (size_t)n);
+        }
+        flush_partial(o);
     }
-    flush_partial(in);
 }
 
 /* ---- invocation completion ---- */
@@ -470,6 +546,19 @@ static void end_invoke(struct instance *in, struct invocation *inv)
               "%d MB\tMax Memory Used: %d MB\t%s",
               in->report_id, ms, billed, in->fn->memory_mb, peak_mb(in), init);
     metrics_finished(s->cfg->metrics, in->fn->name, ms / 1000.0, in->report_error);
+    if (tele_wanted(in, TELE_PLATFORM)) {
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "requestId", in->report_id);
+        cJSON_AddStringToObject(rec, "status", in->report_error ? "error" : "success");
+        cJSON *m = cJSON_AddObjectToObject(rec, "metrics");
+        cJSON_AddNumberToObject(m, "durationMs", ms);
+        cJSON_AddNumberToObject(m, "billedDurationMs", (double)billed);
+        cJSON_AddNumberToObject(m, "memorySizeMB", in->fn->memory_mb);
+        cJSON_AddNumberToObject(m, "maxMemoryUsedMB", peak_mb(in));
+        if (init[0] != '\0')
+            cJSON_AddNumberToObject(m, "initDurationMs", in->init_ms);
+        tele_platform(in, NULL, "platform.report", rec);
+    }
     in->report_pending = false;
     if (!in->graceful)
         timer_cancel(s->th, &in->ext_timer);
@@ -507,6 +596,16 @@ static void finish_ext(struct instance *in, bool wait_ext, bool fn_error, const 
     drain_output(in);
     memcpy(in->report_id, inv->request_id, sizeof(in->report_id));
     memcpy(in->last_id, inv->request_id, sizeof(in->last_id));
+    if (tele_wanted(in, TELE_PLATFORM)) {
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "requestId", inv->request_id);
+        cJSON_AddStringToObject(rec, "status", fn_error ? "error" : "success");
+        cJSON *m = cJSON_AddObjectToObject(rec, "metrics");
+        cJSON_AddNumberToObject(m, "durationMs",
+                                (double)(clock_mono_us() - inv->start_us) / 1000.0);
+        cJSON_AddNumberToObject(m, "producedBytes", (double)(owned != NULL ? strlen(owned) : len));
+        tele_platform(in, NULL, "platform.runtimeDone", rec);
+    }
     in->report_start_us = inv->start_us;
     in->report_error = fn_error;
     in->report_pending = true;
@@ -617,8 +716,13 @@ static void deliver(struct instance *in, struct invocation *inv)
                     strlen(inv->client_context));
     http_send(req, 200, "application/json", inv->payload, inv->payload_len);
     in->report_deadline_ms = deadline;
-    if (in->ext != NULL)
+    if (in->ext != NULL) {
         send_invoke_event(in, inv, deadline, trace);
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "requestId", inv->request_id);
+        cJSON_AddStringToObject(rec, "version", in->fn->version);
+        tele_platform(in, NULL, "platform.start", rec);
+    }
 }
 
 static void balance(struct sched *s, struct pool *p);
@@ -855,7 +959,7 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
     struct ext_files *xf = NULL;
     char *initv[EXT_MAX + 10];
     char nbuf[8];
-    int ctl[2] = {-1, -1};
+    int ctl[2] = {-1, -1}, extpipe[2] = {-1, -1};
     int rc = blob_code_dir(s->bs, fn->code_hex, code, sizeof(code));
     if (rc != 0)
         goto fail;
@@ -938,7 +1042,8 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
                                  .opt_dir = optdir[0] != '\0' ? optdir : NULL,
                                  .opt_overlay = overlay[0] != '\0' ? overlay : NULL,
                                  .tmp_mb = fn->ephemeral_mb,
-                                 .memory_mb = fn->memory_mb};
+                                 .memory_mb = fn->memory_mb,
+                                 .hosts_file = iso && s->hosts[0] != '\0' ? s->hosts : NULL};
     /* External extensions: lambdad-init starts them, then the runtime. */
     if (fn->nlayers > 0) {
         if ((xf = malloc(sizeof(*xf))) == NULL)
@@ -951,7 +1056,8 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
             rc = -ENOSYS;
             goto fail;
         }
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0 ||
+            pipe2(extpipe, O_CLOEXEC) != 0) {
             rc = -errno;
             goto fail;
         }
@@ -971,15 +1077,19 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
         spec.argv = initv;
         spec.exec_fd = s->init_fd;
         spec.ctl_fd = ctl[1];
+        spec.ext_out_fd = extpipe[1];
     }
     in->spawn_us = clock_mono_us();
     rc = sandbox_spawn(s->sb, &spec, &in->proc);
     env_free(&env);
     close(pipefd[1]);
     pipefd[1] = -1;
-    if (ctl[1] >= 0) {
-        close(ctl[1]);
-        ctl[1] = -1;
+    for (int k = 0; k < 2; k++) {
+        int *fd = k == 0 ? &ctl[1] : &extpipe[1];
+        if (*fd >= 0) {
+            close(*fd);
+            *fd = -1;
+        }
     }
     if (rc != 0)
         goto fail;
@@ -1005,8 +1115,16 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
             in->proc->edge_fd = -1;
         }
     }
-    in->out = http_watch_fd(s->srv, pipefd[0], on_output, in);
+    for (int k = 0; k < 2; k++) {
+        in->outs[k].in = in;
+        in->outs[k].ext = k == 1;
+    }
+    in->outs[0].sock = http_watch_fd(s->srv, pipefd[0], on_output, &in->outs[0]);
     pipefd[0] = -1;
+    if (extpipe[0] >= 0) {
+        in->outs[1].sock = http_watch_fd(s->srv, extpipe[0], on_output, &in->outs[1]);
+        extpipe[0] = -1;
+    }
     timer_arm(s->th, &in->timer, INIT_TIMEOUT_MS);
     in->next = p->all;
     if (p->all != NULL)
@@ -1022,10 +1140,12 @@ static int spawn_instance(struct sched *s, struct pool *p, bool provisioned)
 fail:
     env_free(&env);
     free(xf);
-    if (ctl[0] >= 0)
-        close(ctl[0]);
-    if (ctl[1] >= 0)
-        close(ctl[1]);
+    for (int k = 0; k < 2; k++) {
+        if (ctl[k] >= 0)
+            close(ctl[k]);
+        if (extpipe[k] >= 0)
+            close(extpipe[k]);
+    }
     if (pipefd[0] >= 0)
         close(pipefd[0]);
     if (pipefd[1] >= 0)
@@ -1207,9 +1327,11 @@ static void destroy_instance(struct instance *in)
 {
     struct sched *s = in->s;
     struct pool *p = in->pool;
-    if (in->out != NULL) {
-        drain_output(in);
-        h2o_socket_close(in->out);
+    drain_output(in);
+    for (int k = 0; k < 2; k++) {
+        if (in->outs[k].sock != NULL)
+            h2o_socket_close(in->outs[k].sock);
+        free(in->outs[k].partial);
     }
     timer_cancel(s->th, &in->timer);
     timer_cancel(s->th, &in->freeze_timer);
@@ -1238,7 +1360,6 @@ static void destroy_instance(struct instance *in)
     if (in->tmpdir[0] != '\0')
         rm_tree(in->tmpdir);
     function_unref(in->fn);
-    free(in->partial);
     free(in->init_error);
     free(in);
 }
@@ -1384,6 +1505,24 @@ static void on_inv_timer(struct timer *t, void *arg)
 
 /* ---- public API ---- */
 
+/* The /etc/hosts instances see: the host's own names for loopback, and
+ * sandbox.localdomain (how extensions name their Telemetry listener). */
+static void write_hosts(struct sched *s)
+{
+    static const char text[] = "127.0.0.1\tlocalhost sandbox.localdomain sandbox\n"
+                               "::1\tlocalhost ip6-localhost ip6-loopback\n";
+    snprintf(s->hosts, sizeof(s->hosts), "%s/hosts", s->cfg->data_dir);
+    FILE *f = fopen(s->hosts, "w");
+    if (f == NULL || fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1) {
+        log_warn("msg=\"cannot write the instances' hosts file\" path=%s", s->hosts);
+        s->hosts[0] = '\0';
+    }
+    if (f != NULL && fclose(f) != 0)
+        s->hosts[0] = '\0';
+    if (f != NULL)
+        chmod(s->hosts, 0644);
+}
+
 struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct logs *lg,
                         const struct sched_config *cfg)
 {
@@ -1409,6 +1548,7 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
     }
     log_info("sandbox=%s", sandbox_mode(s->sb));
     s->init_fd = -1;
+    write_hosts(s);
     if (cfg->init_path != NULL && cfg->init_path[0] != '\0' &&
         (s->init_fd = open(cfg->init_path, O_PATH | O_CLOEXEC)) < 0)
         log_warn("msg=\"lambdad-init not found: functions with external extensions cannot "
@@ -1520,9 +1660,32 @@ static void init_complete(struct instance *in)
     timer_cancel(s->th, &in->timer);
     in->state = I_IDLE;
     for (int i = 0; in->ext != NULL && i < in->ext->n; i++) {
+        const struct ext *e = &in->ext->e[i];
         char line[512];
-        size_t n = ext_log_line(&in->ext->e[i], line, sizeof(line));
+        size_t n = ext_log_line(e, line, sizeof(line));
         log_line(in, NULL, line, n);
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "name", e->name);
+        cJSON_AddStringToObject(rec, "state", e->state);
+        cJSON *evs = cJSON_AddArrayToObject(rec, "events");
+        if (e->want_invoke)
+            cJSON_AddItemToArray(evs, cJSON_CreateString("INVOKE"));
+        if (e->want_shutdown)
+            cJSON_AddItemToArray(evs, cJSON_CreateString("SHUTDOWN"));
+        tele_platform(in, NULL, "platform.extension", rec);
+    }
+    if (in->ext != NULL) {
+        for (int k = 0; k < 2; k++) {
+            cJSON *rec = cJSON_CreateObject();
+            cJSON_AddStringToObject(rec, "initializationType", init_type(in));
+            cJSON_AddStringToObject(rec, "phase", "init");
+            cJSON_AddStringToObject(rec, "status", "success");
+            if (k == 1)
+                cJSON_AddNumberToObject(cJSON_AddObjectToObject(rec, "metrics"), "durationMs",
+                                        in->init_ms);
+            tele_platform(in, NULL, k == 0 ? "platform.initRuntimeDone" : "platform.initReport",
+                          rec);
+        }
     }
     instance_idle(in);
 }
@@ -1685,6 +1848,41 @@ static void on_ctl(h2o_socket_t *sock, const char *err)
     }
 }
 
+/* PUT /2022-07-01/telemetry (and the Logs API's /2020-08-15/logs). */
+static int on_tele_request(struct sched *s, struct instance *in, h2o_req_t *req)
+{
+    if (!http_method_is(req, "PUT")) {
+        rt_reply(req, 405, "InvalidRequest", "Use PUT to subscribe");
+        return 0;
+    }
+    if (in->ext == NULL && (in->ext = calloc(1, sizeof(*in->ext))) == NULL)
+        abort();
+    struct ext *e = ext_lookup(in->ext, req);
+    if (e == NULL)
+        return 0;
+    struct tele_env env = {.proc = in->proc, .loop = http_loop(s->srv), .th = s->th};
+    if (!tele_subscribe(req, &env, &e->tele))
+        return 0;
+    if (in->state == I_STARTING) {
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "initializationType", init_type(in));
+        cJSON_AddStringToObject(rec, "phase", "init");
+        cJSON_AddStringToObject(rec, "functionName", in->fn->name);
+        cJSON_AddStringToObject(rec, "functionVersion", in->fn->version);
+        tele_platform(in, e->tele, "platform.initStart", rec);
+    }
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "name", e->name);
+    cJSON_AddStringToObject(rec, "state", "Subscribed");
+    cJSON *types = cJSON_AddArrayToObject(rec, "types");
+    static const char *const names[] = {"platform", "function", "extension"};
+    for (unsigned k = 0; k < 3; k++)
+        if (tele_types(e->tele) & (1u << k))
+            cJSON_AddItemToArray(types, cJSON_CreateString(names[k]));
+    tele_platform(in, e->tele, "platform.telemetrySubscription", rec);
+    return 0;
+}
+
 static int on_ext_request(struct sched *s, struct instance *in, h2o_req_t *req, size_t plen)
 {
     if (in->state == I_STOPPING && !in->graceful) {
@@ -1810,6 +2008,8 @@ int sched_runtime_request(struct sched *s, h2o_req_t *req)
     if (plen > sizeof(EXT_API_PREFIX) - 1 &&
         memcmp(req->path.base, EXT_API_PREFIX, sizeof(EXT_API_PREFIX) - 1) == 0)
         return on_ext_request(s, in, req, plen);
+    if (path_is(req, plen, "/2022-07-01/telemetry") || path_is(req, plen, "/2020-08-15/logs"))
+        return on_tele_request(s, in, req);
     rt_reply(req, 404, "InvalidRequest", "Unknown Runtime API path");
     return 0;
 }

@@ -39,6 +39,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -155,6 +156,8 @@ static int make_root(struct child_args *a)
         TRY("symlink in root", symlink(links[i][0], links[i][1]));
     TRY("bind /usr", bind_ro("/usr", "usr"));
     TRY("bind /etc", bind_ro("/etc", "etc"));
+    if (spec->hosts_file != NULL)
+        TRY("bind /etc/hosts", bind_ro(spec->hosts_file, "etc/hosts"));
     TRY("bind code", bind_ro(spec->code_dir, "var/task"));
     if (spec->runtime_dir != NULL)
         TRY("bind runtime", bind_ro(spec->runtime_dir, "var/runtime"));
@@ -215,14 +218,23 @@ static int place_ctl(struct child_args *a)
     a->exec_fd = spec->exec_fd;
     if (spec->ctl_fd <= 0)
         return 0;
-    if (a->exec_fd == 3) {
-        a->exec_fd = fcntl(3, F_DUPFD_CLOEXEC, 10);
+    if (a->exec_fd == 3 || a->exec_fd == 4) {
+        a->exec_fd = fcntl(a->exec_fd, F_DUPFD_CLOEXEC, 10);
         TRY("move exec fd", a->exec_fd);
+    }
+    int out = spec->ext_out_fd;
+    if (out == 3) {
+        out = fcntl(3, F_DUPFD_CLOEXEC, 10);
+        TRY("move output fd", out);
     }
     if (spec->ctl_fd == 3)
         TRY("keep control fd", fcntl(3, F_SETFD, 0));
     else
         TRY("dup control fd", dup2(spec->ctl_fd, 3));
+    if (out == 4)
+        TRY("keep output fd", fcntl(4, F_SETFD, 0));
+    else if (out > 0)
+        TRY("dup output fd", dup2(out, 4));
     return 0;
 }
 
@@ -532,7 +544,7 @@ int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec, struct sa
     if (p == NULL)
         abort();
     p->sb = sb;
-    p->pidfd = p->runtime_fd = p->edge_fd = -1;
+    p->pidfd = p->runtime_fd = p->edge_fd = p->netns_fd = -1;
     struct netns ns = {.ns_fd = -1, .runtime_fd = -1, .edge_fd = -1};
     int rc = 0;
     if (sb->ns && sb->cgr != NULL) {
@@ -553,11 +565,11 @@ int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec, struct sa
         free(p);
         return rc;
     }
-    /* The instance holds the namespace now; the listeners keep it too. */
+    /* The instance holds the namespace now; the listeners keep it too, and
+     * so does netns_fd, for sockets the daemon opens into it later. */
     p->runtime_fd = ns.runtime_fd;
     p->edge_fd = ns.edge_fd;
-    if (ns.ns_fd >= 0)
-        close(ns.ns_fd);
+    p->netns_fd = ns.ns_fd;
     *out = p;
     return 0;
 }
@@ -605,6 +617,18 @@ int sandbox_peak_mb(struct sandbox_proc *p)
     return b <= 0 ? 0 : (int)((b + (1 << 20) - 1) >> 20);
 }
 
+int sandbox_socket(struct sandbox_proc *p)
+{
+    bool enter = p->netns_fd >= 0;
+    if (enter && setns(p->netns_fd, CLONE_NEWNET) != 0)
+        return -errno;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int err = errno;
+    if (enter && setns(p->sb->host_netns, CLONE_NEWNET) != 0)
+        abort(); /* the loop thread would stay in the instance's network */
+    return fd >= 0 ? fd : -err;
+}
+
 void sandbox_kill(struct sandbox_proc *p)
 {
     if (p->cg != NULL)
@@ -619,7 +643,7 @@ void sandbox_release(struct sandbox_proc *p)
     if (p->cg != NULL && cgroup_populated(p->cg))
         cgroup_kill(p->cg);
     cgroup_free(p->cg);
-    int *fds[] = {&p->pidfd, &p->runtime_fd, &p->edge_fd};
+    int *fds[] = {&p->pidfd, &p->runtime_fd, &p->edge_fd, &p->netns_fd};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
         if (*fds[i] >= 0)
             close(*fds[i]);

@@ -57,6 +57,8 @@ struct sandbox_spec {
     int out_fd;              /* becomes stdout and stderr (stdin is /dev/null) */
     int ctl_fd;              /* becomes fd 3 when > 0 (lambdad-init's control socket);
                               * 0 = none (fd 0 is stdin, never one of these) */
+    int ext_out_fd;          /* with ctl_fd: becomes fd 4, the extensions' stdout and stderr */
+    const char *hosts_file;  /* bound read-only at /etc/hosts, or NULL for the host's */
     int exec_fd;             /* when > 0: the executable as an open file (O_PATH), run
                               * instead of path, which then only names it in errors */
     const char *code_dir;    /* host directory bound read-only at /var/task */
@@ -76,6 +78,7 @@ struct sandbox_proc {
                      * non-blocking; -1 without one. The caller may take it (and set the
                      * field to -1); otherwise sandbox_release closes it. */
     int edge_fd;    /* the same for 127.0.0.1:4566, to be served as edge requests */
+    int netns_fd;   /* the instance's network namespace, or -1 (owned) */
     struct sandbox *sb;
     struct cgroup *cg; /* NULL without cgroups */
 };
@@ -118,6 +121,12 @@ bool sandbox_enforces_limits(const struct sandbox *sb);
  * set-up failure (then logged with the failing step). One caller at a time
  * (the loop thread). */
 int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec, struct sandbox_proc **out);
+
+/* A new TCP socket (non-blocking, close-on-exec) in the instance's network
+ * namespace (the host's without one), for the daemon to connect to a
+ * listener of the instance at 127.0.0.1. Returns the fd or -errno. Loop
+ * thread (it switches the calling thread's namespace for the call). */
+int sandbox_socket(struct sandbox_proc *p);
 
 /* Freezes (true) or thaws (false) the whole instance. Returns 0, -ENOTSUP
  * without a freezer, or -errno. */

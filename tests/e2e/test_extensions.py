@@ -357,3 +357,97 @@ def test_internal_extension_and_api_errors(daemon, lam):
     ids = [e["requestId"] for e in out2["events"]]
     assert ids[0] == out["id"] and set(ids) <= {out["id"], out2["id"]}
     assert all(e["eventType"] == "INVOKE" for e in out2["events"])
+
+
+# A Telemetry API subscriber: an HTTP listener on sandbox.localdomain that appends every record it
+# receives to /tmp/telemetry.jsonl, which the function (same instance, same /tmp) reads back.
+TELE_EXT = r"""#!/usr/bin/python3
+import json, os, sys, threading, urllib.request, urllib.error
+from http.server import BaseHTTPRequestHandler, HTTPServer
+name = os.path.basename(sys.argv[0])
+api = "http://%s" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+
+class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with open("/tmp/telemetry.jsonl", "a") as f:
+            for rec in batch:
+                f.write(json.dumps(rec) + "\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+
+server = HTTPServer(("sandbox.localdomain", 4243), Sink)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+
+def call(method, path, body, headers):
+    req = urllib.request.Request(api + path, method=method, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+_, h, _ = call("POST", "/2020-01-01/extension/register", {"events": ["INVOKE"]}, {"Lambda-Extension-Name": name})
+ext_id = h["Lambda-Extension-Identifier"]
+sub = {"schemaVersion": "2022-12-13", "types": ["platform", "function", "extension"],
+       "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
+       "destination": {"protocol": "HTTP", "URI": "http://sandbox.localdomain:4243/telemetry"}}
+bad = dict(sub, buffering={"maxItems": 5})
+results = {"bad": call("PUT", "/2022-07-01/telemetry", bad, {"Lambda-Extension-Identifier": ext_id})[::2],
+           "no_id": call("PUT", "/2022-07-01/telemetry", sub, {})[::2],
+           "ok": call("PUT", "/2022-07-01/telemetry", sub, {"Lambda-Extension-Identifier": ext_id})[::2]}
+with open("/tmp/subscribe.json", "w") as f:
+    json.dump(results, f)
+print("subscribed", flush=True)
+while True:
+    req = urllib.request.Request(api + "/2020-01-01/extension/event/next", headers={"Lambda-Extension-Identifier": ext_id})
+    urllib.request.urlopen(req).read()
+"""
+
+TELE_FN = r"""import json, time
+def handler(event, context):
+    print("hello from the handler", context.aws_request_id)
+    time.sleep(event.get("settle", 0))
+    recs = [json.loads(l) for l in open("/tmp/telemetry.jsonl")]
+    return {"id": context.aws_request_id, "subscribe": json.load(open("/tmp/subscribe.json")), "records": recs}
+"""
+
+
+def test_telemetry_api_delivers_platform_function_and_extension_records(daemon, lam):
+    name = unique("fn-tele")
+    create(lam, name, make_zip({"index.py": TELE_FN}), PY, MemorySize=FAST,
+           Layers=[layer(lam, {"extensions/telex": TELE_EXT})])
+    _, _, first = invoke(lam, name, {})
+    wait_log(daemon, name, lambda l: l.startswith("REPORT RequestId: " + first["id"]))
+    _, _, out = invoke(lam, name, {"settle": 0.5})
+    sub = out["subscribe"]
+    assert sub["ok"] == [200, "OK"]
+    assert sub["bad"][0] == 400 and json.loads(sub["bad"][1])["errorType"] == "ValidationError"
+    assert sub["no_id"][0] == 403
+    recs = out["records"]
+    types = [r["type"] for r in recs]
+    for t in ("platform.initStart", "platform.telemetrySubscription", "platform.extension",
+              "platform.initRuntimeDone", "platform.initReport", "platform.start", "platform.runtimeDone",
+              "platform.report"):
+        assert t in types, (t, types)
+    for r in recs:
+        assert set(r) == {"time", "type", "record"} and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", r["time"])
+    by = lambda t: [r["record"] for r in recs if r["type"] == t]
+    assert by("platform.telemetrySubscription")[0] == {"name": "telex", "state": "Subscribed",
+                                                      "types": ["platform", "function", "extension"]}
+    assert by("platform.extension")[0] == {"name": "telex", "state": "Ready", "events": ["INVOKE"]}
+    assert by("platform.initReport")[0]["metrics"]["durationMs"] > 0
+    first_report = [r for r in by("platform.report") if r["requestId"] == first["id"]][0]
+    assert first_report["status"] == "success"
+    assert set(first_report["metrics"]) == {"durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB",
+                                            "initDurationMs"}
+    assert first_report["metrics"]["memorySizeMB"] == FAST
+    assert [r["requestId"] for r in by("platform.start")][:2] == [first["id"], out["id"]]
+    assert "hello from the handler %s" % first["id"] in by("function")
+    assert "subscribed" in by("extension")
+    # The order of one invocation: start, its function output, runtimeDone, report.
+    seq = [r["type"] for r in recs if r["type"] in ("platform.start", "platform.runtimeDone", "platform.report")
+           or (r["type"] == "function" and first["id"] in r["record"])]
+    assert seq[:4] == ["platform.start", "function", "platform.runtimeDone", "platform.report"]
