@@ -56,23 +56,23 @@ static void clear_busy(struct lambda_api *api, const char *name)
 
 /* ---- event invoke configurations in memory ---- */
 
-static struct lambda_eic *eic_find(const struct lambda_api *api, const char *name)
+static struct lambda_eic *eic_find(const struct lambda_api *api, const char *name, const char *qual)
 {
     for (size_t i = 0; i < api->neics; i++)
-        if (strcmp(api->eics[i].name, name) == 0)
+        if (strcmp(api->eics[i].name, name) == 0 && strcmp(api->eics[i].qualifier, qual) == 0)
             return &api->eics[i];
     return NULL;
 }
 
-const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name)
+const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name, const char *qual)
 {
-    const struct lambda_eic *e = eic_find(api, name);
+    const struct lambda_eic *e = eic_find(api, name, qual);
     return e != NULL ? &e->eic : NULL;
 }
 
-static void eic_set(struct lambda_api *api, const char *name, const struct eic *e)
+static void eic_set(struct lambda_api *api, const char *name, const char *qual, const struct eic *e)
 {
-    struct lambda_eic *slot = eic_find(api, name);
+    struct lambda_eic *slot = eic_find(api, name, qual);
     if (slot == NULL) {
         struct lambda_eic *a = realloc(api->eics, (api->neics + 1) * sizeof(*a));
         if (a == NULL)
@@ -80,15 +80,20 @@ static void eic_set(struct lambda_api *api, const char *name, const struct eic *
         api->eics = a;
         slot = &a[api->neics++];
         snprintf(slot->name, sizeof(slot->name), "%s", name);
+        snprintf(slot->qualifier, sizeof(slot->qualifier), "%s", qual);
     }
     slot->eic = *e;
 }
 
-static void eic_remove(struct lambda_api *api, const char *name)
+/* Forgets the configuration of name:qual, or every one of name (qual NULL). */
+static void eic_remove(struct lambda_api *api, const char *name, const char *qual)
 {
-    struct lambda_eic *slot = eic_find(api, name);
-    if (slot != NULL)
-        *slot = api->eics[--api->neics];
+    for (size_t i = 0; i < api->neics;)
+        if (strcmp(api->eics[i].name, name) == 0 &&
+            (qual == NULL || strcmp(api->eics[i].qualifier, qual) == 0))
+            api->eics[i] = api->eics[--api->neics];
+        else
+            i++;
 }
 
 /* Sum of the reserved concurrency of every function but skip (may be NULL). */
@@ -175,7 +180,12 @@ static void qualified_work(struct job *j)
         j->rc = store_fn_put(j->api->st, j->key, j->store_json);
         break;
     default:
+        /* A deleted version or alias takes its event invoke configuration along. */
         j->rc = store_fn_delete(j->api->st, j->key);
+        if (j->rc == 0)
+            j->rc =
+                store_eic_delete(j->api->st, j->name,
+                                 j->kind == J_VERSION_DELETE ? j->alias.version : j->alias.name);
         break;
     }
     if (j->rc != 0)
@@ -284,7 +294,7 @@ static void job_done(void *arg)
         catalog_remove(&api->cat, j->name);
         update_reserved_total(api);
         sched_function_changed(api->sched, j->name, NULL);
-        eic_remove(api, j->name);
+        eic_remove(api, j->name, NULL);
         for (size_t i = 0; i < api->npcs;)
             if (strcmp(api->pcs[i].name, j->name) == 0)
                 api->pcs[i] = api->pcs[--api->npcs];
@@ -859,6 +869,7 @@ static void qualified_done(struct job *j)
         if (v != NULL)
             memcpy(hex, v->code_hex, sizeof(hex));
         catalog_remove_version(&api->cat, j->name, j->alias.version);
+        eic_remove(api, j->name, j->alias.version);
         sched_function_changed(api->sched, j->key, NULL);
         if (hex[0] != '\0')
             gc_code(api, hex);
@@ -870,6 +881,7 @@ static void qualified_done(struct job *j)
         break;
     default:
         catalog_remove_alias(&api->cat, j->name, j->alias.name);
+        eic_remove(api, j->name, j->alias.name);
         break;
     }
     if (out != NULL) {
@@ -1235,6 +1247,7 @@ struct eic_job {
     struct lambda_api *api;
     h2o_req_t *req;
     char name[FN_NAME_MAX + 1];
+    char qualifier[FN_QUALIFIER_MAX + 1]; /* $LATEST, a version or an alias */
     char arn[300];
     struct eic eic;
     bool remove;
@@ -1245,11 +1258,11 @@ static void eic_work(void *arg)
 {
     struct eic_job *j = arg;
     if (j->remove) {
-        j->rc = store_eic_delete(j->api->st, j->name, "$LATEST");
+        j->rc = store_eic_delete(j->api->st, j->name, j->qualifier);
         return;
     }
     char *json = eic_store_json(&j->eic);
-    j->rc = store_eic_put(j->api->st, j->name, "$LATEST", json);
+    j->rc = store_eic_put(j->api->st, j->name, j->qualifier, json);
     free(json);
 }
 
@@ -1260,10 +1273,10 @@ static void eic_done(void *arg)
     if (j->rc != 0) {
         aws_send_error(j->req, ERR_SERVICE, "The store could not be written: %s", err_str(j->rc));
     } else if (j->remove) {
-        eic_remove(j->api, j->name);
+        eic_remove(j->api, j->name, j->qualifier);
         aws_send_empty(j->req, 204);
     } else {
-        eic_set(j->api, j->name, &j->eic);
+        eic_set(j->api, j->name, j->qualifier, &j->eic);
         cJSON *out = eic_json(&j->eic, j->arn);
         aws_send_json_take(j->req, 200, out);
     }
@@ -1275,12 +1288,13 @@ static void eic_not_found(h2o_req_t *req, const char *arn)
     aws_send_error(req, ERR_NOT_FOUND, "The function %s doesn't have an EventInvokeConfig", arn);
 }
 
-/* Put (PUT), Update (POST), Get (GET) and Delete (DELETE) of fn's configuration. */
-static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
+/* Put (PUT), Update (POST), Get (GET) and Delete (DELETE) of the
+ * configuration of fn's qualifier qual ($LATEST, a version or an alias). */
+static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn, const char *qual)
 {
     char arn[300];
-    snprintf(arn, sizeof(arn), "%s:$LATEST", fn->arn);
-    const struct eic *cur = lambda_api_eic(api, fn->name);
+    snprintf(arn, sizeof(arn), "%s:%s", fn->arn, qual);
+    const struct eic *cur = lambda_api_eic(api, fn->name, qual);
     if (http_method_is(req, "GET")) {
         if (cur == NULL) {
             eic_not_found(req, arn);
@@ -1300,6 +1314,7 @@ static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
     j->api = api;
     j->req = req;
     snprintf(j->name, sizeof(j->name), "%s", fn->name);
+    snprintf(j->qualifier, sizeof(j->qualifier), "%s", qual);
     snprintf(j->arn, sizeof(j->arn), "%s", arn);
     if (http_method_is(req, "DELETE")) {
         if (cur == NULL) {
@@ -1333,15 +1348,17 @@ static void eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn)
     worker_submit(api->wp, eic_work, eic_done, j);
 }
 
+/* ListFunctionEventInvokeConfigs: the configurations of every qualifier. */
 static void eic_list(struct lambda_api *api, h2o_req_t *req, struct function *fn)
 {
     cJSON *out = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(out, "FunctionEventInvokeConfigs");
-    const struct eic *cur = lambda_api_eic(api, fn->name);
-    if (cur != NULL) {
+    for (size_t i = 0; i < api->neics; i++) {
+        if (strcmp(api->eics[i].name, fn->name) != 0)
+            continue;
         char arn[300];
-        snprintf(arn, sizeof(arn), "%s:$LATEST", fn->arn);
-        cJSON_AddItemToArray(arr, eic_json(cur, arn));
+        snprintf(arn, sizeof(arn), "%s:%s", fn->arn, api->eics[i].qualifier);
+        cJSON_AddItemToArray(arr, eic_json(&api->eics[i].eic, arn));
     }
     aws_send_json_take(req, 200, out);
 }
@@ -1984,12 +2001,11 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             return false;
         char qual[FN_QUALIFIER_MAX + 1];
         struct function *fn = resolve(api, req, p.seg[2], qual);
-        if (fn != NULL && strcmp(fn->version, "$LATEST") != 0)
+        if (fn != NULL && list && qual[0] != '\0')
             aws_send_error(req, ERR_INVALID_PARAMETER,
-                           "Event invoke configurations of versions and aliases are not "
-                           "supported by lambdad yet; configure the function ($LATEST).");
+                           "ListFunctionEventInvokeConfigs takes an unqualified function name.");
         else if (fn != NULL)
-            list ? eic_list(api, req, fn) : eic_op(api, req, fn);
+            list ? eic_list(api, req, fn) : eic_op(api, req, fn, qual[0] ? qual : "$LATEST");
         return true;
     }
     if (strcmp(p.seg[0], "2017-03-31") == 0 && strcmp(p.seg[1], "tags") == 0 && p.n == 3 &&
@@ -2096,8 +2112,8 @@ static int load_eic(const char *fn, const char *qualifier, const char *json, voi
 {
     struct lambda_api *api = arg;
     struct eic e;
-    if (strcmp(qualifier, "$LATEST") == 0 && eic_from_store(json, &e) == 0)
-        eic_set(api, fn, &e);
+    if (strlen(qualifier) <= FN_QUALIFIER_MAX && eic_from_store(json, &e) == 0)
+        eic_set(api, fn, qualifier, &e);
     else
         log_error("fn=%s msg=\"stored event invoke configuration is damaged; skipped\"", fn);
     return 0;

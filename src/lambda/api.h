@@ -53,11 +53,13 @@ struct lambda_pc {
 
 struct lambda_eic {
     char name[FN_NAME_MAX + 1];
+    char qualifier[FN_QUALIFIER_MAX + 1]; /* $LATEST, a version or an alias */
     struct eic eic;
 };
 
-/* The event invoke configuration of function name, or NULL if none was put. */
-const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name);
+/* The event invoke configuration of function name's qualifier qual
+ * ($LATEST, a version or an alias), or NULL if none was put. */
+const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name, const char *qual);
 
 /* Loads every function and event invoke configuration from the store into
  * memory (start-up, loop).

@@ -314,14 +314,25 @@ static cJSON *json_or_string(const char *p, size_t len)
 }
 
 /* AWS's invocation record for destinations (aws-wire.md section 2.1). */
+/* The qualifier ev was invoked with: a version, an alias, or $LATEST. */
+static void event_qualifier(const struct aevent *ev, char out[FN_QUALIFIER_MAX + 1])
+{
+    struct fn_ref ref;
+    bool q = arn_parse_function(ev->invoked_arn, strlen(ev->invoked_arn), &ref) == 0 &&
+             ref.qualifier[0] != '\0';
+    snprintf(out, FN_QUALIFIER_MAX + 1, "%s", q ? ref.qualifier : "$LATEST");
+}
+
 static char *make_record(const struct async_queue *q, const struct aevent *ev,
                          const char *condition, bool ran, bool fn_error, const char *result,
                          size_t result_len)
 {
     char ts[32], arn[300];
     time_fmt_iso(clock_ms(), ts);
-    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s:$LATEST", q->cfg->region,
-             q->cfg->account, ev->fn);
+    char qual[FN_QUALIFIER_MAX + 1];
+    event_qualifier(ev, qual);
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s:%s", q->cfg->region,
+             q->cfg->account, ev->fn, qual);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", "1.0");
     cJSON_AddStringToObject(o, "timestamp", ts);
@@ -382,9 +393,13 @@ static void deliver(struct async_queue *q, const struct aevent *src, const char 
 
 /* ---- outcomes ---- */
 
-static const struct eic *config_of(struct async_queue *q, const char *fn, struct eic *dflt)
+/* The event invoke configuration for ev: that of the qualifier it was
+ * invoked with ($LATEST when unqualified), else the defaults. */
+static const struct eic *config_of(struct async_queue *q, const struct aevent *ev, struct eic *dflt)
 {
-    const struct eic *e = lambda_api_eic(q->api, fn);
+    char qual[FN_QUALIFIER_MAX + 1];
+    event_qualifier(ev, qual);
+    const struct eic *e = lambda_api_eic(q->api, ev->fn, qual);
     if (e != NULL)
         return e;
     eic_defaults(dflt);
@@ -397,7 +412,7 @@ static void finish(struct async_queue *q, struct aevent *ev, bool ok, const char
                    bool ran, const char *result, size_t result_len)
 {
     struct eic dflt;
-    const struct eic *e = config_of(q, ev->fn, &dflt);
+    const struct eic *e = config_of(q, ev, &dflt);
     const char *target = ok ? e->on_success : e->on_failure;
     if (target[0] != '\0')
         deliver(q, ev, target, make_record(q, ev, condition, ran, !ok, result, result_len));
@@ -424,7 +439,7 @@ static void finish(struct async_queue *q, struct aevent *ev, bool ok, const char
 static void delay(struct async_queue *q, struct aevent *ev, int64_t ms)
 {
     struct eic dflt;
-    const struct eic *e = config_of(q, ev->fn, &dflt);
+    const struct eic *e = config_of(q, ev, &dflt);
     int64_t left = ev->created_ms + (int64_t)e->max_age_s * 1000 - clock_ms() + 5;
     timer_arm(q->th, &ev->timer, ms < left ? ms : (left > 0 ? left : 0));
 }
@@ -453,7 +468,7 @@ static void dispatch(struct async_queue *q, struct afn *f)
             continue;
         }
         struct eic dflt;
-        const struct eic *e = config_of(q, ev->fn, &dflt);
+        const struct eic *e = config_of(q, ev, &dflt);
         if (clock_ms() - ev->created_ms >= (int64_t)e->max_age_s * 1000) {
             finish(q, ev, false, "EventAgeExceeded", false, NULL, 0);
             continue;
@@ -524,7 +539,7 @@ static void on_done(struct invocation *inv, int status, void *arg)
     } else {
         ev->attempts++;
         struct eic dflt;
-        const struct eic *e = config_of(q, ev->fn, &dflt);
+        const struct eic *e = config_of(q, ev, &dflt);
         if (!inv->function_error) {
             finish(q, ev, true, "Success", true, inv->result, inv->result_len);
         } else if (ev->attempts <= e->max_retry) {

@@ -134,7 +134,7 @@ def check_record(rec, condition, request_id, fn_arn, event, invoke_count):
     assert abs(parse_ts(rec["timestamp"]) - time.time()) < 120, rec["timestamp"]
     rc = rec["requestContext"]
     assert rc["requestId"] == request_id, rec
-    assert rc["functionArn"] == fn_arn + ":$LATEST", rec
+    assert rc["functionArn"] == (fn_arn if fn_arn.count(":") == 7 else fn_arn + ":$LATEST"), rec
     assert rc["condition"] == condition, rec
     assert rc["approximateInvokeCount"] == invoke_count, rec
     assert rec["requestPayload"] == event, rec
@@ -684,3 +684,50 @@ def test_sigterm_with_events_in_flight_loses_nothing(tmp_path, sink, fn_zip):
         close_clients()
         rc = d.stop()
     assert rc == 0, d.log_tail()
+
+
+def test_event_invoke_configs_on_versions_and_aliases(daemon, lam, sink, fn_zip):
+    """A configuration belongs to the qualifier it was put on: events invoked through version 1 and
+    through alias LIVE follow their own retries and destinations; List shows every qualifier;
+    deleting an alias or version takes its configuration along."""
+    dest1, dest1_arn = make_fn(lam, fn_zip, sink, "v1fail")
+    dest2, dest2_arn = make_fn(lam, fn_zip, sink, "livefail")
+    name, arn = make_fn(lam, fn_zip, sink, "qualified", mode="fail")
+    assert lam.publish_version(FunctionName=name)["Version"] == "1"
+    lam.create_alias(FunctionName=name, Name="LIVE", FunctionVersion="1")
+    p1 = lam.put_function_event_invoke_config(FunctionName=name, Qualifier="1", MaximumRetryAttempts=0,
+                                              DestinationConfig={"OnFailure": {"Destination": dest1_arn}})
+    assert p1["FunctionArn"] == arn + ":1"
+    p2 = lam.put_function_event_invoke_config(FunctionName=name + ":LIVE", MaximumRetryAttempts=1,
+                                              DestinationConfig={"OnFailure": {"Destination": dest2_arn}})
+    assert p2["FunctionArn"] == arn + ":LIVE"
+    expect_code("ResourceNotFoundException", lam.get_function_event_invoke_config, FunctionName=name,
+                http_status=404)
+    assert lam.get_function_event_invoke_config(FunctionName=arn + ":1")["MaximumRetryAttempts"] == 0
+    got = lam.get_function_event_invoke_config(FunctionName=name, Qualifier="LIVE")
+    assert got["MaximumRetryAttempts"] == 1 and got["FunctionArn"] == arn + ":LIVE"
+    lst = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert sorted(c["FunctionArn"] for c in lst) == [arn + ":1", arn + ":LIVE"]
+    expect_code("ResourceNotFoundException", lam.put_function_event_invoke_config, FunctionName=name,
+                Qualifier="7", MaximumRetryAttempts=1, http_status=404)
+    expect_code("ResourceNotFoundException", lam.put_function_event_invoke_config, FunctionName=name,
+                Qualifier="NOPE", MaximumRetryAttempts=1, http_status=404)
+
+    rid1 = event_invoke(lam, name + ":1", {"via": "v1"})
+    rid2 = event_invoke(lam, name + ":LIVE", {"via": "live"})
+    rec1 = sink.wait_for(of(dest1), timeout=30)[0]["event"]
+    rec2 = sink.wait_for(of(dest2), timeout=30)[0]["event"]
+    time.sleep(4 * RETRY_BASE_MS / 1000)
+    check_record(rec1, "RetriesExhausted", rid1, arn + ":1", {"via": "v1"}, 1)
+    check_record(rec2, "RetriesExhausted", rid2, arn + ":LIVE", {"via": "live"}, 2)
+    runs = sink.select(of(name))
+    assert sorted(r["event"]["via"] for r in runs) == ["live", "live", "v1"], runs
+    assert len(sink.select(of(dest1))) == 1 and len(sink.select(of(dest2))) == 1
+
+    lam.delete_alias(FunctionName=name, Name="LIVE")
+    lst = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert [c["FunctionArn"] for c in lst] == [arn + ":1"]
+    lam.delete_function(FunctionName=name, Qualifier="1")
+    assert lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"] == []
+    assert daemon.db_rows("SELECT count(*) FROM event_invoke_configs WHERE fn = ?", (name,)) == [(0,)]
+    wait_depth_zero(daemon)
