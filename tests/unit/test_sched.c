@@ -403,7 +403,8 @@ static int rt_connect(struct fx *f, uint16_t port)
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* A loopback connect completes in the kernel's backlog without accept(). */
-    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+        fail_msg("connect to %u: errno %d", (unsigned)port, errno);
     assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
     return fd;
 }
@@ -429,6 +430,15 @@ static void rt_get_next(struct fx *f, int fd)
     static const char req[] = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
                               "Host: rt\r\n\r\n";
     rt_send(f, fd, req, sizeof(req) - 1);
+}
+
+/* GETs path with extra header lines ("Name: v\r\n") or "". */
+static void rt_get(struct fx *f, int fd, const char *path, const char *extra)
+{
+    char head[1024];
+    int n = snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: rt\r\n%s\r\n", path, extra);
+    assert_true(n > 0 && (size_t)n < sizeof(head));
+    rt_send(f, fd, head, (size_t)n);
 }
 
 /* POSTs body to path; extra is more header lines ("Name: v\r\n") or "". */
@@ -529,8 +539,10 @@ static void rt_recv_ok(struct fx *f, int fd, struct resp *r)
 static void rt_expect_silence(struct fx *f, int fd, int ms)
 {
     pump_for(f, ms);
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+    char c[512];
+    ssize_t n = recv(fd, c, sizeof(c) - 1, MSG_DONTWAIT | MSG_PEEK);
+    if (n > 0)
+        fail_msg("expected nothing, got: %.*s", (int)n, c);
     assert_int_equal(n, -1);
     assert_int_equal(errno, EAGAIN);
 }
@@ -546,7 +558,8 @@ static void assert_accepted(const struct resp *r)
 /* Asserts r is a Runtime API error: status and {"errorType": type, ...}. */
 static void assert_rt_error(const struct resp *r, int status, const char *type)
 {
-    assert_int_equal(r->status, status);
+    if (r->status != status)
+        fail_msg("expected %d %s, got: %.*s", status, type, (int)r->len, r->raw);
     cJSON *o = cJSON_ParseWithLength(r->body, r->body_len);
     if (o == NULL)
         fail_msg("error body is not JSON: %.*s", (int)r->body_len, r->body);
@@ -905,6 +918,122 @@ static void test_throttle(void **state)
     assert_int_equal(f->out[1].calls, 0);
 }
 
+/* 12. An internal extension (registered from the runtime's side during init)
+ * holds init until it asks for an event, gets INVOKE, and holds the end of
+ * the invocation (not the caller's answer) until it asks again. */
+static void test_internal_extension_gates_init_and_invoke(void **state)
+{
+    struct fx *f = *state;
+    static struct resp r;
+    start(f, 3, 10);
+    assert_int_equal(submit(f, 0, "{\"n\":1}", NULL, false), 0);
+    uint16_t port;
+    wait_instance(f, &port);
+    int rt = rt_connect(f, port), ext = rt_connect(f, port);
+    static const char events[] = "{\"events\":[\"INVOKE\"]}";
+    rt_post(f, ext, "/2020-01-01/extension/register", "Lambda-Extension-Name: inproc\r\n", events,
+            sizeof(events) - 1);
+    rt_recv_ok(f, ext, &r);
+    assert_int_equal(r.status, 200);
+    char id[64], hdr[128];
+    assert_non_null(rt_header(&r, "lambda-extension-identifier", id, sizeof(id)));
+    assert_int_equal(strlen(id), 36);
+    cJSON *reg = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(reg, "functionName")),
+                        "sched-test");
+    cJSON_Delete(reg);
+    snprintf(hdr, sizeof(hdr), "Lambda-Extension-Identifier: %s\r\n", id);
+
+    /* The runtime is ready, the extension is not: init is not complete. */
+    rt_get_next(f, rt);
+    rt_expect_silence(f, rt, 100);
+    rt_get(f, ext, "/2020-01-01/extension/event/next", hdr);
+    rt_recv_ok(f, rt, &r);
+    assert_int_equal(r.status, 200);
+    rt_recv_ok(f, ext, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *ev = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ev, "eventType")), "INVOKE");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ev, "requestId")),
+                        f->inv[0].request_id);
+    cJSON_Delete(ev);
+    char evid[64];
+    assert_non_null(rt_header(&r, "lambda-extension-event-identifier", evid, sizeof(evid)));
+    assert_int_equal(strlen(evid), 36);
+
+    /* The caller is answered when the runtime responds; the invocation stays
+     * open (busy) while the extension works. */
+    rt_post_result(f, rt, f->inv[0].request_id, "response", "", "\"done\"");
+    rt_recv_ok(f, rt, &r);
+    assert_accepted(&r);
+    assert_int_equal(f->out[0].calls, 1);
+    assert_string_equal(f->out[0].result, "\"done\"");
+    rt_get_next(f, rt);
+    rt_expect_silence(f, rt, 50);
+    assert_int_equal(sched_busy(f->s), 1);
+    rt_get(f, ext, "/2020-01-01/extension/event/next", hdr);
+    PUMP_UNTIL(f, sched_busy(f->s) == 0, WAIT_MS);
+    assert_int_equal(sched_busy(f->s), 0);
+
+    /* Registration is closed now; the warm instance takes the next one. */
+    int late = rt_connect(f, port);
+    rt_post(f, late, "/2020-01-01/extension/register", "Lambda-Extension-Name: late\r\n", events,
+            sizeof(events) - 1);
+    rt_recv_ok(f, late, &r);
+    assert_rt_error(&r, 403, "Extension.RegistrationClosed");
+    assert_int_equal(submit(f, 1, "{\"n\":2}", NULL, false), 0);
+    rt_recv_ok(f, rt, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "{\"n\":2}", r.body_len);
+    rt_recv_ok(f, ext, &r);
+    assert_non_null(strstr(r.raw, f->inv[1].request_id));
+    assert_int_equal(sched_instances(f->s), 1);
+}
+
+/* 13. Extensions API errors: a missing or unknown identifier, a second next
+ * while one is parked, a bad body. */
+static void test_extension_api_errors(void **state)
+{
+    struct fx *f = *state;
+    static struct resp r;
+    start(f, 3, 10);
+    assert_int_equal(submit(f, 0, "{}", NULL, false), 0);
+    uint16_t port;
+    wait_instance(f, &port);
+    int a = rt_connect(f, port), b = rt_connect(f, port);
+    rt_get(f, a, "/2020-01-01/extension/event/next", "");
+    rt_recv_ok(f, a, &r);
+    assert_rt_error(&r, 403, "Extension.MissingExtensionIdentifier");
+    rt_get(f, a, "/2020-01-01/extension/event/next",
+           "Lambda-Extension-Identifier: 00000000-0000-4000-8000-000000000000\r\n");
+    rt_recv_ok(f, a, &r);
+    assert_rt_error(&r, 403, "Extension.UnknownExtensionIdentifier");
+    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "[1]", 3);
+    rt_recv_ok(f, a, &r);
+    assert_rt_error(&r, 400, "InvalidRequestFormat");
+    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n",
+            "{\"events\":[\"SHUTDOWN\"]}", 23);
+    rt_recv_ok(f, a, &r);
+    assert_rt_error(&r, 403, "Extension.InvalidEventType");
+    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "{}", 2);
+    rt_recv_ok(f, a, &r);
+    assert_int_equal(r.status, 200);
+    char id[64], hdr[128];
+    assert_non_null(rt_header(&r, "lambda-extension-identifier", id, sizeof(id)));
+    snprintf(hdr, sizeof(hdr), "Lambda-Extension-Identifier: %s\r\n", id);
+    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "{}", 2);
+    rt_recv_ok(f, a, &r);
+    assert_rt_error(&r, 403, "Extension.AlreadyRegistered");
+    rt_get(f, a, "/2020-01-01/extension/event/next", hdr);
+    rt_expect_silence(f, a, 50);
+    rt_get(f, b, "/2020-01-01/extension/event/next", hdr);
+    rt_recv_ok(f, b, &r);
+    assert_rt_error(&r, 403, "Extension.InvalidExtensionState");
+    rt_post(f, b, "/2020-01-01/extension/exit/error", hdr, "{}", 2);
+    rt_recv_ok(f, b, &r);
+    assert_rt_error(&r, 403, "Extension.MissingHeader");
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -920,6 +1049,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_runtime_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_internal_extension_gates_init_and_invoke, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_extension_api_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
