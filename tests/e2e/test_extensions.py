@@ -451,3 +451,39 @@ def test_telemetry_api_delivers_platform_function_and_extension_records(daemon, 
     seq = [r["type"] for r in recs if r["type"] in ("platform.start", "platform.runtimeDone", "platform.report")
            or (r["type"] == "function" and first["id"] in r["record"])]
     assert seq[:4] == ["platform.start", "function", "platform.runtimeDone", "platform.report"]
+
+
+def test_telemetry_over_tcp_sends_ndjson(daemon, lam):
+    ext = TELE_EXT.replace('''class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with open("/tmp/telemetry.jsonl", "a") as f:
+            for rec in batch:
+                f.write(json.dumps(rec) + "\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+
+server = HTTPServer(("sandbox.localdomain", 4243), Sink)''', '''import socketserver
+class Sink(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            json.loads(line)  # one record per line
+            with open("/tmp/telemetry.jsonl", "ab") as f:
+                f.write(line)
+
+server = socketserver.ThreadingTCPServer(("sandbox.localdomain", 4244), Sink)''').replace(
+        '"destination": {"protocol": "HTTP", "URI": "http://sandbox.localdomain:4243/telemetry"}',
+        '"destination": {"protocol": "TCP", "port": 4244}')
+    assert "ThreadingTCPServer" in ext and '"TCP"' in ext
+    name = unique("fn-tcp")
+    create(lam, name, make_zip({"index.py": TELE_FN}), PY, MemorySize=FAST,
+           Layers=[layer(lam, {"extensions/tcpx": ext})])
+    _, _, first = invoke(lam, name, {})
+    wait_log(daemon, name, lambda l: l.startswith("REPORT RequestId: " + first["id"]))
+    _, _, out = invoke(lam, name, {"settle": 0.5})
+    assert out["subscribe"]["ok"] == [200, "OK"]
+    types = [r["type"] for r in out["records"]]
+    assert "platform.telemetrySubscription" in types and "platform.report" in types
+    assert any(r["type"] == "function" and first["id"] in r["record"] for r in out["records"])
