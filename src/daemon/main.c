@@ -206,59 +206,52 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+/* The first of the paths rel (relative to the directory of the running
+ * binary) for which path + probe passes access(mode), resolved, into out.
+ * Returns false (out untouched) if none does. */
+static bool beside_exe(const char *const *rel, size_t n, const char *probe, int mode, char *out,
+                       size_t cap)
+{
+    char exe[900];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = '\0';
+    char *dir = dirname(exe);
+    for (size_t i = 0; i < n; i++) {
+        char cand[1024], full[1100];
+        snprintf(cand, sizeof(cand), "%s%s", dir, rel[i]);
+        snprintf(full, sizeof(full), "%s%s", cand, probe);
+        if (access(full, mode) != 0)
+            continue;
+        char *real = realpath(cand, NULL);
+        snprintf(out, cap, "%s", real != NULL ? real : cand);
+        free(real);
+        return true;
+    }
+    return false;
+}
+
 /* The runtimes/ directory of the checkout the binary was built in: the binary
  * is build/lambdad or build/<variant>/lambdad. */
 static void default_runtimes_dir(struct server *srv)
 {
-    if (srv->cfg.runtimes_dir[0] != '\0') {
-        snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "%s", srv->cfg.runtimes_dir);
-        return;
-    }
-    char exe[900];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "runtimes");
-    if (n <= 0)
-        return;
-    exe[n] = '\0';
-    char *dir = dirname(exe);
     static const char *const ups[] = {"/../runtimes", "/../../runtimes"};
-    for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
-        char cand[1024], probe[1100];
-        snprintf(cand, sizeof(cand), "%s%s", dir, ups[i]);
-        snprintf(probe, sizeof(probe), "%s/python/bootstrap.py", cand);
-        if (access(probe, R_OK) != 0)
-            continue;
-        char *real = realpath(cand, NULL);
-        if (real != NULL) {
-            snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "%s", real);
-            free(real);
-        }
-        return;
-    }
+    snprintf(srv->runtimes_dir, sizeof(srv->runtimes_dir), "%s",
+             srv->cfg.runtimes_dir[0] != '\0' ? srv->cfg.runtimes_dir : "runtimes");
+    if (srv->cfg.runtimes_dir[0] == '\0')
+        beside_exe(ups, 2, "/python/bootstrap.py", R_OK, srv->runtimes_dir,
+                   sizeof(srv->runtimes_dir));
 }
 
 /* lambdad-init: --init, else build/lambdad-init beside the binary (which is
  * build/lambdad or build/<variant>/lambdad). */
 static void default_init_path(struct server *srv)
 {
-    snprintf(srv->init_path, sizeof(srv->init_path), "%s", srv->cfg.init_path);
-    if (srv->init_path[0] != '\0')
-        return;
-    char exe[900];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return;
-    exe[n] = '\0';
-    char *dir = dirname(exe);
     static const char *const cands[] = {"/lambdad-init", "/../lambdad-init"};
-    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-        char cand[1024];
-        snprintf(cand, sizeof(cand), "%s%s", dir, cands[i]);
-        if (access(cand, X_OK) == 0) {
-            snprintf(srv->init_path, sizeof(srv->init_path), "%s", cand);
-            return;
-        }
-    }
+    snprintf(srv->init_path, sizeof(srv->init_path), "%s", srv->cfg.init_path);
+    if (srv->init_path[0] == '\0')
+        beside_exe(cands, 2, "", X_OK, srv->init_path, sizeof(srv->init_path));
 }
 
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)

@@ -14,22 +14,10 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "invoke/rterr.h"
 #include "invoke/telemetry.h"
 
 #define PREFIX "/2020-01-01/extension/"
-
-static void reply_error(h2o_req_t *req, int status, const char *type, const char *msg)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "errorMessage", msg);
-    cJSON_AddStringToObject(o, "errorType", type);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text == NULL)
-        abort();
-    http_send(req, status, "application/json", text, strlen(text));
-    free(text);
-}
 
 int ext_add_external(struct ext_set *x, const char *name)
 {
@@ -117,11 +105,11 @@ static enum ext_what do_register(struct ext_set *x, h2o_req_t *req, bool open,
 {
     char name[EXT_NAME_MAX + 1];
     if (!header(req, "lambda-extension-name", name, sizeof(name))) {
-        reply_error(req, 403, "Extension.InvalidExtensionName", "Empty extension name");
+        rterr_send(req, 403, "Extension.InvalidExtensionName", "Empty extension name");
         return EXT_NONE;
     }
     if (!open) {
-        reply_error(req, 403, "Extension.RegistrationClosed", "Extension registration is closed");
+        rterr_send(req, 403, "Extension.RegistrationClosed", "Extension registration is closed");
         return EXT_NONE;
     }
     struct ext *e = NULL;
@@ -129,13 +117,13 @@ static enum ext_what do_register(struct ext_set *x, h2o_req_t *req, bool open,
         if (strcmp(x->e[i].name, name) == 0)
             e = &x->e[i];
     if (e != NULL && e->registered) {
-        reply_error(req, 403, "Extension.AlreadyRegistered", "Extension already registered");
+        rterr_send(req, 403, "Extension.AlreadyRegistered", "Extension already registered");
         return EXT_NONE;
     }
     struct ext fresh;
     if (e == NULL) {
         if (x->n >= EXT_MAX) {
-            reply_error(req, 403, "Extension.TooManyExtensions", "Extension limit (10) reached");
+            rterr_send(req, 403, "Extension.TooManyExtensions", "Extension limit (10) reached");
             return EXT_NONE;
         }
         memset(&fresh, 0, sizeof(fresh));
@@ -148,7 +136,7 @@ static enum ext_what do_register(struct ext_set *x, h2o_req_t *req, bool open,
     if (err != NULL) {
         e->want_invoke = invoke;
         e->want_shutdown = shutdown;
-        reply_error(req, err[0] == 'I' ? 400 : 403, err, msg);
+        rterr_send(req, err[0] == 'I' ? 400 : 403, err, msg);
         return EXT_NONE;
     }
     if (e == &fresh) {
@@ -193,7 +181,7 @@ static enum ext_what do_next(struct ext *e, h2o_req_t *req, struct ext **which)
                  "State transition from %s to Ready failed for extension %s. Error: State "
                  "transition is not allowed",
                  e->next_req != NULL ? "Ready" : e->state, e->id);
-        reply_error(req, 403, "Extension.InvalidExtensionState", msg);
+        rterr_send(req, 403, "Extension.InvalidExtensionState", msg);
         return EXT_NONE;
     }
     e->state = "Ready";
@@ -215,8 +203,8 @@ static enum ext_what do_error(struct ext *e, h2o_req_t *req, bool init, struct e
 {
     if (!header(req, "lambda-extension-function-error-type", e->error_type,
                 sizeof(e->error_type))) {
-        reply_error(req, 403, "Extension.MissingHeader",
-                    "Missing Lambda-Extension-Function-Error-Type header");
+        rterr_send(req, 403, "Extension.MissingHeader",
+                   "Missing Lambda-Extension-Function-Error-Type header");
         return EXT_NONE;
     }
     if (init && strcmp(e->state, "Registered") != 0 && strcmp(e->state, "Ready") != 0) {
@@ -225,7 +213,7 @@ static enum ext_what do_error(struct ext *e, h2o_req_t *req, bool init, struct e
                  "State transition from %s to InitError failed for extension %s. Error: State "
                  "transition is not allowed",
                  e->state, e->id);
-        reply_error(req, 403, "Extension.InvalidExtensionState", msg);
+        rterr_send(req, 403, "Extension.InvalidExtensionState", msg);
         return EXT_NONE;
     }
     e->state = init ? "InitError" : "ExitError";
@@ -238,8 +226,8 @@ struct ext *ext_lookup(struct ext_set *x, h2o_req_t *req)
 {
     char id[40];
     if (!header(req, "lambda-extension-identifier", id, sizeof(id))) {
-        reply_error(req, 403, "Extension.MissingExtensionIdentifier",
-                    "Missing Lambda-Extension-Identifier header");
+        rterr_send(req, 403, "Extension.MissingExtensionIdentifier",
+                   "Missing Lambda-Extension-Identifier header");
         return NULL;
     }
     for (int i = 0; i < x->n; i++)
@@ -247,7 +235,7 @@ struct ext *ext_lookup(struct ext_set *x, h2o_req_t *req)
             return &x->e[i];
     char msg[80];
     snprintf(msg, sizeof(msg), "Unknown extension %s", id);
-    reply_error(req, 403, "Extension.UnknownExtensionIdentifier", msg);
+    rterr_send(req, 403, "Extension.UnknownExtensionIdentifier", msg);
     return NULL;
 }
 
@@ -265,7 +253,7 @@ enum ext_what ext_handle(struct ext_set *x, h2o_req_t *req, size_t plen, bool op
     bool init_err = post && oplen == 10 && memcmp(op, "init/error", 10) == 0;
     bool exit_err = post && oplen == 10 && memcmp(op, "exit/error", 10) == 0;
     if (!next && !init_err && !exit_err) {
-        reply_error(req, 404, "InvalidRequest", "Unknown Extensions API path");
+        rterr_send(req, 404, "InvalidRequest", "Unknown Extensions API path");
         return EXT_NONE;
     }
     struct ext *e = ext_lookup(x, req);
@@ -345,7 +333,7 @@ void ext_release(struct ext_set *x)
     for (int i = 0; i < x->n; i++) {
         struct ext *e = &x->e[i];
         if (e->next_req != NULL) {
-            reply_error(e->next_req, 500, "Extension.Stopped", "The instance is shutting down");
+            rterr_send(e->next_req, 500, "Extension.Stopped", "The instance is shutting down");
             e->next_req = NULL;
         }
         free(e->queued);

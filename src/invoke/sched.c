@@ -40,6 +40,7 @@
 #include "invoke/ext.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
+#include "invoke/rterr.h"
 #include "invoke/telemetry.h"
 #include "lambda/function.h"
 #include "sandbox/sandbox.h"
@@ -442,17 +443,9 @@ static void drain_output(struct instance *in)
 
 /* ---- invocation completion ---- */
 
-static void rt_reply(h2o_req_t *req, int status, const char *type, const char *msg)
-{
-    char body[512];
-    int n =
-        snprintf(body, sizeof(body), "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg, type);
-    http_send(req, status, "application/json", body, (size_t)n);
-}
-
 static void rt_error(h2o_req_t *req, int code)
 {
-    rt_reply(req, err_http_status(code), err_aws_type(code), err_str(code));
+    rterr_send(req, err_http_status(code), err_aws_type(code), err_str(code));
 }
 
 /* Runs the done callback of inv (which frees it) with a platform payload. */
@@ -481,14 +474,7 @@ static char *error_payload(const char *type, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "errorMessage", msg);
-    cJSON_AddStringToObject(o, "errorType", type);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text == NULL)
-        abort();
-    return text;
+    return rterr_json(type, msg);
 }
 
 int sched_timeout_payload(char *buf, size_t cap, const char *request_id, int timeout_s)
@@ -1247,7 +1233,7 @@ static void kill_now(struct instance *in)
     if (in->ext != NULL)
         ext_release(in->ext);
     if (in->next_req != NULL) {
-        rt_reply(in->next_req, 500, "Runtime.Stopped", "The instance is shutting down");
+        rterr_send(in->next_req, 500, "Runtime.Stopped", "The instance is shutting down");
         in->next_req = NULL;
     }
 }
@@ -1705,7 +1691,7 @@ static void ext_progress(struct instance *in)
 static int on_next(struct sched *s, struct instance *in, h2o_req_t *req)
 {
     if (in->state == I_STOPPING) {
-        rt_reply(req, 500, "Runtime.Stopped", "The instance is shutting down");
+        rterr_send(req, 500, "Runtime.Stopped", "The instance is shutting down");
         return 0;
     }
     if (in->next_req != NULL || in->inv != NULL) {
@@ -1852,7 +1838,7 @@ static void on_ctl(h2o_socket_t *sock, const char *err)
 static int on_tele_request(struct sched *s, struct instance *in, h2o_req_t *req)
 {
     if (!http_method_is(req, "PUT")) {
-        rt_reply(req, 405, "InvalidRequest", "Use PUT to subscribe");
+        rterr_send(req, 405, "InvalidRequest", "Use PUT to subscribe");
         return 0;
     }
     if (in->ext == NULL && (in->ext = calloc(1, sizeof(*in->ext))) == NULL)
@@ -1886,7 +1872,7 @@ static int on_tele_request(struct sched *s, struct instance *in, h2o_req_t *req)
 static int on_ext_request(struct sched *s, struct instance *in, h2o_req_t *req, size_t plen)
 {
     if (in->state == I_STOPPING && !in->graceful) {
-        rt_reply(req, 500, "Runtime.Stopped", "The instance is shutting down");
+        rterr_send(req, 500, "Runtime.Stopped", "The instance is shutting down");
         return 0;
     }
     if (in->ext == NULL && (in->ext = calloc(1, sizeof(*in->ext))) == NULL)
@@ -1989,7 +1975,7 @@ int sched_runtime_request(struct sched *s, h2o_req_t *req)
 {
     struct instance *in = http_listener_owner(req);
     if (in == NULL) {
-        rt_reply(req, 500, "Runtime.Stopped", "The instance is shutting down");
+        rterr_send(req, 500, "Runtime.Stopped", "The instance is shutting down");
         return 0;
     }
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
@@ -2010,7 +1996,7 @@ int sched_runtime_request(struct sched *s, h2o_req_t *req)
         return on_ext_request(s, in, req, plen);
     if (path_is(req, plen, "/2022-07-01/telemetry") || path_is(req, plen, "/2020-08-15/logs"))
         return on_tele_request(s, in, req);
-    rt_reply(req, 404, "InvalidRequest", "Unknown Runtime API path");
+    rterr_send(req, 404, "InvalidRequest", "Unknown Runtime API path");
     return 0;
 }
 

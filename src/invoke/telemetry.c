@@ -21,6 +21,7 @@
 #include "base/limits.h"
 #include "base/timer.h"
 #include "base/util.h"
+#include "invoke/rterr.h"
 #include "sandbox/sandbox.h"
 
 struct tele {
@@ -42,19 +43,6 @@ struct tele {
     char *body;         /* its request */
     size_t body_len;
 };
-
-static void reply(h2o_req_t *req, int status, const char *type, const char *msg)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "errorMessage", msg);
-    cJSON_AddStringToObject(o, "errorType", type);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text == NULL)
-        abort();
-    http_send(req, status, "application/json", text, strlen(text));
-    free(text);
-}
 
 /* An integer member in [lo, hi], or dflt when absent. Returns false if it is
  * there but not such a number. */
@@ -131,7 +119,7 @@ static void on_flush_timer(struct timer *tm, void *arg);
 bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **sub)
 {
     if (req->entity.len > EXT_REQUEST_MAX_BYTES) {
-        reply(req, 400, "ValidationError", "The request body is too large");
+        rterr_send(req, 400, "ValidationError", "The request body is too large");
         return false;
     }
     cJSON *doc =
@@ -162,7 +150,7 @@ bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **su
     cJSON_Delete(doc);
     if (err != NULL) {
         free(t);
-        reply(req, 400, "ValidationError", err);
+        rterr_send(req, 400, "ValidationError", err);
         return false;
     }
     t->max_bytes = (size_t)max_bytes;

@@ -918,6 +918,34 @@ static void test_throttle(void **state)
     assert_int_equal(f->out[1].calls, 0);
 }
 
+/* Starts the scheduler, submits invocation 0 (payload static) and returns
+ * the port of the instance it starts. */
+static uint16_t first_instance(struct fx *f, const char *payload)
+{
+    start(f, 3, 10);
+    assert_int_equal(submit(f, 0, payload, NULL, false), 0);
+    uint16_t port;
+    wait_instance(f, &port);
+    return port;
+}
+
+/* Registers extension name with body on fd; returns the status and, on 200,
+ * its "Lambda-Extension-Identifier: <id>\r\n" header line in hdr. */
+static int ext_register(struct fx *f, int fd, const char *name, const char *body, struct resp *r,
+                        char hdr[128])
+{
+    char line[128], id[64];
+    snprintf(line, sizeof(line), "Lambda-Extension-Name: %s\r\n", name);
+    rt_post(f, fd, "/2020-01-01/extension/register", line, body, strlen(body));
+    rt_recv_ok(f, fd, r);
+    if (r->status == 200) {
+        assert_non_null(rt_header(r, "lambda-extension-identifier", id, sizeof(id)));
+        assert_int_equal(strlen(id), 36);
+        snprintf(hdr, 128, "Lambda-Extension-Identifier: %s\r\n", id);
+    }
+    return r->status;
+}
+
 /* 12. An internal extension (registered from the runtime's side during init)
  * holds init until it asks for an event, gets INVOKE, and holds the end of
  * the invocation (not the caller's answer) until it asks again. */
@@ -925,24 +953,15 @@ static void test_internal_extension_gates_init_and_invoke(void **state)
 {
     struct fx *f = *state;
     static struct resp r;
-    start(f, 3, 10);
-    assert_int_equal(submit(f, 0, "{\"n\":1}", NULL, false), 0);
-    uint16_t port;
-    wait_instance(f, &port);
+    uint16_t port = first_instance(f, "{\"n\":1}");
     int rt = rt_connect(f, port), ext = rt_connect(f, port);
     static const char events[] = "{\"events\":[\"INVOKE\"]}";
-    rt_post(f, ext, "/2020-01-01/extension/register", "Lambda-Extension-Name: inproc\r\n", events,
-            sizeof(events) - 1);
-    rt_recv_ok(f, ext, &r);
-    assert_int_equal(r.status, 200);
-    char id[64], hdr[128];
-    assert_non_null(rt_header(&r, "lambda-extension-identifier", id, sizeof(id)));
-    assert_int_equal(strlen(id), 36);
+    char hdr[128];
+    assert_int_equal(ext_register(f, ext, "inproc", events, &r, hdr), 200);
     cJSON *reg = cJSON_ParseWithLength(r.body, r.body_len);
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(reg, "functionName")),
                         "sched-test");
     cJSON_Delete(reg);
-    snprintf(hdr, sizeof(hdr), "Lambda-Extension-Identifier: %s\r\n", id);
 
     /* The runtime is ready, the extension is not: init is not complete. */
     rt_get_next(f, rt);
@@ -977,9 +996,8 @@ static void test_internal_extension_gates_init_and_invoke(void **state)
 
     /* Registration is closed now; the warm instance takes the next one. */
     int late = rt_connect(f, port);
-    rt_post(f, late, "/2020-01-01/extension/register", "Lambda-Extension-Name: late\r\n", events,
-            sizeof(events) - 1);
-    rt_recv_ok(f, late, &r);
+    char unused[128];
+    assert_int_equal(ext_register(f, late, "late", events, &r, unused), 403);
     assert_rt_error(&r, 403, "Extension.RegistrationClosed");
     assert_int_equal(submit(f, 1, "{\"n\":2}", NULL, false), 0);
     rt_recv_ok(f, rt, &r);
@@ -996,10 +1014,7 @@ static void test_extension_api_errors(void **state)
 {
     struct fx *f = *state;
     static struct resp r;
-    start(f, 3, 10);
-    assert_int_equal(submit(f, 0, "{}", NULL, false), 0);
-    uint16_t port;
-    wait_instance(f, &port);
+    uint16_t port = first_instance(f, "{}");
     int a = rt_connect(f, port), b = rt_connect(f, port);
     rt_get(f, a, "/2020-01-01/extension/event/next", "");
     rt_recv_ok(f, a, &r);
@@ -1008,21 +1023,13 @@ static void test_extension_api_errors(void **state)
            "Lambda-Extension-Identifier: 00000000-0000-4000-8000-000000000000\r\n");
     rt_recv_ok(f, a, &r);
     assert_rt_error(&r, 403, "Extension.UnknownExtensionIdentifier");
-    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "[1]", 3);
-    rt_recv_ok(f, a, &r);
+    char hdr[128], unused[128];
+    ext_register(f, a, "x", "[1]", &r, unused);
     assert_rt_error(&r, 400, "InvalidRequestFormat");
-    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n",
-            "{\"events\":[\"SHUTDOWN\"]}", 23);
-    rt_recv_ok(f, a, &r);
+    ext_register(f, a, "x", "{\"events\":[\"SHUTDOWN\"]}", &r, unused);
     assert_rt_error(&r, 403, "Extension.InvalidEventType");
-    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "{}", 2);
-    rt_recv_ok(f, a, &r);
-    assert_int_equal(r.status, 200);
-    char id[64], hdr[128];
-    assert_non_null(rt_header(&r, "lambda-extension-identifier", id, sizeof(id)));
-    snprintf(hdr, sizeof(hdr), "Lambda-Extension-Identifier: %s\r\n", id);
-    rt_post(f, a, "/2020-01-01/extension/register", "Lambda-Extension-Name: x\r\n", "{}", 2);
-    rt_recv_ok(f, a, &r);
+    assert_int_equal(ext_register(f, a, "x", "{}", &r, hdr), 200);
+    ext_register(f, a, "x", "{}", &r, unused);
     assert_rt_error(&r, 403, "Extension.AlreadyRegistered");
     rt_get(f, a, "/2020-01-01/extension/event/next", hdr);
     rt_expect_silence(f, a, 50);
