@@ -335,6 +335,7 @@ static int start(struct server *srv)
     srv->api.region = srv->cfg.region;
     srv->api.account = srv->cfg.account;
     srv->api.account_concurrency = (int)srv->cfg.concurrency;
+    srv->api.edge_port = port;
     srv->api.invoke = (struct invoke_api){.cat = &srv->api.cat,
                                           .sched = srv->sched,
                                           .region = srv->cfg.region,

@@ -168,6 +168,9 @@ static int store_version(struct store *st, const struct function *fn)
     return rc != 0 ? rc : store_fn_put(st, key, counter);
 }
 
+static void furl_key(const char *name, const char *qual, char *buf, size_t cap);
+static void furl_remove(struct lambda_api *api, const char *name, const char *qual);
+
 /* Worker: a version or alias write, under its own store key. */
 static void qualified_work(struct job *j)
 {
@@ -186,6 +189,11 @@ static void qualified_work(struct job *j)
             j->rc =
                 store_eic_delete(j->api->st, j->name,
                                  j->kind == J_VERSION_DELETE ? j->alias.version : j->alias.name);
+        if (j->rc == 0 && j->kind == J_ALIAS_DELETE) { /* and an alias its function URL */
+            char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+            furl_key(j->name, j->alias.name, key, sizeof(key));
+            j->rc = store_fn_delete(j->api->st, key);
+        }
         break;
     }
     if (j->rc != 0)
@@ -295,6 +303,7 @@ static void job_done(void *arg)
         update_reserved_total(api);
         sched_function_changed(api->sched, j->name, NULL);
         eic_remove(api, j->name, NULL);
+        furl_remove(api, j->name, NULL);
         for (size_t i = 0; i < api->npcs;)
             if (strcmp(api->pcs[i].name, j->name) == 0)
                 api->pcs[i] = api->pcs[--api->npcs];
@@ -597,6 +606,9 @@ static void delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
     for (size_t i = 0; i < api->npcs; i++)
         if (strcmp(api->pcs[i].name, fn->name) == 0)
             n++;
+    for (size_t i = 0; i < api->nfurls; i++)
+        if (strcmp(api->furls[i].name, fn->name) == 0)
+            n++;
     char **keys = realloc(j->keys, n * sizeof(*keys));
     if (keys == NULL)
         abort();
@@ -606,6 +618,14 @@ static void delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
             continue;
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
         snprintf(key, sizeof(key), "%s%%%s", fn->name, api->pcs[i].qualifier);
+        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
+            abort();
+    }
+    for (size_t i = 0; i < api->nfurls; i++) {
+        if (strcmp(api->furls[i].name, fn->name) != 0)
+            continue;
+        char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+        furl_key(fn->name, api->furls[i].qualifier, key, sizeof(key));
         if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
             abort();
     }
@@ -882,6 +902,7 @@ static void qualified_done(struct job *j)
     default:
         catalog_remove_alias(&api->cat, j->name, j->alias.name);
         eic_remove(api, j->name, j->alias.name);
+        furl_remove(api, j->name, j->alias.name);
         break;
     }
     if (out != NULL) {
@@ -1560,6 +1581,234 @@ static void pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
     worker_submit(api->wp, pc_work, pc_done, j);
 }
 
+/* ---- function URLs ---- */
+
+static struct furl *furl_find(const struct lambda_api *api, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < api->nfurls; i++)
+        if (strcmp(api->furls[i].name, name) == 0 && strcmp(api->furls[i].qualifier, qual) == 0)
+            return &api->furls[i];
+    return NULL;
+}
+
+const struct furl *lambda_api_furl(const struct lambda_api *api, const char *id)
+{
+    for (size_t i = 0; i < api->nfurls; i++)
+        if (strcmp(api->furls[i].id, id) == 0)
+            return &api->furls[i];
+    return NULL;
+}
+
+/* Takes u's cors. */
+static void furl_set(struct lambda_api *api, struct furl *u)
+{
+    struct furl *slot = furl_find(api, u->name, u->qualifier);
+    if (slot == NULL) {
+        struct furl *a = realloc(api->furls, (api->nfurls + 1) * sizeof(*a));
+        if (a == NULL)
+            abort();
+        api->furls = a;
+        slot = &a[api->nfurls++];
+    } else {
+        furl_clear(slot);
+    }
+    *slot = *u;
+    u->cors = NULL;
+}
+
+/* Forgets name's URL configuration for qual, or every one of name (qual NULL). */
+static void furl_remove(struct lambda_api *api, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < api->nfurls;) {
+        if (strcmp(api->furls[i].name, name) == 0 &&
+            (qual == NULL || strcmp(api->furls[i].qualifier, qual) == 0)) {
+            furl_clear(&api->furls[i]);
+            api->furls[i] = api->furls[--api->nfurls];
+        } else {
+            i++;
+        }
+    }
+}
+
+static void furl_key(const char *name, const char *qual, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s^%s", name, qual);
+}
+
+/* The FunctionUrl and FunctionArn of u. */
+static cJSON *furl_out(const struct lambda_api *api, const struct furl *u, bool with_modified)
+{
+    char url[128], arn[400];
+    snprintf(url, sizeof(url), "http://%s.lambda-url.localhost:%u/", u->id,
+             (unsigned)api->edge_port);
+    int n = snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", api->region,
+                     api->account, u->name);
+    if (strcmp(u->qualifier, "$LATEST") != 0)
+        snprintf(arn + n, sizeof(arn) - (size_t)n, ":%s", u->qualifier);
+    return furl_json(u, arn, url, with_modified);
+}
+
+struct furl_job {
+    struct lambda_api *api;
+    h2o_req_t *req;
+    struct furl u;
+    int status; /* 201 create, 200 update, 204 delete */
+    int rc;
+};
+
+static void furl_work(void *arg)
+{
+    struct furl_job *j = arg;
+    char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+    furl_key(j->u.name, j->u.qualifier, key, sizeof(key));
+    if (j->status == 204) {
+        j->rc = store_fn_delete(j->api->st, key);
+        return;
+    }
+    char *json = furl_store_json(&j->u);
+    j->rc = store_fn_put(j->api->st, key, json);
+    free(json);
+}
+
+static void furl_done(void *arg)
+{
+    struct furl_job *j = arg;
+    clear_busy(j->api, j->u.name);
+    if (j->rc != 0) {
+        aws_send_error(j->req, ERR_SERVICE, "The store could not be written: %s", err_str(j->rc));
+        furl_clear(&j->u);
+    } else if (j->status == 204) {
+        furl_remove(j->api, j->u.name, j->u.qualifier);
+        aws_send_empty(j->req, 204);
+    } else {
+        cJSON *out = furl_out(j->api, &j->u, j->status == 200);
+        furl_set(j->api, &j->u);
+        aws_send_json_take(j->req, j->status, out);
+    }
+    free(j);
+}
+
+static void furl_list(struct lambda_api *api, h2o_req_t *req, const char *name)
+{
+    char marker[32];
+    long max;
+    if (!page_params(req, 50, &max, marker, sizeof(marker)))
+        return;
+    long start = marker[0] != '\0' ? strtol(marker, NULL, 10) : 0;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "FunctionUrlConfigs");
+    long seen = 0, added = 0;
+    for (size_t i = 0; i < api->nfurls; i++) {
+        if (strcmp(api->furls[i].name, name) != 0 || seen++ < start)
+            continue;
+        if (added == max) {
+            char next[24];
+            snprintf(next, sizeof(next), "%ld", start + added);
+            cJSON_AddStringToObject(out, "NextMarker", next);
+            break;
+        }
+        cJSON_AddItemToArray(arr, furl_out(api, &api->furls[i], true));
+        added++;
+    }
+    aws_send_json_take(req, 200, out);
+}
+
+/* Create (POST), Get (GET), Update (PUT), Delete (DELETE) of the URL
+ * configuration of seg (+ Qualifier: $LATEST or an alias), and List (GET
+ * .../urls). */
+static void furl_op(struct lambda_api *api, h2o_req_t *req, const char *seg, bool list)
+{
+    char qual[FN_QUALIFIER_MAX + 1];
+    struct fn_ref ref;
+    struct function *latest;
+    if (arn_parse_function(seg, strlen(seg), &ref) != 0 ||
+        (latest = catalog_find(&api->cat, ref.name)) == NULL) {
+        resolve(api, req, seg, qual); /* sends the error */
+        return;
+    }
+    if (list) {
+        furl_list(api, req, ref.name);
+        return;
+    }
+    int n = http_query(req, "Qualifier", qual, sizeof(qual));
+    if (n < 0)
+        n = snprintf(qual, sizeof(qual), "%s", ref.qualifier[0] ? ref.qualifier : "$LATEST");
+    bool digits = n > 0 && strspn(qual, "0123456789") == (size_t)n;
+    if (n <= 0 || digits || !arn_valid_qualifier(qual, (size_t)n)) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.128s' at 'qualifier' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: "
+                       "((?!^\\d+$)^[0-9a-zA-Z-_]+$)",
+                       n > 0 ? qual : "");
+        return;
+    }
+    struct function *fn;
+    if (catalog_resolve(&api->cat, ref.name, qual, false, &fn) != 0) {
+        aws_send_error(req, ERR_NOT_FOUND, "Function not found: %s:%s", latest->arn, qual);
+        return;
+    }
+    const struct furl *cur = furl_find(api, ref.name, qual);
+    bool get = http_method_is(req, "GET"), create = http_method_is(req, "POST");
+    bool update = http_method_is(req, "PUT"), del = http_method_is(req, "DELETE");
+    if (!get && !create && !update && !del) {
+        aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation");
+        return;
+    }
+    if (cur == NULL && !create) {
+        aws_send_error(req, ERR_NOT_FOUND, "The resource you requested does not exist.");
+        return;
+    }
+    if (get) {
+        aws_send_json_take(req, 200, furl_out(api, cur, true));
+        return;
+    }
+    if (cur != NULL && create) {
+        aws_send_error(req, ERR_CONFLICT,
+                       "Failed to create function url config for [functionArn = %s]. Error "
+                       "message:  FunctionUrlConfig exists for this Lambda function",
+                       latest->arn);
+        return;
+    }
+    if (is_busy(api, ref.name)) {
+        send_in_progress(req, latest);
+        return;
+    }
+    struct furl_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        abort();
+    j->api = api;
+    j->req = req;
+    j->status = del ? 204 : create ? 201 : 200;
+    snprintf(j->u.name, sizeof(j->u.name), "%s", ref.name);
+    snprintf(j->u.qualifier, sizeof(j->u.qualifier), "%s", qual);
+    if (!del) {
+        cJSON *body = parse_body(req, API_JSON_REQUEST_MAX_BYTES,
+                                 create ? "CreateFunctionUrlConfig" : "UpdateFunctionUrlConfig");
+        if (body == NULL) { /* answered */
+            free(j);
+            return;
+        }
+        char msg[512];
+        int rc = furl_parse(body, cur, &j->u, msg, sizeof(msg));
+        cJSON_Delete(body);
+        if (rc != 0) {
+            aws_send_error(req, rc, "%s", msg);
+            free(j);
+            return;
+        }
+        time_fmt_iso(clock_ms(), j->u.modified);
+        if (create) {
+            furl_new_id(j->u.id);
+            memcpy(j->u.created, j->u.modified, sizeof(j->u.created));
+        } else {
+            memcpy(j->u.id, cur->id, sizeof(j->u.id));
+            memcpy(j->u.created, cur->created, sizeof(j->u.created));
+        }
+    }
+    set_busy(api, ref.name);
+    worker_submit(api->wp, furl_work, furl_done, j);
+}
+
 /* ---- layers ---- */
 
 struct layer_job {
@@ -2008,6 +2257,12 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
             list ? eic_list(api, req, fn) : eic_op(api, req, fn, qual[0] ? qual : "$LATEST");
         return true;
     }
+    if (strcmp(p.seg[0], "2021-10-31") == 0 && strcmp(p.seg[1], "functions") == 0 && p.n == 4 &&
+        (strcmp(p.seg[3], "url") == 0 ||
+         (strcmp(p.seg[3], "urls") == 0 && http_method_is(req, "GET")))) {
+        furl_op(api, req, p.seg[2], p.seg[3][3] == 's');
+        return true;
+    }
     if (strcmp(p.seg[0], "2017-03-31") == 0 && strcmp(p.seg[1], "tags") == 0 && p.n == 3 &&
         (http_method_is(req, "GET") || http_method_is(req, "POST") ||
          http_method_is(req, "DELETE"))) {
@@ -2061,6 +2316,18 @@ static int load_one(const char *name, const char *json, void *arg)
             last->valuedouble < 1e9)
             v->last = (int)last->valuedouble;
         cJSON_Delete(o);
+        return 0;
+    }
+    const char *caret = strchr(name, '^');
+    if (caret != NULL) { /* a function URL: "name^qualifier" */
+        struct furl u;
+        memset(&u, 0, sizeof(u));
+        snprintf(u.name, sizeof(u.name), "%.*s", (int)(caret - name), name);
+        snprintf(u.qualifier, sizeof(u.qualifier), "%s", caret + 1);
+        if (furl_from_store(json, &u) == 0)
+            furl_set(api, &u);
+        else
+            log_error("fn=%s msg=\"stored function URL configuration is damaged; skipped\"", name);
         return 0;
     }
     const char *pct = strchr(name, '%');
@@ -2136,6 +2403,9 @@ void lambda_api_fini(struct lambda_api *api)
         free(api->busy[i]);
     free(api->busy);
     free(api->eics);
+    for (size_t i = 0; i < api->nfurls; i++)
+        furl_clear(&api->furls[i]);
+    free(api->furls);
     free(api->pcs);
     layers_fini(&api->layers);
 }

@@ -15,6 +15,7 @@
 #include "invoke/invoke_api.h"
 #include "lambda/catalog.h"
 #include "lambda/eic.h"
+#include "lambda/furl.h"
 #include "lambda/layers.h"
 
 struct store;
@@ -39,6 +40,9 @@ struct lambda_api {
     size_t npcs;
     struct lambda_eic *eics; /* event invoke configurations, by function */
     size_t neics;
+    struct furl *furls; /* function URL configurations */
+    size_t nfurls;
+    uint16_t edge_port; /* of the edge listener, for FunctionUrl */
     /* Called (on the loop) after a function was deleted; set by the daemon. */
     void (*on_deleted)(void *arg, const char *name);
     void *on_deleted_arg;
@@ -60,6 +64,9 @@ struct lambda_eic {
 /* The event invoke configuration of function name's qualifier qual
  * ($LATEST, a version or an alias), or NULL if none was put. */
 const struct eic *lambda_api_eic(const struct lambda_api *api, const char *name, const char *qual);
+
+/* The function URL configuration whose URL id is id, or NULL. */
+const struct furl *lambda_api_furl(const struct lambda_api *api, const char *id);
 
 /* Loads every function and event invoke configuration from the store into
  * memory (start-up, loop).
