@@ -59,16 +59,15 @@ static bool accepts_account_id(const h2o_req_t *req)
     return false;
 }
 
-/* Parses {"events":[...]} into e's subscriptions. Returns NULL or the
- * AWS error type, with a message in msg. */
-static const char *parse_events(struct ext *e, const h2o_req_t *req, char *msg, size_t cap)
+const char *ext_parse_register(const char *body, size_t len, bool external, bool *invoke,
+                               bool *shutdown, char *msg, size_t cap)
 {
-    if (req->entity.len > EXT_REQUEST_MAX_BYTES) {
+    *invoke = *shutdown = false;
+    if (len > EXT_REQUEST_MAX_BYTES) {
         snprintf(msg, cap, "Request body too large");
         return "InvalidRequestFormat";
     }
-    cJSON *doc =
-        cJSON_ParseWithLength(req->entity.base != NULL ? req->entity.base : "", req->entity.len);
+    cJSON *doc = cJSON_ParseWithLength(body != NULL ? body : "", len);
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
     const char *err = NULL;
     if (doc == NULL || !cJSON_IsObject(doc) || (events != NULL && !cJSON_IsArray(events))) {
@@ -85,9 +84,9 @@ static const char *parse_events(struct ext *e, const h2o_req_t *req, char *msg, 
             break;
         const char *name = cJSON_GetStringValue(ev);
         if (name != NULL && strcmp(name, "INVOKE") == 0) {
-            e->want_invoke = true;
-        } else if (name != NULL && strcmp(name, "SHUTDOWN") == 0 && e->external) {
-            e->want_shutdown = true;
+            *invoke = true;
+        } else if (name != NULL && strcmp(name, "SHUTDOWN") == 0 && external) {
+            *shutdown = true;
         } else if (name != NULL && strcmp(name, "SHUTDOWN") == 0) {
             snprintf(msg, cap, "SHUTDOWN: ShutdownEventNotSupportedForInternalExtension");
             err = "Extension.InvalidEventType";
@@ -131,14 +130,15 @@ static enum ext_what do_register(struct ext_set *x, h2o_req_t *req, bool open,
         e = &fresh;
     }
     char msg[160];
-    bool invoke = e->want_invoke, shutdown = e->want_shutdown;
-    const char *err = parse_events(e, req, msg, sizeof(msg));
+    bool invoke, shutdown;
+    const char *err = ext_parse_register(req->entity.base, req->entity.len, e->external, &invoke,
+                                         &shutdown, msg, sizeof(msg));
     if (err != NULL) {
-        e->want_invoke = invoke;
-        e->want_shutdown = shutdown;
         rterr_send(req, err[0] == 'I' ? 400 : 403, err, msg);
         return EXT_NONE;
     }
+    e->want_invoke = invoke;
+    e->want_shutdown = shutdown;
     if (e == &fresh) {
         x->e[x->n] = fresh;
         e = &x->e[x->n++];

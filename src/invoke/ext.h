@@ -65,6 +65,12 @@ struct ext_fn_info {
  * past EXT_MAX. Call before any registration. */
 int ext_add_external(struct ext_set *x, const char *name);
 
+/* Parses a register body {"events": [...]} of len bytes for an external (or
+ * internal) extension. Returns NULL with the subscriptions, or the AWS
+ * errorType ("InvalidRequestFormat": 400, the others 403) with a message. */
+const char *ext_parse_register(const char *body, size_t len, bool external, bool *invoke,
+                               bool *shutdown, char *msg, size_t cap);
+
 /* Handles a request whose path (query excluded, plen bytes) starts with
  * /2020-01-01/extension/. open: registration is still open (the instance is
  * initialising). Answers or parks the request; returns what happened, with

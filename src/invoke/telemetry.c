@@ -26,13 +26,7 @@
 
 struct tele {
     struct tele_env env;
-    unsigned types;
-    bool tcp;
-    uint16_t port;
-    char path[256];
-    int max_items;
-    size_t max_bytes;
-    int timeout_ms;
+    struct tele_config c;
     char **recs; /* queued records */
     size_t *lens;
     int n;
@@ -82,7 +76,7 @@ static const char *parse_types(const cJSON *types, unsigned *out)
 
 /* destination {"protocol":"HTTP","URI":"http://sandbox.localdomain:PORT/PATH"}
  * or {"protocol":"TCP","port":PORT}. */
-static const char *parse_destination(const cJSON *d, struct tele *t)
+static const char *parse_destination(const cJSON *d, struct tele_config *t)
 {
     const char *proto = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "protocol"));
     if (proto != NULL && strcmp(proto, "TCP") == 0) {
@@ -109,6 +103,8 @@ static const char *parse_destination(const cJSON *d, struct tele *t)
     if (url.path.len >= sizeof(t->path))
         return "destination.URI is too long";
     t->port = h2o_url_get_port(&url);
+    if (t->port == 0)
+        return "destination.URI must name a port between 1 and 65535";
     memcpy(t->path, url.path.base, url.path.len);
     t->path[url.path.len] = '\0';
     return NULL;
@@ -116,17 +112,12 @@ static const char *parse_destination(const cJSON *d, struct tele *t)
 
 static void on_flush_timer(struct timer *tm, void *arg);
 
-bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **sub)
+const char *tele_parse(const char *body, size_t len, struct tele_config *t)
 {
-    if (req->entity.len > EXT_REQUEST_MAX_BYTES) {
-        rterr_send(req, 400, "ValidationError", "The request body is too large");
-        return false;
-    }
-    cJSON *doc =
-        cJSON_ParseWithLength(req->entity.base != NULL ? req->entity.base : "", req->entity.len);
-    struct tele *t = calloc(1, sizeof(*t));
-    if (t == NULL)
-        abort();
+    memset(t, 0, sizeof(*t));
+    if (len > EXT_REQUEST_MAX_BYTES)
+        return "The request body is too large";
+    cJSON *doc = cJSON_ParseWithLength(body != NULL ? body : "", len);
     const char *err = NULL;
     const cJSON *buf = cJSON_GetObjectItemCaseSensitive(doc, "buffering");
     const cJSON *dest = cJSON_GetObjectItemCaseSensitive(doc, "destination");
@@ -148,15 +139,24 @@ bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **su
     else
         err = parse_destination(dest, t);
     cJSON_Delete(doc);
+    t->max_bytes = (size_t)max_bytes;
+    return err;
+}
+
+bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **sub)
+{
+    struct tele *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        abort();
+    const char *err = tele_parse(req->entity.base, req->entity.len, &t->c);
     if (err != NULL) {
         free(t);
         rterr_send(req, 400, "ValidationError", err);
         return false;
     }
-    t->max_bytes = (size_t)max_bytes;
     t->env = *env;
-    if ((t->recs = calloc((size_t)t->max_items, sizeof(*t->recs))) == NULL ||
-        (t->lens = calloc((size_t)t->max_items, sizeof(*t->lens))) == NULL)
+    if ((t->recs = calloc((size_t)t->c.max_items, sizeof(*t->recs))) == NULL ||
+        (t->lens = calloc((size_t)t->c.max_items, sizeof(*t->lens))) == NULL)
         abort();
     timer_init(&t->flush, on_flush_timer, t);
     tele_free(*sub);
@@ -167,7 +167,7 @@ bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **su
 
 unsigned tele_types(const struct tele *sub)
 {
-    return sub != NULL ? sub->types : 0;
+    return sub != NULL ? sub->c.types : 0;
 }
 
 /* ---- delivery ---- */
@@ -182,10 +182,10 @@ static void end_delivery(struct tele *t)
     }
     free(t->body);
     t->body = NULL;
-    if (t->n >= t->max_items || t->bytes >= t->max_bytes)
+    if (t->n >= t->c.max_items || t->bytes >= t->c.max_bytes)
         send_batch(t);
     else if (t->n > 0)
-        timer_arm(t->env.th, &t->flush, t->timeout_ms);
+        timer_arm(t->env.th, &t->flush, t->c.timeout_ms);
 }
 
 static void on_read(h2o_socket_t *sock, const char *err)
@@ -201,7 +201,7 @@ static void on_read(h2o_socket_t *sock, const char *err)
 static void on_written(h2o_socket_t *sock, const char *err)
 {
     struct tele *t = sock->data;
-    if (err != NULL || t->tcp) {
+    if (err != NULL || t->c.tcp) {
         end_delivery(t);
         return;
     }
@@ -242,21 +242,21 @@ static void send_batch(struct tele *t)
         return;
     char *payload = NULL;
     size_t plen = 0, pcap = 0;
-    append(&payload, &plen, &pcap, t->tcp ? "" : "[", t->tcp ? 0 : 1);
+    append(&payload, &plen, &pcap, t->c.tcp ? "" : "[", t->c.tcp ? 0 : 1);
     for (int i = 0; i < t->n; i++) {
-        if (!t->tcp && i > 0)
+        if (!t->c.tcp && i > 0)
             append(&payload, &plen, &pcap, ",", 1);
         append(&payload, &plen, &pcap, t->recs[i], t->lens[i]);
-        if (t->tcp)
+        if (t->c.tcp)
             append(&payload, &plen, &pcap, "\n", 1);
         free(t->recs[i]);
     }
-    append(&payload, &plen, &pcap, "]", t->tcp ? 0 : 1);
+    append(&payload, &plen, &pcap, "]", t->c.tcp ? 0 : 1);
     t->n = 0;
     t->bytes = 0;
     size_t cap = 0;
     t->body_len = 0;
-    if (t->tcp) {
+    if (t->c.tcp) {
         t->body = payload;
         t->body_len = plen;
     } else {
@@ -264,14 +264,14 @@ static void send_batch(struct tele *t)
         int hn = snprintf(head, sizeof(head),
                           "POST %s HTTP/1.1\r\nHost: sandbox.localdomain:%u\r\nContent-Type: "
                           "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                          t->path[0] != '\0' ? t->path : "/", (unsigned)t->port, plen);
+                          t->c.path[0] != '\0' ? t->c.path : "/", (unsigned)t->c.port, plen);
         t->body = NULL;
         append(&t->body, &t->body_len, &cap, head, (size_t)hn);
         append(&t->body, &t->body_len, &cap, payload, plen);
         free(payload);
     }
     int fd = sandbox_socket(t->env.proc);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(t->port)};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(t->c.port)};
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0) {
         end_delivery(t);
@@ -295,7 +295,7 @@ static void on_flush_timer(struct timer *tm, void *arg)
 
 static void queue(struct tele *t, char *text, size_t len)
 {
-    if (t->n >= t->max_items) {
+    if (t->n >= t->c.max_items) {
         free(text);
         t->dropped++;
         return;
@@ -306,10 +306,10 @@ static void queue(struct tele *t, char *text, size_t len)
     t->bytes += len;
     if (t->sock != NULL)
         return; /* sent when the delivery in flight ends */
-    if (t->n >= t->max_items || t->bytes >= t->max_bytes)
+    if (t->n >= t->c.max_items || t->bytes >= t->c.max_bytes)
         send_batch(t);
     else if (!timer_armed(&t->flush))
-        timer_arm(t->env.th, &t->flush, t->timeout_ms);
+        timer_arm(t->env.th, &t->flush, t->c.timeout_ms);
 }
 
 static char *format(const char *type, const char *record, size_t record_len, size_t *len)
@@ -329,9 +329,9 @@ static char *format(const char *type, const char *record, size_t record_len, siz
 void tele_push(struct tele *sub, enum tele_type kind, const char *type, const char *record,
                size_t record_len)
 {
-    if (sub == NULL || !(sub->types & kind))
+    if (sub == NULL || !(sub->c.types & kind))
         return;
-    if (sub->dropped > 0 && sub->n < sub->max_items && (sub->types & TELE_PLATFORM)) {
+    if (sub->dropped > 0 && sub->n < sub->c.max_items && (sub->c.types & TELE_PLATFORM)) {
         char rec[160];
         int rn = snprintf(rec, sizeof(rec),
                           "{\"reason\":\"Some logs were dropped because the downstream consumer "
@@ -345,7 +345,7 @@ void tele_push(struct tele *sub, enum tele_type kind, const char *type, const ch
     }
     size_t len;
     char *text = format(type, record, record_len, &len);
-    if (len > sub->max_bytes) {
+    if (len > sub->c.max_bytes) {
         free(text);
         sub->dropped++;
         return;

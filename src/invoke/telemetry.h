@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/server.h"
 
@@ -26,6 +27,21 @@ enum tele_type {
     TELE_FUNCTION = 2,
     TELE_EXTENSION = 4,
 };
+
+/* A subscription as requested. */
+struct tele_config {
+    unsigned types; /* enum tele_type bits */
+    bool tcp;       /* NDJSON over TCP, else HTTP POSTs */
+    uint16_t port;
+    char path[256]; /* HTTP: the URI's path ("" for /) */
+    int max_items;
+    size_t max_bytes;
+    int timeout_ms;
+};
+
+/* Parses a subscription body of len bytes. Returns NULL, or AWS's
+ * ValidationError message. */
+const char *tele_parse(const char *body, size_t len, struct tele_config *out);
 
 /* Where records go: the instance's network and the loop. */
 struct tele_env {
