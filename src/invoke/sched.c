@@ -1165,6 +1165,11 @@ static void balance(struct sched *s, struct pool *p)
                                     "RequestId: %s Error: Couldn't find valid bootstrap(s): "
                                     "[/var/task/bootstrap /opt/bootstrap]",
                                     inv->request_id);
+        else if (rc == -E2BIG)
+            payload = error_payload("Extension.TooManyExtensions",
+                                    "RequestId: %s Error: more than %d extensions in "
+                                    "/opt/extensions",
+                                    inv->request_id, EXT_MAX);
         else
             payload = error_payload("Runtime.Unknown",
                                     "RequestId: %s Error: the instance could not be started: %s",

@@ -487,3 +487,13 @@ server = socketserver.ThreadingTCPServer(("sandbox.localdomain", 4244), Sink)'''
     types = [r["type"] for r in out["records"]]
     assert "platform.telemetrySubscription" in types and "platform.report" in types
     assert any(r["type"] == "function" and first["id"] in r["record"] for r in out["records"])
+
+
+def test_more_than_ten_extensions_are_refused(daemon, lam):
+    files = {"extensions/e%02d" % i: "#!/bin/sh\nexec sleep 30\n" for i in range(11)}
+    name = function(lam, [layer(lam, files)])
+    r, _, out = invoke(lam, name, {})
+    rid = r["ResponseMetadata"]["RequestId"]
+    assert r["FunctionError"] == "Unhandled"
+    assert out == {"errorType": "Extension.TooManyExtensions",
+                   "errorMessage": "RequestId: %s Error: more than 10 extensions in /opt/extensions" % rid}
