@@ -56,6 +56,34 @@ create_all() { # port
     mkzip "$1" c-noop-128 provided.al2023 noop 128 "$WORK/bootstrap"
     mkzip "$1" node-noop-128 nodejs20.x index.handler 128 "$WORK/node/index.js"
     mkzip "$1" py-noop-128 python3.11 app.handler 128 "$WORK/py/app.py"
+    # The C no-op with one external extension (a shell script that registers and then waits for
+    # events with curl): what the Extensions API adds to a cold start.
+    /usr/bin/python3 - "$1" "$WORK/bootstrap" <<'PY'
+import base64, io, json, sys, urllib.request, zipfile
+port, bootstrap = sys.argv[1:3]
+EXT = """#!/bin/sh
+API="http://${AWS_LAMBDA_RUNTIME_API}/2020-01-01/extension"
+H=$(mktemp)
+curl -s -D "$H" -o /dev/null -XPOST "$API/register" -H "Lambda-Extension-Name: ext" -d '{"events":["INVOKE"]}'
+ID=$(grep -i '^lambda-extension-identifier:' "$H" | tr -d '\\r' | cut -d' ' -f2)
+while curl -s -o /dev/null -H "Lambda-Extension-Identifier: $ID" "$API/event/next"; do :; done
+"""
+def z(name, data):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = zipfile.ZipInfo(name)
+        info.external_attr = 0o755 << 16
+        zf.writestr(info, data)
+    return base64.b64encode(buf.getvalue()).decode()
+def call(path, body):
+    req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req).read())
+layer = call("/2018-10-31/layers/bench-ext/versions", {"Content": {"ZipFile": z("extensions/ext", EXT)}})
+call("/2015-03-31/functions", {"FunctionName": "c-noop-ext", "Runtime": "provided.al2023", "Handler": "noop",
+     "Role": "arn:aws:iam::000000000000:role/bench", "MemorySize": 1769, "Layers": [layer["LayerVersionArn"]],
+     "Code": {"ZipFile": z("bootstrap", open(bootstrap, "rb").read())}})
+PY
 }
 
 warm() { # function concurrency
@@ -84,6 +112,6 @@ warm c-noop-128 1
 start $COLD_PORT 0 "$WORK/cold"; CPID=$!
 create_all $COLD_PORT
 echo "cold starts (--keepalive-ms 0, sequential):"
-for fn in c-noop py-noop node-noop c-noop-128 py-noop-128 node-noop-128; do
+for fn in c-noop c-noop-ext py-noop node-noop c-noop-128 py-noop-128 node-noop-128; do
     /usr/bin/python3 "$ROOT/bench/coldstart.py" $COLD_PORT $fn 50
 done
