@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP API invocations. A request is checked (body and header sizes), its
+ * stage and route selected, its CORS preflight answered, and for an
+ * AWS_PROXY integration the event (payload 1.0 or 2.0) goes to the function
+ * through the scheduler as a synchronous invocation. The integration's
+ * timeoutInMillis is a timer of its own: when it fires first, the client
+ * gets 504 and the invocation's result is dropped when it arrives. Every
+ * response carries apigw-requestid. Error bodies are API Gateway's:
+ * {"message":"Not Found"} and the like.
+ */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "base/util.h"
+#include "gateway/event.h"
+#include "gateway/model.h"
+#include "invoke/invoke_api.h"
+#include "invoke/sched.h"
+
+struct gw_call {
+    h2o_req_t *req; /* NULL once answered by the timeout */
+    struct timer_heap *timers;
+    struct timer timer;
+    int version; /* payload format 1 or 2 */
+    char *event;
+    size_t event_len;
+    char request_id[24];
+    char *allow_origin; /* CORS headers for the response, or NULL */
+    char *expose_headers;
+    bool allow_credentials;
+    bool cors; /* the API has a CORS configuration: the function's CORS headers are dropped */
+};
+
+static void request_id(char out[24])
+{
+    unsigned char raw[GW_REQUEST_ID_BYTES];
+    char hex[2 * GW_REQUEST_ID_BYTES + 1];
+    rand_hex(hex, GW_REQUEST_ID_BYTES);
+    for (size_t i = 0; i < GW_REQUEST_ID_BYTES; i++) {
+        char b[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
+        raw[i] = (unsigned char)strtoul(b, NULL, 16);
+    }
+    b64_encode(raw, sizeof(raw), out);
+}
+
+/* Adds a header whose name and value are copied into the request's pool. */
+static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char *value,
+                       size_t vlen)
+{
+    h2o_iovec_t n = h2o_strdup(&req->pool, name, nlen);
+    for (size_t i = 0; i < n.len; i++)
+        if (n.base[i] >= 'A' && n.base[i] <= 'Z')
+            n.base[i] = (char)(n.base[i] - 'A' + 'a');
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, vlen);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+}
+
+static void send_message(h2o_req_t *req, const char *rid, int status, const char *msg)
+{
+    char body[128];
+    int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+    http_header(req, "apigw-requestid", rid, strlen(rid));
+    http_send(req, status, "application/json", body, (size_t)n);
+}
+
+/* ---- CORS ---- */
+
+static const cJSON *cors_of(const cJSON *doc)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "api"),
+                                                      "corsConfiguration");
+    return cJSON_IsObject(c) ? c : NULL;
+}
+
+/* The Access-Control-Allow-Origin value for origin, or NULL when the
+ * configuration does not allow it. */
+static const char *allowed_origin(const cJSON *cors, const char *origin, size_t len)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(cors, "allowOrigins"))
+    {
+        const char *a = o->valuestring;
+        if (strcmp(a, "*") == 0)
+            return "*";
+        if (strlen(a) == len && strncasecmp(a, origin, len) == 0)
+            return a;
+        const char *star = strstr(a, "://*.");
+        if (star != NULL) { /* a wildcard subdomain: scheme, then "*." and a domain */
+            size_t scheme = (size_t)(star - a) + 3, tail = strlen(star + 4);
+            if (len > scheme + tail && strncasecmp(origin, a, scheme) == 0 &&
+                strncasecmp(origin + len - tail, star + 4, tail) == 0)
+                return "";
+        }
+    }
+    return NULL;
+}
+
+/* Joins the strings of array cors[key] with commas into buf; false if none. */
+static bool joined(const cJSON *cors, const char *key, char *buf, size_t cap)
+{
+    const cJSON *e;
+    size_t n = 0;
+    buf[0] = '\0';
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cors, key))
+    {
+        int w = snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", e->valuestring);
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += (size_t)w;
+    }
+    return n > 0;
+}
+
+static void origin_header(h2o_req_t *req, const char *allow, const h2o_iovec_t *origin)
+{
+    if (allow[0] == '\0' || strcmp(allow, "*") != 0)
+        add_header(req, H2O_STRLIT("access-control-allow-origin"), origin->base, origin->len);
+    else
+        http_header(req, "access-control-allow-origin", "*", 1);
+}
+
+/* Answers a preflight (OPTIONS with Origin and Access-Control-Request-Method). */
+static void preflight(h2o_req_t *req, const cJSON *cors, const char *rid, const h2o_iovec_t *origin)
+{
+    const char *allow = allowed_origin(cors, origin->base, origin->len);
+    if (allow != NULL) {
+        char buf[2048];
+        origin_header(req, allow, origin);
+        if (joined(cors, "allowMethods", buf, sizeof(buf)))
+            http_header(req, "access-control-allow-methods", buf, strlen(buf));
+        if (joined(cors, "allowHeaders", buf, sizeof(buf)))
+            http_header(req, "access-control-allow-headers", buf, strlen(buf));
+        const cJSON *age = cJSON_GetObjectItemCaseSensitive(cors, "maxAge");
+        if (cJSON_IsNumber(age) && age->valuedouble >= 0) {
+            int n = snprintf(buf, sizeof(buf), "%d", age->valueint);
+            http_header(req, "access-control-max-age", buf, (size_t)n);
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials")))
+            http_header(req, "access-control-allow-credentials", "true", 4);
+    }
+    http_header(req, "apigw-requestid", rid, strlen(rid));
+    http_send(req, 204, NULL, "", 0);
+}
+
+static void cors_prepare(struct gw_call *c, const cJSON *cors, const h2o_iovec_t *origin)
+{
+    c->cors = cors != NULL;
+    const char *allow =
+        cors != NULL && origin != NULL ? allowed_origin(cors, origin->base, origin->len) : NULL;
+    if (allow == NULL)
+        return;
+    c->allow_origin = allow[0] == '\0' || strcmp(allow, "*") != 0
+                          ? strndup(origin->base, origin->len)
+                          : strdup("*");
+    char buf[2048];
+    if (joined(cors, "exposeHeaders", buf, sizeof(buf)))
+        c->expose_headers = strdup(buf);
+    c->allow_credentials = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials"));
+}
+
+static void cors_headers(struct gw_call *c)
+{
+    if (c->allow_origin == NULL)
+        return;
+    add_header(c->req, H2O_STRLIT("access-control-allow-origin"), c->allow_origin,
+               strlen(c->allow_origin));
+    if (c->expose_headers != NULL)
+        add_header(c->req, H2O_STRLIT("access-control-expose-headers"), c->expose_headers,
+                   strlen(c->expose_headers));
+    if (c->allow_credentials)
+        http_header(c->req, "access-control-allow-credentials", "true", 4);
+}
+
+/* ---- the invocation ---- */
+
+static void call_free(struct gw_call *c)
+{
+    timer_cancel(c->timers, &c->timer);
+    free(c->event);
+    free(c->allow_origin);
+    free(c->expose_headers);
+    free(c);
+}
+
+static void on_timeout(struct timer *t, void *arg)
+{
+    struct gw_call *c = arg;
+    (void)t;
+    cors_headers(c);
+    send_message(c->req, c->request_id, 504, "Service Unavailable");
+    c->req = NULL;
+}
+
+static bool skipped_header(const struct gw_call *c, const char *name)
+{
+    static const char *const hop[] = {"content-length", "transfer-encoding", "connection",
+                                      "keep-alive", "upgrade"};
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+        if (strcasecmp(name, hop[i]) == 0)
+            return true;
+    return c->cors && strncasecmp(name, "access-control-", 15) == 0;
+}
+
+static void send_mapped(struct gw_call *c, const struct gw_response *r)
+{
+    bool has_ctype = false;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const struct gw_out_header *h = &r->headers[i];
+        if (skipped_header(c, h->name))
+            continue;
+        has_ctype = has_ctype || strcasecmp(h->name, "content-type") == 0;
+        add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
+    }
+    cors_headers(c);
+    http_header(c->req, "apigw-requestid", c->request_id, strlen(c->request_id));
+    http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
+              r->body != NULL ? r->body : "", r->body_len);
+}
+
+static void on_invoked(void *arg, const struct invoke_done *d)
+{
+    struct gw_call *c = arg;
+    if (c->req == NULL) { /* answered by the timeout */
+        call_free(c);
+        return;
+    }
+    struct gw_response r;
+    if (d->status != 0) {
+        log_warn("msg=\"integration failed\" fn=%s err=%s", d->arn, err_str(d->status));
+        cors_headers(c);
+        send_message(c->req, c->request_id, 500, "Internal Server Error");
+    } else if (d->inv->function_error ||
+               gw_response_map(c->version, d->inv->result != NULL ? d->inv->result : "",
+                               d->inv->result_len, &r) != 0) {
+        cors_headers(c);
+        send_message(c->req, c->request_id, 502, "Internal Server Error");
+    } else {
+        send_mapped(c, &r);
+        gw_response_free(&r);
+    }
+    call_free(c);
+}
+
+/* ---- request parsing ---- */
+
+/* The API id of a Host "{id}.execute-api[.x].localhost[:port]", or false. */
+static bool api_of_host(const h2o_iovec_t *host, char id[16], char *domain, size_t cap)
+{
+    size_t len = host->len;
+    const char *colon = memchr(host->base, ':', len);
+    if (colon != NULL)
+        len = (size_t)(colon - host->base);
+    static const char mid[] = ".execute-api.", tail[] = ".localhost";
+    const char *dot = memchr(host->base, '.', len);
+    if (dot == NULL || len >= cap)
+        return false;
+    size_t idlen = (size_t)(dot - host->base), rest = len - idlen;
+    if (idlen == 0 || idlen >= 16 || rest < sizeof(mid) - 1 + sizeof(tail) - 2 ||
+        strncasecmp(dot, mid, sizeof(mid) - 1) != 0 ||
+        strncasecmp(host->base + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+        return false;
+    memcpy(id, host->base, idlen);
+    id[idlen] = '\0';
+    memcpy(domain, host->base, len);
+    domain[len] = '\0';
+    return true;
+}
+
+static const char *protocol_of(const h2o_req_t *req)
+{
+    return req->version >= 0x200 ? "HTTP/2.0" : req->version == 0x100 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+static void source_ip(h2o_req_t *req, char out[INET6_ADDRSTRLEN])
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    snprintf(out, INET6_ADDRSTRLEN, "127.0.0.1");
+    if (sl != 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (sl != 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+/* Picks the stage: one named by the first path segment, else $default.
+ * Sets *route_path to the path the routes see. */
+static cJSON *select_stage(const cJSON *doc, const char *path, size_t len, size_t *skip)
+{
+    const char *slash = len > 1 ? memchr(path + 1, '/', len - 1) : NULL;
+    size_t seg = slash != NULL ? (size_t)(slash - path) - 1 : len - 1;
+    *skip = 0;
+    if (seg > 0 && seg <= GW_NAME_MAX) {
+        char name[GW_NAME_MAX + 1];
+        memcpy(name, path + 1, seg);
+        name[seg] = '\0';
+        cJSON *st = strcmp(name, "$default") != 0 ? gw_stage(doc, name) : NULL;
+        if (st != NULL) {
+            *skip = seg + 1;
+            return st;
+        }
+    }
+    return gw_stage(doc, "$default");
+}
+
+static size_t headers_bytes(const h2o_req_t *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    return n;
+}
+
+static const char *str_of_stage(const cJSON *stage)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(stage, "deploymentId");
+    return cJSON_IsString(d) ? d->valuestring : NULL;
+}
+
+struct target {
+    const cJSON *stage;
+    const cJSON *route;
+    const cJSON *integration;
+    const struct gw_route_key *key;
+    struct gw_match m;
+};
+
+/* Selects stage, route and integration; answers (and returns false) when
+ * there is none. */
+static bool select_target(h2o_req_t *req, const struct gw_api *api, const char *rid,
+                          struct target *t, size_t *skip)
+{
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    t->stage = select_stage(api->doc, req->path.base, plen, skip);
+    const char *dep = str_of_stage(t->stage);
+    const struct gw_deploy_rt *rt = dep != NULL ? gw_deployment_rt(api, dep) : NULL;
+    if (rt == NULL) {
+        send_message(req, rid, 404, "Not Found");
+        return false;
+    }
+    const char *rpath = req->path.base + *skip;
+    size_t rlen = plen - *skip;
+    int i = gw_route_select(rt->ptrs, rt->nroutes, req->method.base, req->method.len,
+                            rlen > 0 ? rpath : "/", rlen > 0 ? rlen : 1, &t->m);
+    const char *target = NULL;
+    if (i >= 0) {
+        t->route = rt->routes[i];
+        t->key = rt->ptrs[i];
+        const cJSON *tg = cJSON_GetObjectItemCaseSensitive(t->route, "target");
+        target = cJSON_IsString(tg) ? tg->valuestring : NULL;
+    }
+    t->integration = target != NULL && strncmp(target, "integrations/", 13) == 0
+                         ? gw_item(rt->dep, "integrations", "integrationId", target + 13)
+                         : NULL;
+    if (t->integration == NULL) {
+        send_message(req, rid, 404, "Not Found");
+        return false;
+    }
+    return true;
+}
+
+/* Builds the event of req for integration t (payload version) into c. */
+static bool build_event(struct gateway *gw, h2o_req_t *req, const struct gw_api *api,
+                        const struct target *t, const char *domain, struct gw_call *c)
+{
+    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64], hex[13];
+    source_ip(req, ip);
+    const char *colon = memchr(req->input.authority.base, ':', req->input.authority.len);
+    int pl = colon != NULL
+                 ? snprintf(port, sizeof(port), "%.*s",
+                            (int)(req->input.authority.base + req->input.authority.len - colon - 1),
+                            colon + 1)
+                 : snprintf(port, sizeof(port), "%u", gw->port);
+    int cl = snprintf(clen, sizeof(clen), "%zu", req->entity.len);
+    rand_hex(hex, 6);
+    int tl = snprintf(trace, sizeof(trace), "Root=1-%08llx-%s%s", (long long)(clock_ms() / 1000),
+                      hex, hex);
+    /* H2O keeps Host and Content-Length out of req->headers; API Gateway adds
+     * the X-Forwarded-* and X-Amzn-Trace-Id headers. */
+    size_t n = req->headers.size;
+    struct gw_header *hs = calloc(n + 6, sizeof(*hs));
+    if (hs == NULL)
+        abort();
+    size_t k = 0;
+    hs[k++] = (struct gw_header){"host", 4, req->input.authority.base, req->input.authority.len};
+    if (req->entity.base != NULL)
+        hs[k++] = (struct gw_header){"content-length", 14, clen, (size_t)cl};
+    for (size_t i = 0; i < n; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        hs[k++] = (struct gw_header){h->name->base, h->name->len, h->value.base, h->value.len};
+    }
+    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, (size_t)tl};
+    hs[k++] = (struct gw_header){"x-forwarded-for", 15, ip, strlen(ip)};
+    hs[k++] = (struct gw_header){"x-forwarded-port", 16, port, (size_t)pl};
+    hs[k++] = (struct gw_header){"x-forwarded-proto", 17, "http", 4};
+    n = k;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *rk = t->key->text;
+    const char *resource = t->key->is_default ? "$default" : rk + t->key->path_off;
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->stage, "stageVariables");
+    const char *stage = cJSON_GetObjectItemCaseSensitive(t->stage, "stageName")->valuestring;
+    struct gw_request r = {
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .path = req->path.base,
+        .path_len = plen,
+        .query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "",
+        .query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0,
+        .headers = hs,
+        .nheaders = n,
+        .body = req->entity.base,
+        .body_len = req->entity.len,
+        .protocol = protocol_of(req),
+        .source_ip = ip,
+        .domain = domain,
+        .api_id = api->id,
+        .account = gw->account,
+        .stage = stage,
+        .request_id = c->request_id,
+        .route_key = rk,
+        .resource = resource,
+        .time_ms = clock_ms(),
+        .m = &t->m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+    c->event = gw_event_build(c->version, &r, &c->event_len);
+    free(hs);
+    return c->event != NULL;
+}
+
+bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+{
+    char id[16], domain[256], rid[24];
+    if (!api_of_host(&req->input.authority, id, domain, sizeof(domain)))
+        return false;
+    request_id(rid);
+    struct gw_api *api = gw_find(gw, id);
+    if (api == NULL) {
+        send_message(req, rid, 404, "Not Found");
+        return true;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(api->doc, "api"), "disableExecuteApiEndpoint"))) {
+        send_message(req, rid, 403, "Forbidden");
+        return true;
+    }
+    if (req->entity.len > GW_BODY_MAX_BYTES) {
+        send_message(req, rid, 413, "Request Entity Too Large");
+        return true;
+    }
+    if (headers_bytes(req) > GW_HEADERS_MAX_BYTES) {
+        send_message(req, rid, 431, "Request Header Fields Too Large");
+        return true;
+    }
+    const cJSON *cors = cors_of(api->doc);
+    const h2o_iovec_t *origin = http_req_header(req, "origin");
+    if (cors != NULL && origin != NULL && http_method_is(req, "OPTIONS") &&
+        http_req_header(req, "access-control-request-method") != NULL) {
+        preflight(req, cors, rid, origin);
+        return true;
+    }
+    struct target t = {0};
+    size_t skip;
+    if (!select_target(req, api, rid, &t, &skip))
+        return true;
+    const char *type =
+        cJSON_GetObjectItemCaseSensitive(t.integration, "integrationType")->valuestring;
+    const char *uri =
+        cJSON_GetObjectItemCaseSensitive(t.integration, "integrationUri")->valuestring;
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    if (strcmp(type, "AWS_PROXY") != 0 || gw_lambda_uri(uri, &ref) != 0 ||
+        invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"integration cannot run\" api=%s type=%s", api->id, type);
+        send_message(req, rid, 500, "Internal Server Error");
+        return true;
+    }
+    struct gw_call *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->req = req;
+    c->timers = gw->timers;
+    memcpy(c->request_id, rid, sizeof(rid));
+    c->version =
+        strcmp(cJSON_GetObjectItemCaseSensitive(t.integration, "payloadFormatVersion")->valuestring,
+               "1.0") == 0
+            ? 1
+            : 2;
+    timer_init(&c->timer, on_timeout, c);
+    cors_prepare(c, cors, origin);
+    if (!build_event(gw, req, api, &t, domain, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
+        cors_headers(c);
+        send_message(req, rid, 413, "Request Entity Too Large");
+        call_free(c);
+        return true;
+    }
+    if (invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL, false,
+                          on_invoked, c) != 0) {
+        cors_headers(c);
+        send_message(req, rid, 500, "Internal Server Error");
+        call_free(c);
+        return true;
+    }
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(t.integration, "timeoutInMillis");
+    timer_arm(gw->timers, &c->timer,
+              cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_TIMEOUT_MAX_MS);
+    return true;
+}
