@@ -2,6 +2,7 @@
 URLs ({apiId}.execute-api.localhost:{port}) answered by Lambda functions with payload 2.0 and 1.0."""
 
 import base64
+import concurrent.futures
 import http.client
 import json
 import re
@@ -10,9 +11,10 @@ import time
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from conftest import (DEBIAN_AWS, FUNCTIONS, Daemon, cli_error_code, cli_json, close_clients, create, kill_daemon,
-                      make_client, run_cli, unique, zip_dir)
+from conftest import (_CLIENTS, DEBIAN_AWS, FUNCTIONS, Daemon, cli_error_code, cli_json, close_clients, create,
+                      kill_daemon, make_client, run_cli, run_new_python, unique, zip_dir)
 
 HANDLER = "app.handler"
 REQUEST_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
@@ -22,8 +24,7 @@ def gw_client(endpoint):
     cfg = Config(retries={"total_max_attempts": 1}, read_timeout=60, connect_timeout=5)
     c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
                      aws_secret_access_key="test", config=cfg)
-    from conftest import _CLIENTS
-    _CLIENTS.append(c)
+    _CLIENTS.append(c)  # closed with the others before a daemon stops
     return c
 
 
@@ -77,7 +78,6 @@ def http_api(gw, fn, routes, payload="2.0", stage="$default", auto=True, **api_k
 
 
 def expect_gw_error(code, status, fn, *args, **kwargs):
-    from botocore.exceptions import ClientError
     with pytest.raises(ClientError) as ei:
         fn(*args, **kwargs)
     e = ei.value.response
@@ -497,7 +497,6 @@ def test_apis_list_update_delete_and_tags(gw, fn):
 
 def test_concurrent_writes_to_one_api_all_land(daemon, gw, fn):
     """Writes to one API are serialised: none is lost even when they arrive together."""
-    import concurrent.futures
     api_id, integ, _ = http_api(gw, fn, [])
     keys = ["GET /c%d" % i for i in range(12)]
     with concurrent.futures.ThreadPoolExecutor(6) as ex:
@@ -548,3 +547,36 @@ def test_apis_survive_restart_and_kill(tmp_path, python_zip):
     finally:
         rc = d.stop()
     assert rc == 0, d.log_tail()
+
+
+def test_newer_cli_and_sdk(daemon, fn, new_aws, new_python):
+    """The AWS CLI and boto3 on PATH (botocore 1.43) drive the same API."""
+    out = cli_json(new_aws["path"], daemon.endpoint, "apigatewayv2", "create-api", "--name", "newcli",
+                   "--protocol-type", "HTTP", "--target", fn, "--cors-configuration", "AllowOrigins=*")
+    api_id = out["ApiId"]
+    assert out["CorsConfiguration"] == {"AllowOrigins": ["*"]}
+    p = run_cli(new_aws["path"], daemon.endpoint, "apigatewayv2", "create-route", "--api-id", api_id,
+                "--route-key", "GET//bad")
+    assert p.returncode != 0 and cli_error_code(p.stderr) == "BadRequestException", p.stderr
+    assert call(daemon.port, api_id, "GET", "/x")[0] == 200
+    script = """
+import json, os, boto3
+c = boto3.client("apigatewayv2", endpoint_url=os.environ["ENDPOINT"], region_name="us-east-1")
+api = c.get_api(ApiId=os.sys.argv[1])
+r = c.create_route(ApiId=api["ApiId"], RouteKey="GET /items/{id}",
+                   Target=c.get_routes(ApiId=api["ApiId"])["Items"][0]["Target"])
+s = c.create_stage(ApiId=api["ApiId"], StageName="beta", AutoDeploy=True, StageVariables={"k": "v"})
+try:
+    c.get_stage(ApiId=api["ApiId"], StageName="nope")
+    err = None
+except c.exceptions.NotFoundException as e:
+    err = e.response["Error"]["Code"]
+print(json.dumps({"route": r["RouteKey"], "stage": s["StageName"], "auto": s["AutoDeploy"], "err": err,
+                  "created": str(api["CreatedDate"])}))
+"""
+    res = run_new_python(new_python, daemon.endpoint, script, api_id)
+    assert res["route"] == "GET /items/{id}" and res["stage"] == "beta" and res["auto"] is True
+    assert res["err"] == "NotFoundException"
+    ev = json.loads(call(daemon.port, api_id, "GET", "/beta/items/9")[2])
+    assert ev["requestContext"]["stage"] == "beta" and ev["stageVariables"] == {"k": "v"}
+    assert ev["routeKey"] == "GET /items/{id}" and ev["pathParameters"] == {"id": "9"}
