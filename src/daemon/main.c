@@ -376,6 +376,7 @@ static void stop(struct server *srv)
     h2o_socket_close(srv->signal_sock);
     logs_free(srv->logs);
     cwlogs_free(srv->cwlogs);
+    gw_proxy_fini(&srv->gateway);
     gw_fini(&srv->gateway);
     lambda_api_fini(&srv->api);
     http_server_free(srv->http);

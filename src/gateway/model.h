@@ -28,6 +28,7 @@ struct store;
 struct worker_pool;
 struct timer_heap;
 struct invoke_api;
+struct gw_call;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -59,6 +60,11 @@ struct gateway {
     struct gw_api **apis; /* sorted by id */
     size_t napis;
     size_t cap;
+    /* HTTP_PROXY forwarding (proxy.c), set up on first use */
+    bool fwd_ready;
+    h2o_http1client_ctx_t fwd;
+    h2o_timeout_t fwd_timeout;
+    struct gw_call *fwd_calls; /* forwards in flight */
 };
 
 /* Loads every API from the store (start-up). Returns 0 or the store's error. */

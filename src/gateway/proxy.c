@@ -13,7 +13,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <h2o/http1client.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 
 struct gw_call {
     h2o_req_t *req; /* NULL once answered by the timeout */
+    struct gateway *gw;
     struct timer_heap *timers;
     struct timer timer;
     int version; /* payload format 1 or 2 */
@@ -41,6 +44,11 @@ struct gw_call {
     char *expose_headers;
     bool allow_credentials;
     bool cors; /* the API has a CORS configuration: the function's CORS headers are dropped */
+    /* HTTP_PROXY */
+    h2o_http1client_t *client;   /* while connected */
+    h2o_iovec_t out[2];          /* request head and body */
+    struct gw_response resp;     /* the response being received */
+    struct gw_call *prev, *next; /* gw->fwd_calls */
 };
 
 static void request_id(char out[24])
@@ -188,6 +196,14 @@ static void cors_headers(struct gw_call *c)
 static void call_free(struct gw_call *c)
 {
     timer_cancel(c->timers, &c->timer);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (c->gw != NULL && c->gw->fwd_calls == c)
+        c->gw->fwd_calls = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    free(c->out[0].base);
+    gw_response_free(&c->resp);
     free(c->event);
     free(c->allow_origin);
     free(c->expose_headers);
@@ -201,6 +217,10 @@ static void on_timeout(struct timer *t, void *arg)
     cors_headers(c);
     send_message(c->req, c->request_id, 504, "Service Unavailable");
     c->req = NULL;
+    if (c->client != NULL) { /* a forward: stop it now */
+        h2o_http1client_cancel(c->client);
+        call_free(c);
+    }
 }
 
 static bool skipped_header(const struct gw_call *c, const char *name)
@@ -439,6 +459,265 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, const struct gw_api 
     return c->event != NULL;
 }
 
+static struct gw_call *call_new(struct gateway *gw, h2o_req_t *req, const char *rid,
+                                const cJSON *cors, const h2o_iovec_t *origin)
+{
+    struct gw_call *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->req = req;
+    c->gw = gw;
+    c->timers = gw->timers;
+    snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
+    timer_init(&c->timer, on_timeout, c);
+    cors_prepare(c, cors, origin);
+    return c;
+}
+
+static int64_t timeout_of(const cJSON *integration)
+{
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(integration, "timeoutInMillis");
+    return cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_TIMEOUT_MAX_MS;
+}
+
+/* ---- HTTP_PROXY ---- */
+
+static void fwd_fail(struct gw_call *c, const char *why)
+{
+    log_warn("msg=\"HTTP integration failed\" err=\"%s\"", why);
+    c->client = NULL; /* H2O closes it after this callback */
+    cors_headers(c);
+    send_message(c->req, c->request_id, 500, "Internal Server Error");
+    call_free(c);
+}
+
+static void fwd_done(struct gw_call *c)
+{
+    c->client = NULL;
+    send_mapped(c, &c->resp);
+    call_free(c);
+}
+
+static int on_fwd_body(h2o_http1client_t *client, const char *err)
+{
+    struct gw_call *c = client->data;
+    h2o_buffer_t *in = client->sock != NULL ? client->sock->input : NULL;
+    if (in != NULL && in->size > 0) {
+        if (c->resp.body_len + in->size > GW_BODY_MAX_BYTES) {
+            fwd_fail(c, "response larger than 10 MB");
+            return -1;
+        }
+        char *b = realloc(c->resp.body, c->resp.body_len + in->size);
+        if (b == NULL)
+            abort();
+        memcpy(b + c->resp.body_len, in->bytes, in->size);
+        c->resp.body = b;
+        c->resp.body_len += in->size;
+        h2o_buffer_consume(&client->sock->input, in->size);
+    }
+    if (err == h2o_http1client_error_is_eos) {
+        fwd_done(c);
+        return 0;
+    }
+    if (err != NULL) {
+        fwd_fail(c, err);
+        return -1;
+    }
+    return 0;
+}
+
+static h2o_http1client_body_cb on_fwd_head(h2o_http1client_t *client, const char *err, int minor,
+                                           int status, h2o_iovec_t msg, h2o_header_t *headers,
+                                           size_t n, int rlen)
+{
+    struct gw_call *c = client->data;
+    (void)minor;
+    (void)msg;
+    (void)rlen;
+    if (err != NULL && err != h2o_http1client_error_is_eos) {
+        fwd_fail(c, err);
+        return NULL;
+    }
+    c->resp.status = status;
+    for (size_t i = 0; i < n; i++) {
+        struct gw_out_header *h = realloc(c->resp.headers, (c->resp.nheaders + 1) * sizeof(*h));
+        if (h == NULL)
+            abort();
+        c->resp.headers = h;
+        h[c->resp.nheaders].name = strndup(headers[i].name->base, headers[i].name->len);
+        h[c->resp.nheaders].value = strndup(headers[i].value.base, headers[i].value.len);
+        if (h[c->resp.nheaders].name == NULL || h[c->resp.nheaders].value == NULL)
+            abort();
+        c->resp.nheaders++;
+    }
+    if (err == h2o_http1client_error_is_eos) { /* no body */
+        fwd_done(c);
+        return NULL;
+    }
+    return on_fwd_body;
+}
+
+static h2o_http1client_head_cb on_fwd_connect(h2o_http1client_t *client, const char *err,
+                                              h2o_iovec_t **bufs, size_t *nbufs, int *is_head)
+{
+    struct gw_call *c = client->data;
+    if (err != NULL) {
+        fwd_fail(c, err);
+        return NULL;
+    }
+    *bufs = c->out;
+    *nbufs = c->out[1].len > 0 ? 2 : 1;
+    *is_head = http_method_is(c->req, "HEAD");
+    return on_fwd_head;
+}
+
+static bool hop_by_hop(const h2o_iovec_t *name)
+{
+    static const char *const hop[] = {
+        "host", "connection", "content-length", "transfer-encoding", "keep-alive",
+        "te",   "upgrade",    "expect",         "proxy-connection"};
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+        if (h2o_lcstris(name->base, name->len, hop[i], strlen(hop[i])))
+            return true;
+    return false;
+}
+
+/* Appends len bytes to the growing buffer *b (length *n, capacity *cap). */
+static void put(char **b, size_t *n, size_t *cap, const char *p, size_t len)
+{
+    if (*n + len + 1 > *cap) {
+        *cap = (*n + len + 1) * 2;
+        *b = realloc(*b, *cap);
+        if (*b == NULL)
+            abort();
+    }
+    memcpy(*b + *n, p, len);
+    *n += len;
+}
+
+/* The upstream URL: integrationUri with {name} and {name+} replaced by the
+ * route's path parameters, plus the request's query string. */
+static char *upstream_url(const char *uri, const struct target *t, const h2o_req_t *req)
+{
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    for (const char *p = uri; *p != '\0';) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        bool done = false;
+        for (int i = 0; close != NULL && i < t->m.nparams && !done; i++) {
+            const struct gw_param *pp = &t->m.params[i];
+            size_t nlen = (size_t)(close - p - 1);
+            if (nlen > 0 && p[nlen] == '+')
+                nlen--;
+            if (nlen == pp->name_len && memcmp(p + 1, pp->name, pp->name_len) == 0) {
+                put(&b, &n, &cap, pp->value, pp->value_len);
+                p = close + 1;
+                done = true;
+            }
+        }
+        if (!done)
+            put(&b, &n, &cap, p++, 1);
+    }
+    if (req->query_at != SIZE_MAX)
+        put(&b, &n, &cap, req->path.base + req->query_at, req->path.len - req->query_at);
+    put(&b, &n, &cap, "", 1);
+    return b;
+}
+
+static bool fwd_setup(struct gateway *gw, h2o_req_t *req)
+{
+    if (gw->fwd_ready)
+        return gw->fwd.ssl_ctx != NULL;
+    h2o_context_t *ctx = req->conn->ctx;
+    h2o_timeout_init(ctx->loop, &gw->fwd_timeout, GW_TIMEOUT_MAX_MS);
+    gw->fwd = (h2o_http1client_ctx_t){.loop = ctx->loop,
+                                      .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
+                                      .io_timeout = &gw->fwd_timeout,
+                                      .ssl_ctx = SSL_CTX_new(TLS_client_method())};
+    if (gw->fwd.ssl_ctx != NULL) {
+        SSL_CTX_set_default_verify_paths(gw->fwd.ssl_ctx);
+        SSL_CTX_set_verify(gw->fwd.ssl_ctx, SSL_VERIFY_PEER, NULL);
+    }
+    gw->fwd_ready = true;
+    return gw->fwd.ssl_ctx != NULL;
+}
+
+/* The request head sent upstream (malloc'd, *len set). */
+static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u, size_t *len)
+{
+    char *b = NULL, ip[INET6_ADDRSTRLEN], tail[160];
+    size_t n = 0, cap = 0;
+    if (strcmp(method, "ANY") == 0)
+        put(&b, &n, &cap, req->method.base, req->method.len);
+    else
+        put(&b, &n, &cap, method, strlen(method));
+    put(&b, &n, &cap, " ", 1);
+    put(&b, &n, &cap, u->path.base, u->path.len);
+    put(&b, &n, &cap, H2O_STRLIT(" HTTP/1.1\r\nhost: "));
+    put(&b, &n, &cap, u->authority.base, u->authority.len);
+    put(&b, &n, &cap, H2O_STRLIT("\r\nconnection: close\r\n"));
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (hop_by_hop(h->name))
+            continue;
+        put(&b, &n, &cap, h->name->base, h->name->len);
+        put(&b, &n, &cap, ": ", 2);
+        put(&b, &n, &cap, h->value.base, h->value.len);
+        put(&b, &n, &cap, "\r\n", 2);
+    }
+    source_ip(req, ip);
+    int tl =
+        snprintf(tail, sizeof(tail),
+                 "x-forwarded-for: %s\r\nx-forwarded-proto: http\r\ncontent-length: %zu\r\n\r\n",
+                 ip, req->entity.len);
+    put(&b, &n, &cap, tail, (size_t)tl);
+    *len = n;
+    return b;
+}
+
+/* Sends req to the HTTP_PROXY integration of t; c answers when it responds. */
+static void forward(struct gateway *gw, h2o_req_t *req, const struct target *t, struct gw_call *c)
+{
+    const cJSON *in = t->integration;
+    char *url =
+        upstream_url(cJSON_GetObjectItemCaseSensitive(in, "integrationUri")->valuestring, t, req);
+    h2o_url_t u;
+    if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
+        free(url);
+        fwd_fail(c, "invalid integration URI");
+        return;
+    }
+    size_t hl;
+    char *head = upstream_head(
+        req, cJSON_GetObjectItemCaseSensitive(in, "integrationMethod")->valuestring, &u, &hl);
+    c->out[0] = h2o_iovec_init(head, hl);
+    c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
+    c->next = gw->fwd_calls;
+    if (c->next != NULL)
+        c->next->prev = c;
+    gw->fwd_calls = c;
+    timer_arm(gw->timers, &c->timer, timeout_of(in));
+    /* c may be gone once this returns (an immediate failure); url is ours */
+    h2o_http1client_connect(&c->client, c, &gw->fwd, u.host, h2o_url_get_port(&u),
+                            u.scheme == &H2O_URL_SCHEME_HTTPS, on_fwd_connect);
+    free(url);
+}
+
+void gw_proxy_fini(struct gateway *gw)
+{
+    while (gw->fwd_calls != NULL) {
+        struct gw_call *c = gw->fwd_calls;
+        if (c->client != NULL)
+            h2o_http1client_cancel(c->client);
+        call_free(c);
+    }
+    if (gw->fwd_ready) {
+        h2o_timeout_dispose(gw->fwd.loop, &gw->fwd_timeout);
+        SSL_CTX_free(gw->fwd.ssl_ctx);
+        gw->fwd_ready = false;
+    }
+}
+
 bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
 {
     char id[16], domain[256], rid[24];
@@ -478,6 +757,11 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
         cJSON_GetObjectItemCaseSensitive(t.integration, "integrationType")->valuestring;
     const char *uri =
         cJSON_GetObjectItemCaseSensitive(t.integration, "integrationUri")->valuestring;
+    if (strcmp(type, "HTTP_PROXY") == 0) {
+        struct gw_call *c = call_new(gw, req, rid, cors, origin);
+        forward(gw, req, &t, c);
+        return true;
+    }
     struct fn_ref ref;
     struct function *fn = NULL;
     if (strcmp(type, "AWS_PROXY") != 0 || gw_lambda_uri(uri, &ref) != 0 ||
@@ -486,19 +770,12 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
         send_message(req, rid, 500, "Internal Server Error");
         return true;
     }
-    struct gw_call *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        abort();
-    c->req = req;
-    c->timers = gw->timers;
-    memcpy(c->request_id, rid, sizeof(rid));
+    struct gw_call *c = call_new(gw, req, rid, cors, origin);
     c->version =
         strcmp(cJSON_GetObjectItemCaseSensitive(t.integration, "payloadFormatVersion")->valuestring,
                "1.0") == 0
             ? 1
             : 2;
-    timer_init(&c->timer, on_timeout, c);
-    cors_prepare(c, cors, origin);
     if (!build_event(gw, req, api, &t, domain, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
         cors_headers(c);
         send_message(req, rid, 413, "Request Entity Too Large");
@@ -512,8 +789,6 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
         call_free(c);
         return true;
     }
-    const cJSON *to = cJSON_GetObjectItemCaseSensitive(t.integration, "timeoutInMillis");
-    timer_arm(gw->timers, &c->timer,
-              cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_TIMEOUT_MAX_MS);
+    timer_arm(gw->timers, &c->timer, timeout_of(t.integration));
     return true;
 }

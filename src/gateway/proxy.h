@@ -20,4 +20,8 @@ struct gateway;
  * did (answered now or when the integration finishes). */
 bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req);
 
+/* Cancels forwards in flight (their requests get no answer) and frees what
+ * forwarding set up. Shutdown, before the loop goes away. */
+void gw_proxy_fini(struct gateway *gw);
+
 #endif

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import (_CLIENTS, DEBIAN_AWS, FUNCTIONS, Daemon, cli_error_code, cli_json, close_clients, create,
-                      kill_daemon, make_client, run_cli, run_new_python, unique, zip_dir)
+                      free_port, kill_daemon, make_client, run_cli, run_new_python, unique, zip_dir)
 
 HANDLER = "app.handler"
 REQUEST_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
@@ -580,3 +580,76 @@ print(json.dumps({"route": r["RouteKey"], "stage": s["StageName"], "auto": s["Au
     ev = json.loads(call(daemon.port, api_id, "GET", "/beta/items/9")[2])
     assert ev["requestContext"]["stage"] == "beta" and ev["stageVariables"] == {"k": "v"}
     assert ev["routeKey"] == "GET /items/{id}" and ev["pathParameters"] == {"id": "9"}
+
+
+# ---------------------------------------------------------------- HTTP_PROXY
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    """A small HTTP server that answers with what it received (and sleeps on /slow)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(n)
+            if self.path.startswith("/up/slow"):
+                time.sleep(2)
+            out = json.dumps({"method": self.command, "path": self.path, "body": data.decode(),
+                              "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+            self.send_response(207)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Upstream", "yes")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_DELETE = answer  # noqa: N815 - http.server's naming
+
+        def log_message(self, *args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    t.start()
+    yield "http://127.0.0.1:%d" % srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_http_proxy_integration(daemon, gw, upstream):
+    api = gw.create_api(Name="fwd", ProtocolType="HTTP")
+    api_id = api["ApiId"]
+    integ = gw.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                  IntegrationUri=upstream + "/up/{proxy}", PayloadFormatVersion="1.0")
+    gw.create_route(ApiId=api_id, RouteKey="ANY /fwd/{proxy+}", Target="integrations/" + integ["IntegrationId"])
+    gw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    st, hdrs, body = call(daemon.port, api_id, "POST", "/fwd/a/b?x=1&y=2", body=b"payload",
+                          headers=[("Content-Type", "text/plain"), ("X-Custom", "c")])
+    assert st == 207, body
+    assert header(hdrs, "x-upstream") == "yes" and header(hdrs, "apigw-requestid")
+    got = json.loads(body)
+    assert got["method"] == "POST" and got["path"] == "/up/a/b?x=1&y=2" and got["body"] == "payload"
+    assert got["headers"]["x-custom"] == "c" and got["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert got["headers"]["host"] == upstream[len("http://"):]
+    # a fixed method
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], IntegrationMethod="PUT")
+    assert json.loads(call(daemon.port, api_id, "GET", "/fwd/z")[2])["method"] == "PUT"
+    # the integration timeout applies
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], TimeoutInMillis=300)
+    st, _, body = call(daemon.port, api_id, "GET", "/fwd/slow")
+    assert st == 504 and json.loads(body) == {"message": "Service Unavailable"}
+    # an unreachable upstream
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], TimeoutInMillis=5000,
+                          IntegrationUri="http://127.0.0.1:%d/{proxy}" % free_port())
+    st, _, body = call(daemon.port, api_id, "GET", "/fwd/x")
+    assert st == 500 and json.loads(body) == {"message": "Internal Server Error"}
+    assert call(daemon.port, api_id, "GET", "/nothing")[0] == 404
+    assert daemon.health()["status"] == "ok"
