@@ -76,12 +76,12 @@ static bool apply(h2o_req_t *req, const cJSON *body, cJSON *obj, const struct me
             continue;
         if (!type_ok(v, &ms[i])) {
             if (ms[i].type == M_STR && cJSON_IsString(v))
-                gw_send_error(req, ERR_GW_BAD_REQUEST,
-                              "Invalid input for %s: must be at most %zu characters long",
-                              ms[i].name, ms[i].max);
+                aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                       "Invalid input for %s: must be at most %zu characters long",
+                                       ms[i].name, ms[i].max);
             else
-                gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid input for %s: must be %s",
-                              ms[i].name, type_names[ms[i].type]);
+                aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid input for %s: must be %s",
+                                       ms[i].name, type_names[ms[i].type]);
             return false;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(obj, ms[i].name);
@@ -115,8 +115,9 @@ static void set_default(cJSON *obj, const char *key, cJSON *value)
 static cJSON *parse_body(h2o_req_t *req)
 {
     if (req->entity.len > API_JSON_REQUEST_MAX_BYTES) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Request body must be smaller than %d bytes",
-                      API_JSON_REQUEST_MAX_BYTES);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Request body must be smaller than %d bytes",
+                               API_JSON_REQUEST_MAX_BYTES);
         return NULL;
     }
     if (req->entity.len == 0)
@@ -124,7 +125,7 @@ static cJSON *parse_body(h2o_req_t *req)
     cJSON *body = cJSON_ParseWithLength(req->entity.base, req->entity.len);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid request body: not a JSON object");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid request body: not a JSON object");
         return NULL;
     }
     return body;
@@ -171,7 +172,7 @@ static void send_page(h2o_req_t *req, cJSON *items)
         max = strtol(buf, &end, 10);
         if (*end != '\0' || max < 1) {
             cJSON_Delete(items);
-            gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid maxResults: %.16s", buf);
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid maxResults: %.16s", buf);
             return;
         }
     }
@@ -179,7 +180,7 @@ static void send_page(h2o_req_t *req, cJSON *items)
         start = strtol(buf, &end, 10);
         if (*end != '\0' || start < 0) {
             cJSON_Delete(items);
-            gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid nextToken");
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid nextToken");
             return;
         }
     }
@@ -229,7 +230,7 @@ static cJSON *parse_cors(h2o_req_t *req, const cJSON *body, bool *ok)
         return NULL;
     *ok = false;
     if (!cJSON_IsObject(c)) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid input for corsConfiguration");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid input for corsConfiguration");
         return NULL;
     }
     cJSON *out = cJSON_CreateObject();
@@ -239,16 +240,16 @@ static cJSON *parse_cors(h2o_req_t *req, const cJSON *body, bool *ok)
     }
     const cJSON *age = cJSON_GetObjectItemCaseSensitive(out, "maxAge");
     if (age != NULL && (age->valuedouble < -1 || age->valuedouble > GW_CORS_MAX_AGE_S)) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid input for maxAge: must be between -1 and %d seconds",
-                      GW_CORS_MAX_AGE_S);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid input for maxAge: must be between -1 and %d seconds",
+                               GW_CORS_MAX_AGE_S);
         cJSON_Delete(out);
         return NULL;
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(out, "allowCredentials")) &&
         has_string(cJSON_GetObjectItemCaseSensitive(out, "allowOrigins"), "*")) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "allowCredentials cannot be true when allowOrigins contains '*'");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "allowCredentials cannot be true when allowOrigins contains '*'");
         cJSON_Delete(out);
         return NULL;
     }
@@ -378,16 +379,16 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
                                                "PATCH", "HEAD", "OPTIONS", NULL};
     const char *type = str_of(in, "integrationType");
     if (type == NULL) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "IntegrationType is required");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "IntegrationType is required");
         return false;
     }
     if (strcmp(type, "AWS_PROXY") != 0 && strcmp(type, "HTTP_PROXY") != 0) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      strcmp(type, "AWS") == 0 || strcmp(type, "HTTP") == 0 ||
-                              strcmp(type, "MOCK") == 0
-                          ? "Integration type %s is not supported for HTTP APIs"
-                          : "Invalid integration type %.64s",
-                      type);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               strcmp(type, "AWS") == 0 || strcmp(type, "HTTP") == 0 ||
+                                       strcmp(type, "MOCK") == 0
+                                   ? "Integration type %s is not supported for HTTP APIs"
+                                   : "Invalid integration type %.64s",
+                               type);
         return false;
     }
     const char *uri = str_of(in, "integrationUri");
@@ -402,33 +403,36 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
     const char *method = str_of(in, "integrationMethod");
     struct fn_ref ref;
     if (!one_of(str_of(in, "connectionType"), (const char *const[]){"INTERNET", "VPC_LINK", NULL}))
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid connection type");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid connection type");
     else if (uri == NULL)
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "IntegrationUri is required for %s integrations",
-                      type);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "IntegrationUri is required for %s integrations", type);
     else if (lambda && gw_lambda_uri(uri, &ref) != 0)
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid integration URI specified: %.256s. It must be a Lambda function "
-                      "ARN or arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
-                      "{functionArn}/invocations",
-                      uri);
+        aws_send_error_message(
+            req, ERR_GW_BAD_REQUEST,
+            "Invalid integration URI specified: %.256s. It must be a Lambda function "
+            "ARN or arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+            "{functionArn}/invocations",
+            uri);
     else if (!lambda && strncmp(uri, "http://", 7) != 0 && strncmp(uri, "https://", 8) != 0)
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid integration URI specified: %.256s. It must be an http:// or "
-                      "https:// URL",
-                      uri);
+        aws_send_error_message(
+            req, ERR_GW_BAD_REQUEST,
+            "Invalid integration URI specified: %.256s. It must be an http:// or "
+            "https:// URL",
+            uri);
     else if (!one_of(pfv, (const char *const[]){"1.0", "2.0", NULL}) ||
              (!lambda && strcmp(pfv, "1.0") != 0))
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid payload format version %.16s: %s integrations support %s", pfv, type,
-                      lambda ? "1.0 and 2.0" : "1.0");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid payload format version %.16s: %s integrations support %s",
+                               pfv, type, lambda ? "1.0 and 2.0" : "1.0");
     else if (t < GW_TIMEOUT_MIN_MS || t > GW_TIMEOUT_MAX_MS)
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Timeout must be between %d ms and %d ms",
-                      GW_TIMEOUT_MIN_MS, GW_TIMEOUT_MAX_MS);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Timeout must be between %d ms and %d ms",
+                               GW_TIMEOUT_MIN_MS, GW_TIMEOUT_MAX_MS);
     else if (!lambda && (method == NULL || !one_of(method, http_methods)))
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "IntegrationMethod must be one of ANY, GET, POST, PUT, DELETE, PATCH, "
-                      "HEAD or OPTIONS for HTTP_PROXY integrations");
+        aws_send_error_message(
+            req, ERR_GW_BAD_REQUEST,
+            "IntegrationMethod must be one of ANY, GET, POST, PUT, DELETE, PATCH, "
+            "HEAD or OPTIONS for HTTP_PROXY integrations");
     else
         return true;
     return false;
@@ -452,9 +456,10 @@ static const struct member route_members[] = {
 
 static void send_bad_route_key(h2o_req_t *req)
 {
-    gw_send_error(req, ERR_GW_BAD_REQUEST,
-                  "The provided route key is not formatted properly for HTTP protocol. Format "
-                  "should be \"<HTTP METHOD> /<RESOURCE PATH>\" or \"$default\"");
+    aws_send_error_message(
+        req, ERR_GW_BAD_REQUEST,
+        "The provided route key is not formatted properly for HTTP protocol. Format "
+        "should be \"<HTTP METHOD> /<RESOURCE PATH>\" or \"$default\"");
 }
 
 /* Checks a route (members applied) against doc, whose other routes must not
@@ -464,7 +469,7 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
     const char *key = str_of(route, "routeKey"), *id = str_of(route, "routeId");
     struct gw_route_key k;
     if (key == NULL) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Route key is required");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Route key is required");
         return false;
     }
     if (gw_route_key_parse(key, strlen(key), &k) != 0) {
@@ -476,8 +481,8 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
     {
         const char *other = str_of(r, "routeKey");
         if (other != NULL && strcmp(other, key) == 0 && strcmp(str_of(r, "routeId"), id) != 0) {
-            gw_send_error(req, ERR_GW_CONFLICT, "Route with key %s already exists for this API",
-                          key);
+            aws_send_error_message(req, ERR_GW_CONFLICT,
+                                   "Route with key %s already exists for this API", key);
             return false;
         }
     }
@@ -486,25 +491,27 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
     const char *auth = str_of(route, "authorizationType");
     const char *target = str_of(route, "target");
     if (!one_of(auth, (const char *const[]){"NONE", "AWS_IAM", "CUSTOM", "JWT", NULL})) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid authorization type %.32s", auth);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid authorization type %.32s", auth);
         return false;
     }
     if (strcmp(auth, "CUSTOM") == 0 || strcmp(auth, "JWT") == 0) {
         const char *az = str_of(route, "authorizerId");
-        gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid authorizer identifier specified %.64s",
-                      az != NULL ? az : "");
+        aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                               "Invalid authorizer identifier specified %.64s",
+                               az != NULL ? az : "");
         return false;
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(route, "apiKeyRequired"))) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "API keys are not supported for HTTP APIs");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "API keys are not supported for HTTP APIs");
         return false;
     }
     if (target != NULL && (strncmp(target, "integrations/", 13) != 0 ||
                            gw_item(doc, "integrations", "integrationId", target + 13) == NULL)) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid target %.128s: it must be integrations/{integrationId} of an "
-                      "existing integration",
-                      target);
+        aws_send_error_message(
+            req, ERR_GW_BAD_REQUEST,
+            "Invalid target %.128s: it must be integrations/{integrationId} of an "
+            "existing integration",
+            target);
         return false;
     }
     return true;
@@ -527,8 +534,8 @@ static bool merge_stage_vars(h2o_req_t *req, const cJSON *body, cJSON *stage)
     if (in == NULL || cJSON_IsNull(in))
         return true;
     if (!cJSON_IsObject(in) || !all_strings(in)) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid input for stageVariables: must be a map of strings");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid input for stageVariables: must be a map of strings");
         return false;
     }
     cJSON *vars = cJSON_GetObjectItemCaseSensitive(stage, "stageVariables");
@@ -583,17 +590,19 @@ static bool check_stage(h2o_req_t *req, const cJSON *doc, cJSON *stage)
     set_default(stage, "tags", cJSON_CreateObject());
     const char *dep = str_of(stage, "deploymentId");
     if (dep != NULL && gw_item(doc, "deployments", "deploymentId", dep) == NULL) {
-        gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid deployment identifier specified %.64s", dep);
+        aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                               "Invalid deployment identifier specified %.64s", dep);
         return false;
     }
     const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stage, "stageVariables"))
     {
         if (!valid_var(v->string, v->valuestring)) {
-            gw_send_error(req, ERR_GW_BAD_REQUEST,
-                          "Invalid stage variable %.64s: names are [A-Za-z0-9_]{1,64}, values "
-                          "are up to %d characters of [A-Za-z0-9-._~:/?#&=,]",
-                          v->string, GW_STAGE_VAR_VALUE_MAX);
+            aws_send_error_message(
+                req, ERR_GW_BAD_REQUEST,
+                "Invalid stage variable %.64s: names are [A-Za-z0-9_]{1,64}, values "
+                "are up to %d characters of [A-Za-z0-9-._~:/?#&=,]",
+                v->string, GW_STAGE_VAR_VALUE_MAX);
             return false;
         }
     }
@@ -678,15 +687,16 @@ static bool check_api(h2o_req_t *req, cJSON *a, const cJSON *body)
     const char *rse = str_of(a, "routeSelectionExpression");
     const char *ake = str_of(a, "apiKeySelectionExpression");
     if (name == NULL || name[0] == '\0')
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Name is required");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Name is required");
     else if (rse != NULL && strcmp(rse, "$request.method $request.path") != 0)
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Invalid route selection expression %.128s: HTTP APIs use "
-                      "${request.method} ${request.path}",
-                      rse);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid route selection expression %.128s: HTTP APIs use "
+                               "${request.method} ${request.path}",
+                               rse);
     else if (ake != NULL && strcmp(ake, "$request.header.x-api-key") != 0 &&
              strcmp(ake, "$context.authorizer.usageIdentifierKey") != 0)
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid API key selection expression %.128s", ake);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid API key selection expression %.128s", ake);
     else
         return true;
     return false;
@@ -708,17 +718,22 @@ static void create_api(struct gateway *gw, h2o_req_t *req)
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
     bool ok = false;
     if (gw->napis >= GW_APIS_MAX)
-        gw_send_error(req, ERR_GW_TOO_MANY, "You have reached the maximum of %d APIs", GW_APIS_MAX);
+        aws_send_error_message(req, ERR_GW_TOO_MANY, "You have reached the maximum of %d APIs",
+                               GW_APIS_MAX);
     else if (proto == NULL || (strcmp(proto, "HTTP") != 0 && strcmp(proto, "WEBSOCKET") != 0))
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid protocol type %.32s: HTTP or WEBSOCKET",
-                      proto != NULL ? proto : "");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid protocol type %.32s: HTTP or WEBSOCKET",
+                               proto != NULL ? proto : "");
     else if (strcmp(proto, "WEBSOCKET") == 0)
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "lambdad does not support WebSocket APIs yet");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "lambdad does not support WebSocket APIs yet");
     else if (tags != NULL && !type_ok(tags, &(struct member){"tags", M_STRMAP, 0}))
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "Invalid input for tags: must be a map of strings");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid input for tags: must be a map of strings");
     else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(body, "routeKey")) &&
              !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(body, "target")))
-        gw_send_error(req, ERR_GW_BAD_REQUEST, "RouteKey can only be specified with a target");
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "RouteKey can only be specified with a target");
     else if (APPLY(req, body, a, api_members) && check_api(req, a, body))
         ok = !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(body, "target")) ||
              quick_create(req, doc, body);
@@ -751,9 +766,10 @@ static void update_api(struct gateway *gw, h2o_req_t *req, struct gw_api *api)
     cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, "api");
     bool ok = false;
     if (cJSON_HasObjectItem(body, "target") || cJSON_HasObjectItem(body, "routeKey"))
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "lambdad does not support changing the target or routeKey of an API; "
-                      "update its integration or route instead");
+        aws_send_error_message(
+            req, ERR_GW_BAD_REQUEST,
+            "lambdad does not support changing the target or routeKey of an API; "
+            "update its integration or route instead");
     else
         ok = APPLY(req, body, a, api_members) && check_api(req, a, body);
     cJSON_Delete(body);
@@ -797,8 +813,8 @@ static cJSON *item_json(enum kind k, const cJSON *it)
 
 static void not_found(h2o_req_t *req, enum kind k, const char *id)
 {
-    gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid %s identifier specified %.128s", kinds[k].label,
-                  id);
+    aws_send_error_message(req, ERR_GW_NOT_FOUND, "Invalid %s identifier specified %.128s",
+                           kinds[k].label, id);
 }
 
 /* Creates (id == NULL) or updates item id of kind k from the request body. */
@@ -821,26 +837,26 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
     switch (k) {
     case K_ROUTE:
         ok = (!created || cJSON_GetArraySize(list) < GW_ROUTES_MAX ||
-              (gw_send_error(req, ERR_GW_TOO_MANY, "Too many routes"), false)) &&
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many routes"), false)) &&
              APPLY(req, body, it, route_members) && check_route(req, doc, it);
         break;
     case K_INTEGRATION:
         ok = (!created || cJSON_GetArraySize(list) < GW_INTEGRATIONS_MAX ||
-              (gw_send_error(req, ERR_GW_TOO_MANY, "Too many integrations"), false)) &&
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many integrations"), false)) &&
              APPLY(req, body, it, integration_members) && check_integration(req, it);
         break;
     case K_STAGE: {
         const char *name = str_of(body, "stageName");
         bool was_auto = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "autoDeploy"));
         if (created && (name == NULL || !valid_stage_name(name)))
-            gw_send_error(req, ERR_GW_BAD_REQUEST,
-                          "Stage name must be $default or 1 to %d characters of "
-                          "[A-Za-z0-9_-]",
-                          GW_NAME_MAX);
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                   "Stage name must be $default or 1 to %d characters of "
+                                   "[A-Za-z0-9_-]",
+                                   GW_NAME_MAX);
         else if (created && gw_stage(doc, name) != NULL)
-            gw_send_error(req, ERR_GW_CONFLICT, "Stage %s already exists", name);
+            aws_send_error_message(req, ERR_GW_CONFLICT, "Stage %s already exists", name);
         else if (created && cJSON_GetArraySize(list) >= GW_STAGES_MAX)
-            gw_send_error(req, ERR_GW_TOO_MANY, "Too many stages");
+            aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many stages");
         else if (APPLY(req, body, it, stage_members) && merge_stage_vars(req, body, it) &&
                  check_stage(req, doc, it))
             ok = true;
@@ -868,13 +884,13 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
             ok = APPLY(req, body, cJSON_GetObjectItemCaseSensitive(it, "deployment"),
                        deployment_members);
         } else if (stage != NULL && st == NULL) {
-            gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid stage identifier specified %.128s",
-                          stage);
+            aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                                   "Invalid stage identifier specified %.128s", stage);
         } else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "routes")) == 0) {
-            gw_send_error(req, ERR_GW_BAD_REQUEST,
-                          "Unable to deploy API because no routes exist in this API");
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                   "Unable to deploy API because no routes exist in this API");
         } else if (desc != NULL && strlen(desc) > GW_DESCRIPTION_MAX) {
-            gw_send_error(req, ERR_GW_BAD_REQUEST, "Description is too long");
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Description is too long");
         } else {
             const char *dep = deploy(doc, desc, false);
             if (st != NULL)
@@ -921,13 +937,13 @@ static void delete_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
                         const char *id)
 {
     if (k == K_INTEGRATION && route_uses(api->doc, id)) {
-        gw_send_error(req, ERR_GW_CONFLICT,
-                      "Cannot delete integration %s: it is the target of a route", id);
+        aws_send_error_message(req, ERR_GW_CONFLICT,
+                               "Cannot delete integration %s: it is the target of a route", id);
         return;
     }
     if (k == K_DEPLOYMENT && stage_uses(api->doc, id)) {
-        gw_send_error(req, ERR_GW_BAD_REQUEST,
-                      "Cannot delete deployment %s: it is deployed to a stage", id);
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Cannot delete deployment %s: it is deployed to a stage", id);
         return;
     }
     cJSON *doc = cJSON_Duplicate(api->doc, true);
@@ -1012,7 +1028,8 @@ static void tags_op(struct gateway *gw, h2o_req_t *req, const char *arn)
     const char *stage;
     struct gw_api *api = tag_target(gw, arn, &stage);
     if (api == NULL) {
-        gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid resource identifier specified %.256s", arn);
+        aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                               "Invalid resource identifier specified %.256s", arn);
         return;
     }
     if (http_method_is(req, "GET")) {
@@ -1029,8 +1046,8 @@ static void tags_op(struct gateway *gw, h2o_req_t *req, const char *arn)
         cJSON *body = parse_body(req);
         const cJSON *add = body != NULL ? cJSON_GetObjectItemCaseSensitive(body, "tags") : NULL;
         if (body != NULL && (!cJSON_IsObject(add) || !all_strings(add)))
-            gw_send_error(req, ERR_GW_BAD_REQUEST,
-                          "Invalid input for tags: must be a map of strings");
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                   "Invalid input for tags: must be a map of strings");
         const cJSON *t;
         cJSON_ArrayForEach(t, add)
         {
@@ -1093,8 +1110,8 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
         return false;
     struct gw_api *api = gw_find(gw, p.seg[2]);
     if (api == NULL) {
-        gw_send_error(req, ERR_GW_NOT_FOUND, "Invalid API identifier specified %s:%.64s",
-                      gw->account, p.seg[2]);
+        aws_send_error_message(req, ERR_GW_NOT_FOUND, "Invalid API identifier specified %s:%.64s",
+                               gw->account, p.seg[2]);
         return true;
     }
     if (known) {
@@ -1119,7 +1136,7 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
 static void dispatch_again(struct gateway *gw, h2o_req_t *req)
 {
     if (!dispatch(gw, req))
-        gw_send_error(req, ERR_GW_NOT_FOUND, "Not Found");
+        aws_send_error_message(req, ERR_GW_NOT_FOUND, "Not Found");
 }
 
 bool gw_control_handle(struct gateway *gw, h2o_req_t *req)

@@ -9,7 +9,6 @@
 #include "model.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +20,6 @@
 #include "base/util.h"
 #include "base/worker.h"
 #include "store/store.h"
-
-void gw_send_error(h2o_req_t *req, int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    const char *type = err_aws_type(code);
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "message", msg);
-    http_header(req, "x-amzn-ErrorType", type, strlen(type));
-    aws_send_json_take(req, err_http_status(code), body);
-}
 
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
 {
@@ -252,7 +237,8 @@ static void job_done(void *arg)
     bool gone = false;
     if (j->rc != 0) {
         cJSON_Delete(j->next);
-        gw_send_error(j->req, ERR_SERVICE, "The store could not be written: %s", err_str(j->rc));
+        aws_send_error_message(j->req, ERR_SERVICE, "The store could not be written: %s",
+                               err_str(j->rc));
         gone = api->doc == NULL; /* a create that failed */
     } else if (j->next != NULL) {
         cJSON_Delete(api->doc);

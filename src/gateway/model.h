@@ -109,9 +109,4 @@ struct fn_ref;
  * into ref. Returns 0 or -EINVAL. */
 int gw_lambda_uri(const char *uri, struct fn_ref *ref);
 
-/* Sends an apigatewayv2 error: status and x-amzn-ErrorType from the table,
- * the body {"message": ...}. */
-void gw_send_error(h2o_req_t *req, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif

@@ -342,10 +342,11 @@ static size_t headers_bytes(const h2o_req_t *req)
     return n;
 }
 
-static const char *str_of_stage(const cJSON *stage)
+/* obj[key] as a string, "" when absent (documents come from the store). */
+static const char *jstr(const cJSON *obj, const char *key)
 {
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(stage, "deploymentId");
-    return cJSON_IsString(d) ? d->valuestring : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 struct target {
@@ -363,8 +364,7 @@ static bool select_target(h2o_req_t *req, const struct gw_api *api, const char *
 {
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     t->stage = select_stage(api->doc, req->path.base, plen, skip);
-    const char *dep = str_of_stage(t->stage);
-    const struct gw_deploy_rt *rt = dep != NULL ? gw_deployment_rt(api, dep) : NULL;
+    const struct gw_deploy_rt *rt = gw_deployment_rt(api, jstr(t->stage, "deploymentId"));
     if (rt == NULL) {
         send_message(req, rid, 404, "Not Found");
         return false;
@@ -429,7 +429,7 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, const struct gw_api 
     const char *rk = t->key->text;
     const char *resource = t->key->is_default ? "$default" : rk + t->key->path_off;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->stage, "stageVariables");
-    const char *stage = cJSON_GetObjectItemCaseSensitive(t->stage, "stageName")->valuestring;
+    const char *stage = jstr(t->stage, "stageName");
     struct gw_request r = {
         .method = req->method.base,
         .method_len = req->method.len,
@@ -679,8 +679,7 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
 static void forward(struct gateway *gw, h2o_req_t *req, const struct target *t, struct gw_call *c)
 {
     const cJSON *in = t->integration;
-    char *url =
-        upstream_url(cJSON_GetObjectItemCaseSensitive(in, "integrationUri")->valuestring, t, req);
+    char *url = upstream_url(jstr(in, "integrationUri"), t, req);
     h2o_url_t u;
     if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
         free(url);
@@ -688,8 +687,7 @@ static void forward(struct gateway *gw, h2o_req_t *req, const struct target *t, 
         return;
     }
     size_t hl;
-    char *head = upstream_head(
-        req, cJSON_GetObjectItemCaseSensitive(in, "integrationMethod")->valuestring, &u, &hl);
+    char *head = upstream_head(req, jstr(in, "integrationMethod"), &u, &hl);
     c->out[0] = h2o_iovec_init(head, hl);
     c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
     c->next = gw->fwd_calls;
@@ -753,10 +751,8 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
     size_t skip;
     if (!select_target(req, api, rid, &t, &skip))
         return true;
-    const char *type =
-        cJSON_GetObjectItemCaseSensitive(t.integration, "integrationType")->valuestring;
-    const char *uri =
-        cJSON_GetObjectItemCaseSensitive(t.integration, "integrationUri")->valuestring;
+    const char *type = jstr(t.integration, "integrationType");
+    const char *uri = jstr(t.integration, "integrationUri");
     if (strcmp(type, "HTTP_PROXY") == 0) {
         struct gw_call *c = call_new(gw, req, rid, cors, origin);
         forward(gw, req, &t, c);
@@ -771,11 +767,7 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
         return true;
     }
     struct gw_call *c = call_new(gw, req, rid, cors, origin);
-    c->version =
-        strcmp(cJSON_GetObjectItemCaseSensitive(t.integration, "payloadFormatVersion")->valuestring,
-               "1.0") == 0
-            ? 1
-            : 2;
+    c->version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2;
     if (!build_event(gw, req, api, &t, domain, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
         cors_headers(c);
         send_message(req, rid, 413, "Request Entity Too Large");

@@ -424,23 +424,46 @@ static int sq_eic_delete(struct store *base, const char *fn, const char *qualifi
     return rc;
 }
 
-static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
+/* Steps kept statement q (unbound) through its rows, calling row(st, arg) for
+ * each; a non-zero return from row stops the scan and is returned. */
+static int scan_rows(struct store_sqlite *s, enum async_sql q, const char *what,
+                     int (*row)(sqlite3_stmt *st, void *arg), void *arg)
 {
-    struct store_sqlite *s = (struct store_sqlite *)base;
     int rc = 0, step = SQLITE_DONE;
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, A_EIC_SCAN);
+    sqlite3_stmt *st = astmt(s, q);
     while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                (const char *)sqlite3_column_text(st, 2), arg);
+        rc = row(st, arg);
         if (rc != 0)
             break;
     }
-    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "eic_scan");
+    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, what);
     if (st != NULL)
         sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+struct eic_scan {
+    store_eic_cb *cb;
+    void *arg;
+};
+
+static int eic_row(sqlite3_stmt *st, void *arg)
+{
+    struct eic_scan *e = arg;
+    return e->cb(col(st, 0), col(st, 1), col(st, 2), e->arg);
+}
+
+static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
+{
+    struct eic_scan e = {cb, arg};
+    return scan_rows((struct store_sqlite *)base, A_EIC_SCAN, "eic_scan", eic_row, &e);
 }
 
 static int sq_gw_api_put(struct store *base, const char *api_id, const char *json)
@@ -469,23 +492,21 @@ static int sq_gw_api_delete(struct store *base, const char *api_id)
     return rc;
 }
 
+struct gw_api_scan {
+    store_gw_api_cb *cb;
+    void *arg;
+};
+
+static int gw_api_row(sqlite3_stmt *st, void *arg)
+{
+    struct gw_api_scan *g = arg;
+    return g->cb(col(st, 0), col(st, 1), g->arg);
+}
+
 static int sq_gw_api_scan(struct store *base, store_gw_api_cb *cb, void *arg)
 {
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    int rc = 0, step = SQLITE_DONE;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, G_API_SCAN);
-    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                arg);
-        if (rc != 0)
-            break;
-    }
-    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "gw_api_scan");
-    if (st != NULL)
-        sqlite3_reset(st);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    struct gw_api_scan g = {cb, arg};
+    return scan_rows((struct store_sqlite *)base, G_API_SCAN, "gw_api_scan", gw_api_row, &g);
 }
 
 /* CloudWatch Logs: defined in the section at the end of this file. */
