@@ -25,7 +25,7 @@
 
 /* ---- request members ---- */
 
-enum mtype { M_STR, M_BOOL, M_INT, M_STRARR, M_STRMAP, M_OBJ };
+enum mtype { M_STR, M_BOOL, M_INT, M_NUM, M_STRARR, M_STRMAP, M_OBJ };
 
 struct member {
     const char *name;
@@ -56,6 +56,8 @@ static bool type_ok(const cJSON *v, const struct member *m)
         return cJSON_IsBool(v);
     case M_INT:
         return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    case M_NUM:
+        return cJSON_IsNumber(v);
     case M_STRARR:
         return cJSON_IsArray(v) && all_strings(v);
     case M_STRMAP:
@@ -581,6 +583,29 @@ static bool valid_var(const char *name, const char *value)
     return true;
 }
 
+static const struct member route_settings_members[] = {
+    {"dataTraceEnabled", M_BOOL, 0},   {"detailedMetricsEnabled", M_BOOL, 0},
+    {"loggingLevel", M_STR, 0},        {"throttlingBurstLimit", M_INT, 0},
+    {"throttlingRateLimit", M_NUM, 0},
+};
+
+/* Checks one RouteSettings object (types and non-negative limits). */
+static bool check_route_settings(h2o_req_t *req, const cJSON *rs)
+{
+    cJSON *scratch = cJSON_CreateObject();
+    bool ok = APPLY(req, rs, scratch, route_settings_members);
+    cJSON_Delete(scratch);
+    if (!ok)
+        return false;
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(rs, "throttlingBurstLimit");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(rs, "throttlingRateLimit");
+    if ((cJSON_IsNumber(b) && b->valuedouble < 0) || (cJSON_IsNumber(r) && r->valuedouble < 0)) {
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Throttling limits must not be negative");
+        return false;
+    }
+    return true;
+}
+
 static bool check_stage(h2o_req_t *req, const cJSON *doc, cJSON *stage)
 {
     set_default(stage, "autoDeploy", cJSON_CreateFalse());
@@ -594,7 +619,24 @@ static bool check_stage(h2o_req_t *req, const cJSON *doc, cJSON *stage)
                                "Invalid deployment identifier specified %.64s", dep);
         return false;
     }
+    if (!check_route_settings(req, cJSON_GetObjectItemCaseSensitive(stage, "defaultRouteSettings")))
+        return false;
     const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stage, "routeSettings"))
+    {
+        if (!cJSON_IsObject(v) || !check_route_settings(req, v)) {
+            if (!cJSON_IsObject(v))
+                aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid input for routeSettings");
+            return false;
+        }
+        if (gw_item(doc, "routes", "routeKey", v->string) == NULL) {
+            aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                                   "Unable to find Route by key %.256s within the provided "
+                                   "RouteSettings",
+                                   v->string);
+            return false;
+        }
+    }
     cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stage, "stageVariables"))
     {
         if (!valid_var(v->string, v->valuestring)) {

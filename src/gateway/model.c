@@ -66,6 +66,11 @@ int gw_lambda_uri(const char *uri, struct fn_ref *ref)
 
 static void rt_free(struct gw_api *api)
 {
+    for (size_t i = 0; i < api->nbuckets; i++)
+        free(api->buckets[i].key);
+    free(api->buckets);
+    api->buckets = NULL;
+    api->nbuckets = 0;
     for (size_t i = 0; i < api->ndeps; i++) {
         free(api->deps[i].keys);
         free(api->deps[i].ptrs);

@@ -39,11 +39,20 @@ struct gw_deploy_rt {
     const cJSON **routes;             /* malloc'd, nroutes: the route objects */
 };
 
+/* A throttling token bucket of one stage and route (runtime only). */
+struct gw_bucket {
+    char *key; /* "stage route-key", malloc'd */
+    double tokens;
+    int64_t last_ms; /* monotonic, when tokens were last refilled */
+};
+
 struct gw_api {
     char id[16];
     cJSON *doc; /* committed document; NULL until the create committed */
     struct gw_deploy_rt *deps;
     size_t ndeps;
+    struct gw_bucket *buckets; /* reset whenever the document changes */
+    size_t nbuckets;
     bool writing;        /* a store write is in progress */
     h2o_req_t **waiting; /* write requests queued behind it, oldest first */
     size_t nwaiting;

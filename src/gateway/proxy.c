@@ -349,6 +349,61 @@ static const char *jstr(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* ---- throttling ---- */
+
+/* The route's effective setting name: routeSettings[routeKey] over
+ * defaultRouteSettings; NULL when neither sets it. */
+static const cJSON *route_setting(const cJSON *stage, const char *route_key, const char *name)
+{
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(stage, "routeSettings"), route_key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rs, name);
+    if (!cJSON_IsNumber(v))
+        v = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(stage, "defaultRouteSettings"), name);
+    return cJSON_IsNumber(v) ? v : NULL;
+}
+
+/* Takes a token from the bucket of (stage, route); false when the route is
+ * over its throttlingRateLimit (requests per second) and
+ * throttlingBurstLimit (bucket size). */
+static bool take_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+{
+    const cJSON *rate = route_setting(stage, route_key, "throttlingRateLimit");
+    const cJSON *burst = route_setting(stage, route_key, "throttlingBurstLimit");
+    if (rate == NULL && burst == NULL)
+        return true;
+    double r = rate != NULL ? rate->valuedouble : 1e12;
+    double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
+    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
+    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
+    struct gw_bucket *bk = NULL;
+    for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
+        if (strcmp(api->buckets[i].key, key) == 0)
+            bk = &api->buckets[i];
+    int64_t now = timer_now_ms();
+    if (bk == NULL) {
+        struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
+        if (nb == NULL)
+            abort();
+        api->buckets = nb;
+        bk = &nb[api->nbuckets++];
+        bk->key = strdup(key);
+        if (bk->key == NULL)
+            abort();
+        bk->tokens = b;
+        bk->last_ms = now;
+    }
+    bk->tokens += r * (double)(now - bk->last_ms) / 1000.0;
+    if (bk->tokens > b)
+        bk->tokens = b;
+    bk->last_ms = now;
+    if (bk->tokens < 1.0)
+        return false;
+    bk->tokens -= 1.0;
+    return true;
+}
+
 struct target {
     const cJSON *stage;
     const cJSON *route;
@@ -359,8 +414,8 @@ struct target {
 
 /* Selects stage, route and integration; answers (and returns false) when
  * there is none. */
-static bool select_target(h2o_req_t *req, const struct gw_api *api, const char *rid,
-                          struct target *t, size_t *skip)
+static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, struct target *t,
+                          size_t *skip)
 {
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     t->stage = select_stage(api->doc, req->path.base, plen, skip);
@@ -385,6 +440,10 @@ static bool select_target(h2o_req_t *req, const struct gw_api *api, const char *
                          : NULL;
     if (t->integration == NULL) {
         send_message(req, rid, 404, "Not Found");
+        return false;
+    }
+    if (!take_token(api, t->stage, t->key->text)) {
+        send_message(req, rid, 429, "Too Many Requests");
         return false;
     }
     return true;

@@ -653,3 +653,24 @@ def test_http_proxy_integration(daemon, gw, upstream):
     assert st == 500 and json.loads(body) == {"message": "Internal Server Error"}
     assert call(daemon.port, api_id, "GET", "/nothing")[0] == 404
     assert daemon.health()["status"] == "ok"
+
+
+def test_throttling(daemon, gw, fn):
+    api_id, _, _ = http_api(gw, fn, ["GET /limited", "GET /free"], stage=None)
+    expect_gw_error("NotFoundException", 404, gw.create_stage, ApiId=api_id, StageName="$default",
+                    RouteSettings={"GET /nope": {"ThrottlingBurstLimit": 1}})
+    gw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True,
+                    DefaultRouteSettings={"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.001},
+                    RouteSettings={"GET /free": {"ThrottlingBurstLimit": 1000, "ThrottlingRateLimit": 1000}})
+    codes = [call(daemon.port, api_id, "GET", "/limited")[0] for _ in range(3)]
+    assert codes == [200, 200, 429], codes
+    st, hdrs, body = call(daemon.port, api_id, "GET", "/limited")
+    assert st == 429 and json.loads(body) == {"message": "Too Many Requests"} and header(hdrs, "apigw-requestid")
+    assert all(call(daemon.port, api_id, "GET", "/free")[0] == 200 for _ in range(5))
+    s = gw.get_stage(ApiId=api_id, StageName="$default")
+    assert s["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.001}
+    # a zero limit blocks the route; removing the settings lifts it
+    gw.update_stage(ApiId=api_id, StageName="$default", RouteSettings={"GET /free": {"ThrottlingBurstLimit": 0}})
+    assert call(daemon.port, api_id, "GET", "/free")[0] == 429
+    gw.update_stage(ApiId=api_id, StageName="$default", DefaultRouteSettings={}, RouteSettings={})
+    assert call(daemon.port, api_id, "GET", "/limited")[0] == 200
