@@ -21,130 +21,8 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
+#include "gateway/members.h"
 #include "gateway/model.h"
-
-/* ---- request members ---- */
-
-enum mtype { M_STR, M_BOOL, M_INT, M_NUM, M_STRARR, M_STRMAP, M_OBJ };
-
-struct member {
-    const char *name;
-    enum mtype type;
-    size_t max; /* characters of a string, 0 for no limit */
-};
-
-static const char *const type_names[] = {"a string",          "a boolean",        "an integer",
-                                         "a list of strings", "a map of strings", "an object"};
-
-static bool all_strings(const cJSON *v)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, v)
-    {
-        if (!cJSON_IsString(e))
-            return false;
-    }
-    return true;
-}
-
-static bool type_ok(const cJSON *v, const struct member *m)
-{
-    switch (m->type) {
-    case M_STR:
-        return cJSON_IsString(v) && (m->max == 0 || strlen(v->valuestring) <= m->max);
-    case M_BOOL:
-        return cJSON_IsBool(v);
-    case M_INT:
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
-    case M_NUM:
-        return cJSON_IsNumber(v);
-    case M_STRARR:
-        return cJSON_IsArray(v) && all_strings(v);
-    case M_STRMAP:
-        return cJSON_IsObject(v) && all_strings(v);
-    case M_OBJ:
-        return cJSON_IsObject(v);
-    }
-    return false;
-}
-
-/* Copies the members of body listed in ms into obj (replacing). Sends
- * BadRequestException and returns false for a member of the wrong type. */
-static bool apply(h2o_req_t *req, const cJSON *body, cJSON *obj, const struct member *ms, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, ms[i].name);
-        if (v == NULL || cJSON_IsNull(v))
-            continue;
-        if (!type_ok(v, &ms[i])) {
-            if (ms[i].type == M_STR && cJSON_IsString(v))
-                aws_send_error_message(req, ERR_GW_BAD_REQUEST,
-                                       "Invalid input for %s: must be at most %zu characters long",
-                                       ms[i].name, ms[i].max);
-            else
-                aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid input for %s: must be %s",
-                                       ms[i].name, type_names[ms[i].type]);
-            return false;
-        }
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, ms[i].name);
-        cJSON_AddItemToObject(obj, ms[i].name, cJSON_Duplicate(v, true));
-    }
-    return true;
-}
-
-#define APPLY(req, body, obj, table) apply(req, body, obj, table, sizeof(table) / sizeof(table[0]))
-
-static const char *str_of(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void set_str(cJSON *obj, const char *key, const char *value)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    cJSON_AddStringToObject(obj, key, value);
-}
-
-static void set_default(cJSON *obj, const char *key, cJSON *value)
-{
-    if (cJSON_HasObjectItem(obj, key))
-        cJSON_Delete(value);
-    else
-        cJSON_AddItemToObject(obj, key, value);
-}
-
-static cJSON *parse_body(h2o_req_t *req)
-{
-    if (req->entity.len > API_JSON_REQUEST_MAX_BYTES) {
-        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
-                               "Request body must be smaller than %d bytes",
-                               API_JSON_REQUEST_MAX_BYTES);
-        return NULL;
-    }
-    if (req->entity.len == 0)
-        return cJSON_CreateObject();
-    cJSON *body = cJSON_ParseWithLength(req->entity.base, req->entity.len);
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid request body: not a JSON object");
-        return NULL;
-    }
-    return body;
-}
-
-static void now_iso(char out[32])
-{
-    time_fmt_iso(clock_ms(), out);
-}
-
-static void new_id(char *out, size_t chars)
-{
-    char hex[17];
-    rand_hex(hex, 8);
-    memcpy(out, hex, chars);
-    out[chars] = '\0';
-}
 
 static const struct member deployment_members[] = {{"description", M_STR, GW_DESCRIPTION_MAX}};
 
@@ -154,7 +32,7 @@ static cJSON *api_json(const struct gateway *gw, const cJSON *doc)
 {
     cJSON *a = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc, "api"), true);
     char ep[128];
-    snprintf(ep, sizeof(ep), "http://%s.execute-api.localhost:%u", str_of(a, "apiId"), gw->port);
+    snprintf(ep, sizeof(ep), "http://%s.execute-api.localhost:%u", gw_str_of(a, "apiId"), gw->port);
     cJSON_AddStringToObject(a, "apiEndpoint", ep);
     return a;
 }
@@ -266,7 +144,7 @@ static bool stage_uses(const cJSON *doc, const char *dep_id)
     const cJSON *s;
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "stages"))
     {
-        const char *d = str_of(s, "deploymentId");
+        const char *d = gw_str_of(s, "deploymentId");
         if (d != NULL && strcmp(d, dep_id) == 0)
             return true;
     }
@@ -284,7 +162,7 @@ static void prune_deployments(cJSON *doc)
         cJSON *next = w->next;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(w, "deployment");
         bool automatic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "autoDeployed"));
-        if (!stage_uses(doc, str_of(d, "deploymentId")) && (automatic || excess > 0)) {
+        if (!stage_uses(doc, gw_str_of(d, "deploymentId")) && (automatic || excess > 0)) {
             if (!automatic)
                 excess--;
             cJSON_Delete(cJSON_DetachItemViaPointer(deps, w));
@@ -298,8 +176,8 @@ static const char *deploy(cJSON *doc, const char *description, bool automatic)
 {
     cJSON *w = cJSON_CreateObject(), *d = cJSON_AddObjectToObject(w, "deployment");
     char id[8], date[32];
-    new_id(id, 6);
-    now_iso(date);
+    gw_new_id(id, 6);
+    gw_now_iso(date);
     cJSON_AddBoolToObject(d, "autoDeployed", automatic);
     cJSON_AddStringToObject(d, "createdDate", date);
     cJSON_AddStringToObject(d, "deploymentId", id);
@@ -312,17 +190,17 @@ static const char *deploy(cJSON *doc, const char *description, bool automatic)
         w, "integrations",
         cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc, "integrations"), true));
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "deployments"), w);
-    return str_of(d, "deploymentId");
+    return gw_str_of(d, "deploymentId");
 }
 
 static void point_stage(cJSON *stage, const char *dep_id, const char *message)
 {
     char date[32];
-    now_iso(date);
-    set_str(stage, "deploymentId", dep_id);
-    set_str(stage, "lastUpdatedDate", date);
+    gw_now_iso(date);
+    gw_set_str(stage, "deploymentId", dep_id);
+    gw_set_str(stage, "lastUpdatedDate", date);
     if (message != NULL)
-        set_str(stage, "lastDeploymentStatusMessage", message);
+        gw_set_str(stage, "lastDeploymentStatusMessage", message);
 }
 
 /* Redeploys every autoDeploy stage of doc (after a change). */
@@ -366,20 +244,12 @@ static const struct member integration_members[] = {
     {"tlsConfig", M_OBJ, 0},
 };
 
-static bool one_of(const char *s, const char *const *set)
-{
-    for (size_t i = 0; s != NULL && set[i] != NULL; i++)
-        if (strcmp(s, set[i]) == 0)
-            return true;
-    return false;
-}
-
 /* Fills defaults and checks an integration after its members were applied. */
 static bool check_integration(h2o_req_t *req, cJSON *in)
 {
     static const char *const http_methods[] = {"ANY",   "GET",  "POST",    "PUT", "DELETE",
                                                "PATCH", "HEAD", "OPTIONS", NULL};
-    const char *type = str_of(in, "integrationType");
+    const char *type = gw_str_of(in, "integrationType");
     if (type == NULL) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "IntegrationType is required");
         return false;
@@ -393,18 +263,19 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
                                type);
         return false;
     }
-    const char *uri = str_of(in, "integrationUri");
+    const char *uri = gw_str_of(in, "integrationUri");
     bool lambda = strcmp(type, "AWS_PROXY") == 0;
-    set_default(in, "connectionType", cJSON_CreateString("INTERNET"));
-    set_default(in, "timeoutInMillis", cJSON_CreateNumber(GW_TIMEOUT_MAX_MS));
-    set_default(in, "payloadFormatVersion", cJSON_CreateString(lambda ? "2.0" : "1.0"));
+    gw_set_default(in, "connectionType", cJSON_CreateString("INTERNET"));
+    gw_set_default(in, "timeoutInMillis", cJSON_CreateNumber(GW_TIMEOUT_MAX_MS));
+    gw_set_default(in, "payloadFormatVersion", cJSON_CreateString(lambda ? "2.0" : "1.0"));
     if (lambda)
-        set_default(in, "integrationMethod", cJSON_CreateString("POST"));
-    const char *pfv = str_of(in, "payloadFormatVersion");
+        gw_set_default(in, "integrationMethod", cJSON_CreateString("POST"));
+    const char *pfv = gw_str_of(in, "payloadFormatVersion");
     double t = cJSON_GetObjectItemCaseSensitive(in, "timeoutInMillis")->valuedouble;
-    const char *method = str_of(in, "integrationMethod");
+    const char *method = gw_str_of(in, "integrationMethod");
     struct fn_ref ref;
-    if (!one_of(str_of(in, "connectionType"), (const char *const[]){"INTERNET", "VPC_LINK", NULL}))
+    if (!gw_one_of(gw_str_of(in, "connectionType"),
+                   (const char *const[]){"INTERNET", "VPC_LINK", NULL}))
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid connection type");
     else if (uri == NULL)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
@@ -422,7 +293,7 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
             "Invalid integration URI specified: %.256s. It must be an http:// or "
             "https:// URL",
             uri);
-    else if (!one_of(pfv, (const char *const[]){"1.0", "2.0", NULL}) ||
+    else if (!gw_one_of(pfv, (const char *const[]){"1.0", "2.0", NULL}) ||
              (!lambda && strcmp(pfv, "1.0") != 0))
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                "Invalid payload format version %.16s: %s integrations support %s",
@@ -430,7 +301,7 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
     else if (t < GW_TIMEOUT_MIN_MS || t > GW_TIMEOUT_MAX_MS)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Timeout must be between %d ms and %d ms",
                                GW_TIMEOUT_MIN_MS, GW_TIMEOUT_MAX_MS);
-    else if (!lambda && (method == NULL || !one_of(method, http_methods)))
+    else if (!lambda && (method == NULL || !gw_one_of(method, http_methods)))
         aws_send_error_message(
             req, ERR_GW_BAD_REQUEST,
             "IntegrationMethod must be one of ANY, GET, POST, PUT, DELETE, PATCH, "
@@ -468,7 +339,7 @@ static void send_bad_route_key(h2o_req_t *req)
  * have its key. */
 static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
 {
-    const char *key = str_of(route, "routeKey"), *id = str_of(route, "routeId");
+    const char *key = gw_str_of(route, "routeKey"), *id = gw_str_of(route, "routeId");
     struct gw_route_key k;
     if (key == NULL) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Route key is required");
@@ -481,23 +352,23 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
     const cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "routes"))
     {
-        const char *other = str_of(r, "routeKey");
-        if (other != NULL && strcmp(other, key) == 0 && strcmp(str_of(r, "routeId"), id) != 0) {
+        const char *other = gw_str_of(r, "routeKey");
+        if (other != NULL && strcmp(other, key) == 0 && strcmp(gw_str_of(r, "routeId"), id) != 0) {
             aws_send_error_message(req, ERR_GW_CONFLICT,
                                    "Route with key %s already exists for this API", key);
             return false;
         }
     }
-    set_default(route, "apiKeyRequired", cJSON_CreateFalse());
-    set_default(route, "authorizationType", cJSON_CreateString("NONE"));
-    const char *auth = str_of(route, "authorizationType");
-    const char *target = str_of(route, "target");
-    if (!one_of(auth, (const char *const[]){"NONE", "AWS_IAM", "CUSTOM", "JWT", NULL})) {
+    gw_set_default(route, "apiKeyRequired", cJSON_CreateFalse());
+    gw_set_default(route, "authorizationType", cJSON_CreateString("NONE"));
+    const char *auth = gw_str_of(route, "authorizationType");
+    const char *target = gw_str_of(route, "target");
+    if (!gw_one_of(auth, (const char *const[]){"NONE", "AWS_IAM", "CUSTOM", "JWT", NULL})) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid authorization type %.32s", auth);
         return false;
     }
     if (strcmp(auth, "CUSTOM") == 0 || strcmp(auth, "JWT") == 0) {
-        const char *az = str_of(route, "authorizerId");
+        const char *az = gw_str_of(route, "authorizerId");
         aws_send_error_message(req, ERR_GW_NOT_FOUND,
                                "Invalid authorizer identifier specified %.64s",
                                az != NULL ? az : "");
@@ -535,7 +406,7 @@ static bool merge_stage_vars(h2o_req_t *req, const cJSON *body, cJSON *stage)
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "stageVariables");
     if (in == NULL || cJSON_IsNull(in))
         return true;
-    if (!cJSON_IsObject(in) || !all_strings(in)) {
+    if (!cJSON_IsObject(in) || !gw_all_strings(in)) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                "Invalid input for stageVariables: must be a map of strings");
         return false;
@@ -608,12 +479,12 @@ static bool check_route_settings(h2o_req_t *req, const cJSON *rs)
 
 static bool check_stage(h2o_req_t *req, const cJSON *doc, cJSON *stage)
 {
-    set_default(stage, "autoDeploy", cJSON_CreateFalse());
-    set_default(stage, "defaultRouteSettings", cJSON_CreateObject());
-    set_default(stage, "routeSettings", cJSON_CreateObject());
-    set_default(stage, "stageVariables", cJSON_CreateObject());
-    set_default(stage, "tags", cJSON_CreateObject());
-    const char *dep = str_of(stage, "deploymentId");
+    gw_set_default(stage, "autoDeploy", cJSON_CreateFalse());
+    gw_set_default(stage, "defaultRouteSettings", cJSON_CreateObject());
+    gw_set_default(stage, "routeSettings", cJSON_CreateObject());
+    gw_set_default(stage, "stageVariables", cJSON_CreateObject());
+    gw_set_default(stage, "tags", cJSON_CreateObject());
+    const char *dep = gw_str_of(stage, "deploymentId");
     if (dep != NULL && gw_item(doc, "deployments", "deploymentId", dep) == NULL) {
         aws_send_error_message(req, ERR_GW_NOT_FOUND,
                                "Invalid deployment identifier specified %.64s", dep);
@@ -657,19 +528,19 @@ static bool check_stage(h2o_req_t *req, const cJSON *doc, cJSON *stage)
  * create to doc. */
 static bool quick_create(h2o_req_t *req, cJSON *doc, const cJSON *body)
 {
-    const char *target = str_of(body, "target"), *rk = str_of(body, "routeKey");
+    const char *target = gw_str_of(body, "target"), *rk = gw_str_of(body, "routeKey");
     bool lambda = strncmp(target, "http://", 7) != 0 && strncmp(target, "https://", 8) != 0;
     cJSON *in = cJSON_CreateObject();
     char iid[8], rid[8];
-    new_id(iid, 7);
-    new_id(rid, 7);
+    gw_new_id(iid, 7);
+    gw_new_id(rid, 7);
     cJSON_AddBoolToObject(in, "apiGatewayManaged", true);
     cJSON_AddStringToObject(in, "integrationId", iid);
     cJSON_AddStringToObject(in, "integrationType", lambda ? "AWS_PROXY" : "HTTP_PROXY");
     cJSON_AddStringToObject(in, "integrationUri", target);
     cJSON_AddStringToObject(in, "integrationMethod", lambda ? "POST" : "ANY");
     cJSON_AddStringToObject(in, "payloadFormatVersion", lambda ? "2.0" : "1.0");
-    const char *creds = str_of(body, "credentialsArn");
+    const char *creds = gw_str_of(body, "credentialsArn");
     if (creds != NULL)
         cJSON_AddStringToObject(in, "credentialsArn", creds);
     if (!check_integration(req, in)) {
@@ -691,7 +562,7 @@ static bool quick_create(h2o_req_t *req, cJSON *doc, const cJSON *body)
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "routes"), route);
     cJSON *stage = cJSON_CreateObject();
     char date[32];
-    now_iso(date);
+    gw_now_iso(date);
     cJSON_AddBoolToObject(stage, "apiGatewayManaged", true);
     cJSON_AddBoolToObject(stage, "autoDeploy", true);
     cJSON_AddStringToObject(stage, "createdDate", date);
@@ -725,9 +596,9 @@ static bool check_api(h2o_req_t *req, cJSON *a, const cJSON *body)
         cJSON_DeleteItemFromObjectCaseSensitive(a, "corsConfiguration");
         cJSON_AddItemToObject(a, "corsConfiguration", cors);
     }
-    const char *name = str_of(a, "name");
-    const char *rse = str_of(a, "routeSelectionExpression");
-    const char *ake = str_of(a, "apiKeySelectionExpression");
+    const char *name = gw_str_of(a, "name");
+    const char *rse = gw_str_of(a, "routeSelectionExpression");
+    const char *ake = gw_str_of(a, "apiKeySelectionExpression");
     if (name == NULL || name[0] == '\0')
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Name is required");
     else if (rse != NULL && strcmp(rse, "$request.method $request.path") != 0)
@@ -748,10 +619,10 @@ static void dispatch_again(struct gateway *gw, h2o_req_t *req);
 
 static void create_api(struct gateway *gw, h2o_req_t *req)
 {
-    cJSON *body = parse_body(req);
+    cJSON *body = gw_parse_body(req);
     if (body == NULL)
         return;
-    const char *proto = str_of(body, "protocolType");
+    const char *proto = gw_str_of(body, "protocolType");
     cJSON *doc = cJSON_CreateObject(), *a = cJSON_AddObjectToObject(doc, "api");
     cJSON_AddArrayToObject(doc, "routes");
     cJSON_AddArrayToObject(doc, "integrations");
@@ -769,7 +640,7 @@ static void create_api(struct gateway *gw, h2o_req_t *req)
     else if (strcmp(proto, "WEBSOCKET") == 0)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                "lambdad does not support WebSocket APIs yet");
-    else if (tags != NULL && !type_ok(tags, &(struct member){"tags", M_STRMAP, 0}))
+    else if (tags != NULL && !gw_type_ok(tags, &(struct member){"tags", M_STRMAP, 0}))
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                "Invalid input for tags: must be a map of strings");
     else if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(body, "routeKey")) &&
@@ -786,13 +657,14 @@ static void create_api(struct gateway *gw, h2o_req_t *req)
     }
     struct gw_api *api = gw_add(gw);
     char date[32];
-    now_iso(date);
+    gw_now_iso(date);
     cJSON_AddStringToObject(a, "apiId", api->id);
-    set_default(a, "apiKeySelectionExpression", cJSON_CreateString("$request.header.x-api-key"));
+    gw_set_default(a, "apiKeySelectionExpression", cJSON_CreateString("$request.header.x-api-key"));
     cJSON_AddStringToObject(a, "createdDate", date);
-    set_default(a, "disableExecuteApiEndpoint", cJSON_CreateFalse());
+    gw_set_default(a, "disableExecuteApiEndpoint", cJSON_CreateFalse());
     cJSON_AddStringToObject(a, "protocolType", "HTTP");
-    set_default(a, "routeSelectionExpression", cJSON_CreateString("$request.method $request.path"));
+    gw_set_default(a, "routeSelectionExpression",
+                   cJSON_CreateString("$request.method $request.path"));
     cJSON_AddItemToObject(a, "tags",
                           tags != NULL ? cJSON_Duplicate(tags, true) : cJSON_CreateObject());
     cJSON_Delete(body);
@@ -801,7 +673,7 @@ static void create_api(struct gateway *gw, h2o_req_t *req)
 
 static void update_api(struct gateway *gw, h2o_req_t *req, struct gw_api *api)
 {
-    cJSON *body = parse_body(req);
+    cJSON *body = gw_parse_body(req);
     if (body == NULL)
         return;
     cJSON *doc = cJSON_Duplicate(api->doc, true);
@@ -863,7 +735,7 @@ static void not_found(h2o_req_t *req, enum kind k, const char *id)
 static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enum kind k,
                      const char *id)
 {
-    cJSON *body = parse_body(req);
+    cJSON *body = gw_parse_body(req);
     if (body == NULL)
         return;
     cJSON *doc = cJSON_Duplicate(api->doc, true);
@@ -871,9 +743,9 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
     cJSON *it = id != NULL ? gw_item(doc, kinds[k].list, kinds[k].id, id) : cJSON_CreateObject();
     bool created = id == NULL, ok = false, redeploy = k != K_STAGE;
     char date[32], nid[8];
-    now_iso(date);
+    gw_now_iso(date);
     if (created && k != K_STAGE && k != K_DEPLOYMENT) {
-        new_id(nid, 7);
+        gw_new_id(nid, 7);
         cJSON_AddStringToObject(it, kinds[k].id, nid);
     }
     switch (k) {
@@ -888,7 +760,7 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
              APPLY(req, body, it, integration_members) && check_integration(req, it);
         break;
     case K_STAGE: {
-        const char *name = str_of(body, "stageName");
+        const char *name = gw_str_of(body, "stageName");
         bool was_auto = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "autoDeploy"));
         if (created && (name == NULL || !valid_stage_name(name)))
             aws_send_error_message(req, ERR_GW_BAD_REQUEST,
@@ -906,20 +778,20 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
             const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
             cJSON_AddStringToObject(it, "stageName", name);
             cJSON_AddStringToObject(it, "createdDate", date);
-            if (cJSON_IsObject(tags) && all_strings(tags)) {
+            if (cJSON_IsObject(tags) && gw_all_strings(tags)) {
                 cJSON_DeleteItemFromObjectCaseSensitive(it, "tags");
                 cJSON_AddItemToObject(it, "tags", cJSON_Duplicate(tags, true));
             }
         }
         if (ok) {
-            set_str(it, "lastUpdatedDate", date);
+            gw_set_str(it, "lastUpdatedDate", date);
             redeploy =
                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "autoDeploy")) && !was_auto;
         }
         break;
     }
     case K_DEPLOYMENT: {
-        const char *desc = str_of(body, "description"), *stage = str_of(body, "stageName");
+        const char *desc = gw_str_of(body, "description"), *stage = gw_str_of(body, "stageName");
         cJSON *st = stage != NULL ? gw_stage(doc, stage) : NULL;
         redeploy = false;
         if (!created) {
@@ -967,7 +839,7 @@ static bool route_uses(const cJSON *doc, const char *integration_id)
     const cJSON *r;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "routes"))
     {
-        const char *t = str_of(r, "target");
+        const char *t = gw_str_of(r, "target");
         if (t != NULL && strncmp(t, "integrations/", 13) == 0 &&
             strcmp(t + 13, integration_id) == 0)
             return true;
@@ -1085,9 +957,9 @@ static void tags_op(struct gateway *gw, h2o_req_t *req, const char *arn)
     cJSON *doc = cJSON_Duplicate(api->doc, true);
     cJSON *tags = tags_of(doc, stage);
     if (http_method_is(req, "POST")) {
-        cJSON *body = parse_body(req);
+        cJSON *body = gw_parse_body(req);
         const cJSON *add = body != NULL ? cJSON_GetObjectItemCaseSensitive(body, "tags") : NULL;
-        if (body != NULL && (!cJSON_IsObject(add) || !all_strings(add)))
+        if (body != NULL && (!cJSON_IsObject(add) || !gw_all_strings(add)))
             aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                    "Invalid input for tags: must be a map of strings");
         const cJSON *t;
@@ -1096,7 +968,7 @@ static void tags_op(struct gateway *gw, h2o_req_t *req, const char *arn)
             cJSON_DeleteItemFromObjectCaseSensitive(tags, t->string);
             cJSON_AddStringToObject(tags, t->string, t->valuestring);
         }
-        bool ok = cJSON_IsObject(add) && all_strings(add);
+        bool ok = cJSON_IsObject(add) && gw_all_strings(add);
         cJSON_Delete(body);
         if (!ok) {
             cJSON_Delete(doc);
