@@ -31,6 +31,7 @@
 #include "gateway/control.h"
 #include "gateway/model.h"
 #include "gateway/proxy.h"
+#include "gateway/rest.h"
 #include "http/server.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
@@ -131,7 +132,7 @@ static int on_edge(h2o_req_t *req, void *arg)
     }
     if (cwlogs_handle(srv->cwlogs, req))
         return 0;
-    if (gw_control_handle(&srv->gateway, req))
+    if (gw_control_handle(&srv->gateway, req) || gw_rest_handle(&srv->gateway, req))
         return 0;
     if (lambda_api_handle(&srv->api, req))
         return 0;

@@ -42,46 +42,6 @@ static cJSON *deployment_json(const cJSON *wrapper)
     return cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(wrapper, "deployment"), true);
 }
 
-/* Answers a Get* list: items (taken) paged by maxResults and nextToken. */
-static void send_page(h2o_req_t *req, cJSON *items)
-{
-    char buf[32];
-    long max = GW_LIST_DEFAULT, start = 0;
-    char *end;
-    if (http_query(req, "maxResults", buf, sizeof(buf)) >= 0) {
-        max = strtol(buf, &end, 10);
-        if (*end != '\0' || max < 1) {
-            cJSON_Delete(items);
-            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid maxResults: %.16s", buf);
-            return;
-        }
-    }
-    if (http_query(req, "nextToken", buf, sizeof(buf)) >= 0) {
-        start = strtol(buf, &end, 10);
-        if (*end != '\0' || start < 0) {
-            cJSON_Delete(items);
-            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid nextToken");
-            return;
-        }
-    }
-    cJSON *out = cJSON_CreateObject(), *page = cJSON_AddArrayToObject(out, "items");
-    long n = cJSON_GetArraySize(items), i = 0;
-    cJSON *it = items->child;
-    while (it != NULL) {
-        cJSON *next = it->next;
-        if (i >= start && i < start + max)
-            cJSON_AddItemToArray(page, cJSON_DetachItemViaPointer(items, it));
-        i++;
-        it = next;
-    }
-    if (start + max < n) {
-        snprintf(buf, sizeof(buf), "%ld", start + max);
-        cJSON_AddStringToObject(out, "nextToken", buf);
-    }
-    cJSON_Delete(items);
-    aws_send_json_take(req, 200, out);
-}
-
 /* ---- CORS configuration ---- */
 
 static const struct member cors_members[] = {
@@ -698,9 +658,9 @@ static void get_apis(struct gateway *gw, h2o_req_t *req)
 {
     cJSON *items = cJSON_CreateArray();
     for (size_t i = 0; i < gw->napis; i++)
-        if (gw->apis[i]->doc != NULL)
+        if (gw->apis[i]->doc != NULL && !gw_is_rest(gw->apis[i]))
             cJSON_AddItemToArray(items, api_json(gw, gw->apis[i]->doc));
-    send_page(req, items);
+    gw_send_page(req, items, &gw_page_v2);
 }
 
 /* ---- sub-resources ---- */
@@ -880,7 +840,7 @@ static void item_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enum
             {
                 cJSON_AddItemToArray(items, item_json(k, it));
             }
-            send_page(req, items);
+            gw_send_page(req, items, &gw_page_v2);
         } else if (!gw_busy(api, req)) {
             put_item(gw, req, api, k, NULL);
         }
@@ -925,7 +885,9 @@ static struct gw_api *tag_target(struct gateway *gw, const char *arn, const char
         *stage = slash + 8;
     }
     struct gw_api *api = gw_find(gw, id);
-    return api != NULL && (*stage == NULL || gw_stage(api->doc, *stage) != NULL) ? api : NULL;
+    return api != NULL && !gw_is_rest(api) && (*stage == NULL || gw_stage(api->doc, *stage) != NULL)
+               ? api
+               : NULL;
 }
 
 static cJSON *tags_of(cJSON *doc, const char *stage)
@@ -1023,7 +985,7 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
         !(known && ((p.n == 4 && (get || post)) || (p.n == 5 && (get || patch || del)))))
         return false;
     struct gw_api *api = gw_find(gw, p.seg[2]);
-    if (api == NULL) {
+    if (api == NULL || gw_is_rest(api)) {
         aws_send_error_message(req, ERR_GW_NOT_FOUND, "Invalid API identifier specified %s:%.64s",
                                gw->account, p.seg[2]);
         return true;

@@ -335,9 +335,11 @@ static void add_or_null(cJSON *ev, const char *name, cJSON *obj)
 static cJSON *event_v1(const struct gw_request *r)
 {
     cJSON *ev = cJSON_CreateObject();
-    cJSON_AddStringToObject(ev, "version", "1.0");
+    if (!r->rest)
+        cJSON_AddStringToObject(ev, "version", "1.0");
     cJSON_AddStringToObject(ev, "resource", r->resource);
-    cJSON_AddItemToObject(ev, "path", str_n(r->path, r->path_len));
+    cJSON_AddItemToObject(
+        ev, "path", r->rest ? str_n(r->rest_path, r->rest_path_len) : str_n(r->path, r->path_len));
     cJSON_AddItemToObject(ev, "httpMethod", str_n(r->method, r->method_len));
     cJSON *headers = cJSON_CreateObject(), *multi = cJSON_CreateObject();
     for (size_t i = 0; i < r->nheaders; i++) {
@@ -365,7 +367,7 @@ static cJSON *event_v1(const struct gw_request *r)
     gw_time_fmt(r->time_ms, tbuf);
     cJSON_AddStringToObject(ctx, "requestTime", tbuf);
     cJSON_AddNumberToObject(ctx, "requestTimeEpoch", (double)r->time_ms);
-    cJSON_AddStringToObject(ctx, "resourceId", r->route_key);
+    cJSON_AddStringToObject(ctx, "resourceId", r->rest ? r->resource_id : r->route_key);
     cJSON_AddStringToObject(ctx, "resourcePath", r->resource);
     cJSON_AddStringToObject(ctx, "stage", r->stage);
     add_or_null(ev, "pathParameters", path_params(r));

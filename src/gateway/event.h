@@ -48,6 +48,11 @@ struct gw_request {
     int64_t time_ms;          /* epoch ms the request arrived */
     const struct gw_match *m; /* the route's path parameters (raw values) */
     const cJSON *stage_vars;  /* the stage's variables (object) or NULL */
+    /* REST APIs (payload 1.0 without "version"): path is then "/{stage}/..." */
+    bool rest;
+    const char *rest_path; /* the path after the stage (the event's "path") */
+    size_t rest_path_len;
+    const char *resource_id; /* requestContext.resourceId */
 };
 
 /* Formats epoch ms as API Gateway's request time "12/Mar/2020:19:03:58 +0000". */

@@ -135,3 +135,45 @@ bool gw_one_of(const char *s, const char *const *set)
             return true;
     return false;
 }
+
+const struct gw_paging gw_page_v2 = {"maxResults", "nextToken", "items"};
+const struct gw_paging gw_page_v1 = {"limit", "position", "item"};
+
+void gw_send_page(h2o_req_t *req, cJSON *items, const struct gw_paging *pg)
+{
+    char buf[32];
+    long max = GW_LIST_DEFAULT, start = 0;
+    char *end;
+    if (http_query(req, pg->max, buf, sizeof(buf)) >= 0) {
+        max = strtol(buf, &end, 10);
+        if (*end != '\0' || max < 1) {
+            cJSON_Delete(items);
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid %s: %.16s", pg->max, buf);
+            return;
+        }
+    }
+    if (http_query(req, pg->token, buf, sizeof(buf)) >= 0) {
+        start = strtol(buf, &end, 10);
+        if (*end != '\0' || start < 0) {
+            cJSON_Delete(items);
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid %s", pg->token);
+            return;
+        }
+    }
+    cJSON *out = cJSON_CreateObject(), *page = cJSON_AddArrayToObject(out, pg->items);
+    long n = cJSON_GetArraySize(items), i = 0;
+    cJSON *it = items->child;
+    while (it != NULL) {
+        cJSON *next = it->next;
+        if (i >= start && i < start + max)
+            cJSON_AddItemToArray(page, cJSON_DetachItemViaPointer(items, it));
+        i++;
+        it = next;
+    }
+    if (start + max < n) {
+        snprintf(buf, sizeof(buf), "%ld", start + max);
+        cJSON_AddStringToObject(out, pg->token, buf);
+    }
+    cJSON_Delete(items);
+    aws_send_json_take(req, 200, out);
+}

@@ -60,4 +60,16 @@ void gw_new_id(char *out, size_t chars);
 /* True if s is one of the NULL-terminated set. */
 bool gw_one_of(const char *s, const char *const *set);
 
+/* How a list operation pages: its query parameters and response members. */
+struct gw_paging {
+    const char *max;   /* "maxResults" (v2), "limit" (v1) */
+    const char *token; /* "nextToken" (v2), "position" (v1); also the response member */
+    const char *items; /* "items" (v2), "item" (v1) */
+};
+
+extern const struct gw_paging gw_page_v2, gw_page_v1;
+
+/* Answers a list operation with items (taken), paged as pg says. */
+void gw_send_page(h2o_req_t *req, cJSON *items, const struct gw_paging *pg);
+
 #endif

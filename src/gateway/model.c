@@ -36,6 +36,11 @@ cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *
     return NULL;
 }
 
+bool gw_is_rest(const struct gw_api *api)
+{
+    return cJSON_HasObjectItem(api->doc, "restapi");
+}
+
 cJSON *gw_stage(const cJSON *doc, const char *name)
 {
     return gw_item(doc, "stages", "stageName", name);
@@ -75,10 +80,72 @@ static void rt_free(struct gw_api *api)
         free(api->deps[i].keys);
         free(api->deps[i].ptrs);
         free(api->deps[i].routes);
+        free(api->deps[i].resources);
     }
     free(api->deps);
     api->deps = NULL;
     api->ndeps = 0;
+}
+
+static void rt_alloc(struct gw_deploy_rt *rt, size_t n, bool rest)
+{
+    rt->keys = calloc(n + 1, sizeof(*rt->keys));
+    rt->ptrs = calloc(n + 1, sizeof(*rt->ptrs));
+    rt->routes = calloc(n + 1, sizeof(*rt->routes));
+    rt->resources = rest ? calloc(n + 1, sizeof(*rt->resources)) : NULL;
+    if (rt->keys == NULL || rt->ptrs == NULL || rt->routes == NULL || (rest && !rt->resources))
+        abort();
+}
+
+/* Adds route key text (with its route object) to rt, if it parses. */
+static bool rt_add(const struct gw_api *api, struct gw_deploy_rt *rt, const char *text,
+                   const cJSON *route)
+{
+    struct gw_route_key *k = &rt->keys[rt->nroutes];
+    if (gw_route_key_parse(text, strlen(text), k) != 0) {
+        log_warn("msg=\"stored route key does not parse\" api=%s", api->id);
+        return false;
+    }
+    rt->ptrs[rt->nroutes] = k;
+    rt->routes[rt->nroutes++] = route;
+    return true;
+}
+
+static void rt_http(const struct gw_api *api, struct gw_deploy_rt *rt)
+{
+    const cJSON *routes = cJSON_GetObjectItemCaseSensitive(rt->dep, "routes");
+    rt_alloc(rt, (size_t)cJSON_GetArraySize(routes), false);
+    const cJSON *r;
+    cJSON_ArrayForEach(r, routes)
+    {
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(r, "routeKey");
+        if (cJSON_IsString(key))
+            rt_add(api, rt, key->valuestring, r);
+    }
+}
+
+/* A REST deployment: one route key "VERB path" per method of each resource. */
+static void rt_rest(const struct gw_api *api, struct gw_deploy_rt *rt)
+{
+    const cJSON *resources = cJSON_GetObjectItemCaseSensitive(rt->dep, "resources"), *r, *m;
+    size_t n = 0;
+    cJSON_ArrayForEach(r, resources)
+    {
+        n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "resourceMethods"));
+    }
+    rt_alloc(rt, n, true);
+    cJSON_ArrayForEach(r, resources)
+    {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(r, "path");
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r, "resourceMethods"))
+        {
+            char text[GW_ROUTE_KEY_MAX + 1];
+            snprintf(text, sizeof(text), "%s %s", m->string,
+                     cJSON_IsString(path) ? path->valuestring : "");
+            if (rt_add(api, rt, text, m))
+                rt->resources[rt->nroutes - 1] = r;
+        }
+    }
 }
 
 static void rt_build(struct gw_api *api)
@@ -95,35 +162,20 @@ static void rt_build(struct gw_api *api)
     cJSON_ArrayForEach(d, deps)
     {
         struct gw_deploy_rt *rt = &api->deps[api->ndeps++];
-        const cJSON *routes = cJSON_GetObjectItemCaseSensitive(d, "routes");
-        size_t nr = (size_t)cJSON_GetArraySize(routes);
         rt->dep = d;
-        rt->keys = calloc(nr + 1, sizeof(*rt->keys));
-        rt->ptrs = calloc(nr + 1, sizeof(*rt->ptrs));
-        rt->routes = calloc(nr + 1, sizeof(*rt->routes));
-        if (rt->keys == NULL || rt->ptrs == NULL || rt->routes == NULL)
-            abort();
-        const cJSON *r;
-        cJSON_ArrayForEach(r, routes)
-        {
-            const cJSON *key = cJSON_GetObjectItemCaseSensitive(r, "routeKey");
-            struct gw_route_key *k = &rt->keys[rt->nroutes];
-            if (!cJSON_IsString(key) ||
-                gw_route_key_parse(key->valuestring, strlen(key->valuestring), k) != 0) {
-                log_warn("msg=\"stored route key does not parse\" api=%s", api->id);
-                continue;
-            }
-            rt->ptrs[rt->nroutes] = k;
-            rt->routes[rt->nroutes++] = r;
-        }
+        if (cJSON_HasObjectItem(d, "resources"))
+            rt_rest(api, rt);
+        else
+            rt_http(api, rt);
     }
 }
-
 const struct gw_deploy_rt *gw_deployment_rt(const struct gw_api *api, const char *id)
 {
     for (size_t i = 0; i < api->ndeps; i++) {
         const cJSON *dep = cJSON_GetObjectItemCaseSensitive(api->deps[i].dep, "deployment");
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(dep, "deploymentId");
+        if (v == NULL) /* a REST API's */
+            v = cJSON_GetObjectItemCaseSensitive(dep, "id");
         if (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
             return &api->deps[i];
     }
@@ -303,7 +355,9 @@ static int load_one(const char *id, const char *json, void *arg)
 {
     struct gateway *gw = arg;
     cJSON *doc = cJSON_Parse(json);
-    if (!cJSON_IsObject(doc) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "api"))) {
+    if (!cJSON_IsObject(doc) ||
+        (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "api")) &&
+         !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "restapi")))) {
         log_error("msg=\"stored API does not parse; skipped\" api=%.16s", id);
         cJSON_Delete(doc);
         return 0;

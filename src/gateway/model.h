@@ -36,7 +36,8 @@ struct gw_deploy_rt {
     size_t nroutes;
     struct gw_route_key *keys;        /* malloc'd, nroutes */
     const struct gw_route_key **ptrs; /* malloc'd, nroutes (for gw_route_select) */
-    const cJSON **routes;             /* malloc'd, nroutes: the route objects */
+    const cJSON **routes;             /* malloc'd, nroutes: the route (REST: method) objects */
+    const cJSON **resources;          /* REST: malloc'd, nroutes: each method's resource */
 };
 
 /* A throttling token bucket of one stage and route (runtime only). */
@@ -101,6 +102,9 @@ bool gw_busy(struct gw_api *api, h2o_req_t *req);
  * again(gw, req). */
 void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *next, int status,
                cJSON *resp, gw_write_fn *again);
+
+/* True if api is a REST API (apigateway v1), false for an HTTP API. */
+bool gw_is_rest(const struct gw_api *api);
 
 /* The stage of doc called name, or NULL. */
 cJSON *gw_stage(const cJSON *doc, const char *name);

@@ -31,16 +31,32 @@
 #include "invoke/invoke_api.h"
 #include "invoke/sched.h"
 
+/* What differs between HTTP APIs and REST APIs in the answers the gateway
+ * itself gives. */
+struct flavor {
+    const char *rid_header; /* the response header of the request id */
+    int missing_status;     /* no stage, route or method */
+    const char *missing;
+    const char *internal;  /* 500 and 502 */
+    const char *timed_out; /* 504 */
+};
+
+static const struct flavor http_api = {"apigw-requestid", 404, "Not Found", "Internal Server Error",
+                                       "Service Unavailable"};
+static const struct flavor rest_api = {"x-amzn-RequestId", 403, "Missing Authentication Token",
+                                       "Internal server error", "Endpoint request timed out"};
+
 struct gw_call {
     h2o_req_t *req; /* NULL once answered by the timeout */
+    const struct flavor *fl;
     struct gateway *gw;
     struct timer_heap *timers;
     struct timer timer;
     int version; /* payload format 1 or 2 */
     char *event;
     size_t event_len;
-    char request_id[24];
-    char *allow_origin; /* CORS headers for the response, or NULL */
+    char request_id[40]; /* apigw-requestid, or a UUID for REST APIs */
+    char *allow_origin;  /* CORS headers for the response, or NULL */
     char *expose_headers;
     bool allow_credentials;
     bool cors; /* the API has a CORS configuration: the function's CORS headers are dropped */
@@ -75,11 +91,12 @@ static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char
     h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
-static void send_message(h2o_req_t *req, const char *rid, int status, const char *msg)
+static void send_message(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
+                         const char *msg)
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
-    http_header(req, "apigw-requestid", rid, strlen(rid));
+    http_header(req, fl->rid_header, rid, strlen(rid));
     http_send(req, status, "application/json", body, (size_t)n);
 }
 
@@ -158,7 +175,7 @@ static void preflight(h2o_req_t *req, const cJSON *cors, const char *rid, const 
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials")))
             http_header(req, "access-control-allow-credentials", "true", 4);
     }
-    http_header(req, "apigw-requestid", rid, strlen(rid));
+    http_header(req, http_api.rid_header, rid, strlen(rid));
     http_send(req, 204, NULL, "", 0);
 }
 
@@ -215,7 +232,7 @@ static void on_timeout(struct timer *t, void *arg)
     struct gw_call *c = arg;
     (void)t;
     cors_headers(c);
-    send_message(c->req, c->request_id, 504, "Service Unavailable");
+    send_message(c->req, c->fl, c->request_id, 504, c->fl->timed_out);
     c->req = NULL;
     if (c->client != NULL) { /* a forward: stop it now */
         h2o_http1client_cancel(c->client);
@@ -244,7 +261,7 @@ static void send_mapped(struct gw_call *c, const struct gw_response *r)
         add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
     }
     cors_headers(c);
-    http_header(c->req, "apigw-requestid", c->request_id, strlen(c->request_id));
+    http_header(c->req, c->fl->rid_header, c->request_id, strlen(c->request_id));
     http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
               r->body != NULL ? r->body : "", r->body_len);
 }
@@ -260,12 +277,12 @@ static void on_invoked(void *arg, const struct invoke_done *d)
     if (d->status != 0) {
         log_warn("msg=\"integration failed\" fn=%s err=%s", d->arn, err_str(d->status));
         cors_headers(c);
-        send_message(c->req, c->request_id, 500, "Internal Server Error");
+        send_message(c->req, c->fl, c->request_id, 500, c->fl->internal);
     } else if (d->inv->function_error ||
                gw_response_map(c->version, d->inv->result != NULL ? d->inv->result : "",
                                d->inv->result_len, &r) != 0) {
         cors_headers(c);
-        send_message(c->req, c->request_id, 502, "Internal Server Error");
+        send_message(c->req, c->fl, c->request_id, 502, c->fl->internal);
     } else {
         send_mapped(c, &r);
         gw_response_free(&r);
@@ -421,7 +438,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
     t->stage = select_stage(api->doc, req->path.base, plen, skip);
     const struct gw_deploy_rt *rt = gw_deployment_rt(api, jstr(t->stage, "deploymentId"));
     if (rt == NULL) {
-        send_message(req, rid, 404, "Not Found");
+        send_message(req, &http_api, rid, 404, "Not Found");
         return false;
     }
     const char *rpath = req->path.base + *skip;
@@ -439,19 +456,20 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
                          ? gw_item(rt->dep, "integrations", "integrationId", target + 13)
                          : NULL;
     if (t->integration == NULL) {
-        send_message(req, rid, 404, "Not Found");
+        send_message(req, &http_api, rid, 404, "Not Found");
         return false;
     }
     if (!take_token(api, t->stage, t->key->text)) {
-        send_message(req, rid, 429, "Too Many Requests");
+        send_message(req, &http_api, rid, 429, "Too Many Requests");
         return false;
     }
     return true;
 }
 
-/* Builds the event of req for integration t (payload version) into c. */
-static bool build_event(struct gateway *gw, h2o_req_t *req, const struct gw_api *api,
-                        const struct target *t, const char *domain, struct gw_call *c)
+/* Completes r (the caller set what the route decides: path, stage, route
+ * key, resource, parameters, REST fields) from req and builds the event of
+ * payload version c->version (0: REST) into c. */
+static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r, struct gw_call *c)
 {
     char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64], hex[13];
     source_ip(req, ip);
@@ -483,48 +501,32 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, const struct gw_api 
     hs[k++] = (struct gw_header){"x-forwarded-for", 15, ip, strlen(ip)};
     hs[k++] = (struct gw_header){"x-forwarded-port", 16, port, (size_t)pl};
     hs[k++] = (struct gw_header){"x-forwarded-proto", 17, "http", 4};
-    n = k;
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    const char *rk = t->key->text;
-    const char *resource = t->key->is_default ? "$default" : rk + t->key->path_off;
-    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->stage, "stageVariables");
-    const char *stage = jstr(t->stage, "stageName");
-    struct gw_request r = {
-        .method = req->method.base,
-        .method_len = req->method.len,
-        .path = req->path.base,
-        .path_len = plen,
-        .query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "",
-        .query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0,
-        .headers = hs,
-        .nheaders = n,
-        .body = req->entity.base,
-        .body_len = req->entity.len,
-        .protocol = protocol_of(req),
-        .source_ip = ip,
-        .domain = domain,
-        .api_id = api->id,
-        .account = gw->account,
-        .stage = stage,
-        .request_id = c->request_id,
-        .route_key = rk,
-        .resource = resource,
-        .time_ms = clock_ms(),
-        .m = &t->m,
-        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
-    };
-    c->event = gw_event_build(c->version, &r, &c->event_len);
+    r->method = req->method.base;
+    r->method_len = req->method.len;
+    r->query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    r->query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
+    r->headers = hs;
+    r->nheaders = k;
+    r->body = req->entity.base;
+    r->body_len = req->entity.len;
+    r->protocol = protocol_of(req);
+    r->source_ip = ip;
+    r->account = gw->account;
+    r->request_id = c->request_id;
+    r->time_ms = clock_ms();
+    c->event = gw_event_build(c->version == 0 ? 1 : c->version, r, &c->event_len);
     free(hs);
     return c->event != NULL;
 }
 
-static struct gw_call *call_new(struct gateway *gw, h2o_req_t *req, const char *rid,
-                                const cJSON *cors, const h2o_iovec_t *origin)
+static struct gw_call *call_new(struct gateway *gw, h2o_req_t *req, const struct flavor *fl,
+                                const char *rid, const cJSON *cors, const h2o_iovec_t *origin)
 {
     struct gw_call *c = calloc(1, sizeof(*c));
     if (c == NULL)
         abort();
     c->req = req;
+    c->fl = fl;
     c->gw = gw;
     c->timers = gw->timers;
     snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
@@ -546,7 +548,7 @@ static void fwd_fail(struct gw_call *c, const char *why)
     log_warn("msg=\"HTTP integration failed\" err=\"%s\"", why);
     c->client = NULL; /* H2O closes it after this callback */
     cors_headers(c);
-    send_message(c->req, c->request_id, 500, "Internal Server Error");
+    send_message(c->req, c->fl, c->request_id, 500, c->fl->internal);
     call_free(c);
 }
 
@@ -656,15 +658,15 @@ static void put(char **b, size_t *n, size_t *cap, const char *p, size_t len)
 
 /* The upstream URL: integrationUri with {name} and {name+} replaced by the
  * route's path parameters, plus the request's query string. */
-static char *upstream_url(const char *uri, const struct target *t, const h2o_req_t *req)
+static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_req_t *req)
 {
     char *b = NULL;
     size_t n = 0, cap = 0;
     for (const char *p = uri; *p != '\0';) {
         const char *close = *p == '{' ? strchr(p, '}') : NULL;
         bool done = false;
-        for (int i = 0; close != NULL && i < t->m.nparams && !done; i++) {
-            const struct gw_param *pp = &t->m.params[i];
+        for (int i = 0; close != NULL && i < m->nparams && !done; i++) {
+            const struct gw_param *pp = &m->params[i];
             size_t nlen = (size_t)(close - p - 1);
             if (nlen > 0 && p[nlen] == '+')
                 nlen--;
@@ -734,11 +736,12 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
     return b;
 }
 
-/* Sends req to the HTTP_PROXY integration of t; c answers when it responds. */
-static void forward(struct gateway *gw, h2o_req_t *req, const struct target *t, struct gw_call *c)
+/* Sends req to the HTTP_PROXY integration at uri (with the route's
+ * parameters m) using method; c answers when it responds. */
+static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const char *method,
+                    const struct gw_match *m, struct gw_call *c, int64_t timeout_ms)
 {
-    const cJSON *in = t->integration;
-    char *url = upstream_url(jstr(in, "integrationUri"), t, req);
+    char *url = upstream_url(uri, m, req);
     h2o_url_t u;
     if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
         free(url);
@@ -746,14 +749,14 @@ static void forward(struct gateway *gw, h2o_req_t *req, const struct target *t, 
         return;
     }
     size_t hl;
-    char *head = upstream_head(req, jstr(in, "integrationMethod"), &u, &hl);
+    char *head = upstream_head(req, method, &u, &hl);
     c->out[0] = h2o_iovec_init(head, hl);
     c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
     c->next = gw->fwd_calls;
     if (c->next != NULL)
         c->next->prev = c;
     gw->fwd_calls = c;
-    timer_arm(gw->timers, &c->timer, timeout_of(in));
+    timer_arm(gw->timers, &c->timer, timeout_ms);
     /* c may be gone once this returns (an immediate failure); url is ours */
     h2o_http1client_connect(&c->client, c, &gw->fwd, u.host, h2o_url_get_port(&u),
                             u.scheme == &H2O_URL_SCHEME_HTTPS, on_fwd_connect);
@@ -775,71 +778,229 @@ void gw_proxy_fini(struct gateway *gw)
     }
 }
 
-bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+/* Answers (and returns false) a request over the limits every API applies. */
+static bool within_limits(h2o_req_t *req, const struct gw_api *api, const struct flavor *fl,
+                          const char *rid)
 {
-    char id[16], domain[256], rid[24];
-    if (!api_of_host(&req->input.authority, id, domain, sizeof(domain)))
-        return false;
-    request_id(rid);
-    struct gw_api *api = gw_find(gw, id);
-    if (api == NULL) {
-        send_message(req, rid, 404, "Not Found");
+    const cJSON *top =
+        cJSON_GetObjectItemCaseSensitive(api->doc, gw_is_rest(api) ? "restapi" : "api");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(top, "disableExecuteApiEndpoint")))
+        send_message(req, fl, rid, 403, "Forbidden");
+    else if (req->entity.len > GW_BODY_MAX_BYTES)
+        send_message(req, fl, rid, 413, "Request Entity Too Large");
+    else if (headers_bytes(req) > GW_HEADERS_MAX_BYTES)
+        send_message(req, fl, rid, 431, "Request Header Fields Too Large");
+    else
         return true;
+    return false;
+}
+
+/* What runs a request once its route is known. */
+struct integration {
+    const char *type; /* AWS_PROXY or HTTP_PROXY */
+    const char *uri;
+    const char *method; /* HTTP_PROXY: the upstream method (ANY: the request's) */
+    int version;        /* AWS_PROXY payload: 1, 2, or 0 for a REST API's 1.0 */
+    int64_t timeout_ms;
+};
+
+/* Runs integration in for req; r describes the request for the event. */
+static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *fl, const char *rid,
+                      const cJSON *cors, const h2o_iovec_t *origin, const struct integration *in,
+                      struct gw_request *r)
+{
+    if (strcmp(in->type, "HTTP_PROXY") == 0) {
+        struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
+        forward(gw, req, in->uri, in->method, r->m, c, in->timeout_ms);
+        return;
     }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(api->doc, "api"), "disableExecuteApiEndpoint"))) {
-        send_message(req, rid, 403, "Forbidden");
-        return true;
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    if (strcmp(in->type, "AWS_PROXY") != 0 ||
+        (in->version == 0 && strcmp(in->method, "POST") != 0) ||
+        gw_lambda_uri(in->uri, &ref) != 0 || invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"integration cannot run\" api=%s type=%s", r->api_id, in->type);
+        send_message(req, fl, rid, 500, fl->internal);
+        return;
     }
-    if (req->entity.len > GW_BODY_MAX_BYTES) {
-        send_message(req, rid, 413, "Request Entity Too Large");
-        return true;
+    struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
+    c->version = in->version;
+    int rc = 0;
+    if (!build_event(gw, req, r, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
+        cors_headers(c);
+        send_message(req, fl, rid, 413, "Request Entity Too Large");
+    } else if ((rc = invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL,
+                                       false, on_invoked, c)) != 0) {
+        cors_headers(c);
+        send_message(req, fl, rid, 500, fl->internal);
+    } else {
+        timer_arm(gw->timers, &c->timer, in->timeout_ms);
+        return;
     }
-    if (headers_bytes(req) > GW_HEADERS_MAX_BYTES) {
-        send_message(req, rid, 431, "Request Header Fields Too Large");
-        return true;
-    }
+    call_free(c);
+}
+
+static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain)
+{
     const cJSON *cors = cors_of(api->doc);
     const h2o_iovec_t *origin = http_req_header(req, "origin");
     if (cors != NULL && origin != NULL && http_method_is(req, "OPTIONS") &&
         http_req_header(req, "access-control-request-method") != NULL) {
         preflight(req, cors, rid, origin);
-        return true;
+        return;
     }
     struct target t = {0};
     size_t skip;
     if (!select_target(req, api, rid, &t, &skip))
-        return true;
-    const char *type = jstr(t.integration, "integrationType");
-    const char *uri = jstr(t.integration, "integrationUri");
-    if (strcmp(type, "HTTP_PROXY") == 0) {
-        struct gw_call *c = call_new(gw, req, rid, cors, origin);
-        forward(gw, req, &t, c);
+        return;
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t.stage, "stageVariables");
+    struct gw_request r = {
+        .path = req->path.base,
+        .path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len,
+        .domain = domain,
+        .api_id = api->id,
+        .stage = jstr(t.stage, "stageName"),
+        .route_key = t.key->text,
+        .resource = t.key->is_default ? "$default" : t.key->text + t.key->path_off,
+        .m = &t.m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+    struct integration in = {
+        .type = jstr(t.integration, "integrationType"),
+        .uri = jstr(t.integration, "integrationUri"),
+        .method = jstr(t.integration, "integrationMethod"),
+        .version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2,
+        .timeout_ms = timeout_of(t.integration),
+    };
+    integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
+}
+
+/* A REST API request for stage (slen bytes) and the path after it. */
+static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain, const char *stage, size_t slen, const char *path,
+                        size_t plen)
+{
+    char name[GW_NAME_MAX + 1];
+    const cJSON *st = NULL;
+    if (slen > 0 && slen <= GW_NAME_MAX) {
+        memcpy(name, stage, slen);
+        name[slen] = '\0';
+        st = gw_stage(api->doc, name);
+    }
+    const struct gw_deploy_rt *rt = gw_deployment_rt(api, jstr(st, "deploymentId"));
+    struct gw_match m;
+    int i = rt != NULL ? gw_route_select(rt->ptrs, rt->nroutes, req->method.base, req->method.len,
+                                         plen > 0 ? path : "/", plen > 0 ? plen : 1, &m)
+                       : -1;
+    if (i < 0) {
+        send_message(req, &rest_api, rid, 403, rest_api.missing);
+        return;
+    }
+    const cJSON *method = rt->routes[i], *res = rt->resources[i];
+    const cJSON *integ = cJSON_GetObjectItemCaseSensitive(method, "methodIntegration");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
+    char *full = malloc(slen + plen + 3);
+    if (full == NULL)
+        abort();
+    int fl = snprintf(full, slen + plen + 3, "/%.*s%.*s", (int)slen, stage, (int)plen, path);
+    struct gw_request r = {
+        .path = full,
+        .path_len = (size_t)fl,
+        .rest = true,
+        .rest_path = plen > 0 ? path : "/",
+        .rest_path_len = plen > 0 ? plen : 1,
+        .resource_id = jstr(res, "id"),
+        .domain = domain,
+        .api_id = api->id,
+        .stage = name,
+        .route_key = rt->ptrs[i]->text,
+        .resource = jstr(res, "path"),
+        .m = &m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
+    struct integration in = {
+        .type = jstr(integ, "type"),
+        .uri = jstr(integ, "uri"),
+        .method = jstr(integ, "httpMethod"),
+        .version = 0,
+        .timeout_ms = cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_REST_TIMEOUT_MAX_MS,
+    };
+    integrate(gw, req, &rest_api, rid, NULL, NULL, &in, &r);
+    free(full);
+}
+
+/* The path-based form /restapis/{id}/{stage}/_user_request_/{path}: writes
+ * the id and the stage and path slices. */
+static bool user_request_path(const h2o_req_t *req, char id[16], const char **stage, size_t *slen,
+                              const char **path, size_t *plen)
+{
+    static const char pre[] = "/restapis/", mark[] = "/_user_request_";
+    size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *p = req->path.base, *end = p + len;
+    if (len < sizeof(pre) - 1 || memcmp(p, pre, sizeof(pre) - 1) != 0)
+        return false;
+    const char *idp = p + sizeof(pre) - 1;
+    const char *s1 = memchr(idp, '/', (size_t)(end - idp));
+    if (s1 == NULL || s1 == idp || (size_t)(s1 - idp) >= 16)
+        return false;
+    const char *s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
+    if (s2 == NULL || s2 == s1 + 1 || (size_t)(end - s2) < sizeof(mark) - 1 ||
+        memcmp(s2, mark, sizeof(mark) - 1) != 0)
+        return false;
+    const char *rest = s2 + sizeof(mark) - 1;
+    if (rest < end && *rest != '/')
+        return false;
+    memcpy(id, idp, (size_t)(s1 - idp));
+    id[s1 - idp] = '\0';
+    *stage = s1 + 1;
+    *slen = (size_t)(s2 - s1 - 1);
+    *path = rest;
+    *plen = (size_t)(end - rest);
+    return true;
+}
+
+bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+{
+    char id[16], domain[256], rid[40];
+    const char *stage = NULL, *path = NULL;
+    size_t slen = 0, plen = 0;
+    bool by_host = api_of_host(&req->input.authority, id, domain, sizeof(domain));
+    if (!by_host) {
+        if (!user_request_path(req, id, &stage, &slen, &path, &plen))
+            return false;
+        const h2o_iovec_t *h = &req->input.authority;
+        const char *colon = memchr(h->base, ':', h->len);
+        snprintf(domain, sizeof(domain), "%.*s",
+                 (int)(colon != NULL ? (size_t)(colon - h->base) : h->len), h->base);
+    }
+    struct gw_api *api = gw_find(gw, id);
+    bool rest = api != NULL && gw_is_rest(api);
+    const struct flavor *fl = rest || !by_host ? &rest_api : &http_api;
+    if (rest || !by_host)
+        rand_uuid(rid);
+    else
+        request_id(rid);
+    if (api == NULL || (!by_host && !rest)) {
+        send_message(req, fl, rid, fl == &rest_api ? 403 : 404,
+                     fl == &rest_api ? "Forbidden" : "Not Found");
         return true;
     }
-    struct fn_ref ref;
-    struct function *fn = NULL;
-    if (strcmp(type, "AWS_PROXY") != 0 || gw_lambda_uri(uri, &ref) != 0 ||
-        invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
-        log_warn("msg=\"integration cannot run\" api=%s type=%s", api->id, type);
-        send_message(req, rid, 500, "Internal Server Error");
+    if (!within_limits(req, api, fl, rid))
+        return true;
+    if (!rest) {
+        http_invoke(gw, req, api, rid, domain);
         return true;
     }
-    struct gw_call *c = call_new(gw, req, rid, cors, origin);
-    c->version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2;
-    if (!build_event(gw, req, api, &t, domain, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
-        cors_headers(c);
-        send_message(req, rid, 413, "Request Entity Too Large");
-        call_free(c);
-        return true;
+    if (by_host) { /* /{stage}/{path} */
+        size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+        const char *p = req->path.base, *slash = len > 1 ? memchr(p + 1, '/', len - 1) : NULL;
+        stage = p + 1;
+        slen = slash != NULL ? (size_t)(slash - p - 1) : (len > 0 ? len - 1 : 0);
+        path = slash != NULL ? slash : p + len;
+        plen = slash != NULL ? (size_t)(p + len - slash) : 0;
     }
-    if (invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL, false,
-                          on_invoked, c) != 0) {
-        cors_headers(c);
-        send_message(req, rid, 500, "Internal Server Error");
-        call_free(c);
-        return true;
-    }
-    timer_arm(gw->timers, &c->timer, timeout_of(t.integration));
+    rest_invoke(gw, req, api, rid, domain, stage, slen, path, plen);
     return true;
 }

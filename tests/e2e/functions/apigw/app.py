@@ -5,7 +5,7 @@ import time
 
 
 def handler(event, context):
-    v1 = event.get("version") == "1.0"
+    v1 = "httpMethod" in event  # payload 1.0 (HTTP APIs) and REST APIs
     path = event["path"] if v1 else event["rawPath"]
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last == "error":
