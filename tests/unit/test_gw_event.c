@@ -238,6 +238,26 @@ static void test_v1_event(void **state)
     cJSON_Delete(ev);
 }
 
+static void test_rest_event(void **state)
+{
+    (void)state;
+    struct gw_match m;
+    struct gw_route_key k;
+    struct gw_request r = base_request(&m, &k);
+    r.rest = true;
+    r.rest_path = "/items/4%202";
+    r.rest_path_len = 12;
+    r.resource_id = "abc123defg";
+    cJSON *ev = build(1, &r);
+    assert_null(cJSON_GetObjectItemCaseSensitive(ev, "version"));
+    assert_string_equal(str(ev, "path"), "/items/4%202");
+    assert_string_equal(str(ev, "requestContext.path"), "/prod/items/4%202");
+    assert_string_equal(str(ev, "requestContext.resourceId"), "abc123defg");
+    assert_string_equal(str(ev, "resource"), "/items/{id}");
+    assert_string_equal(str(ev, "pathParameters.id"), "4 2");
+    cJSON_Delete(ev);
+}
+
 static const char *hval(const struct gw_response *r, const char *name, int nth)
 {
     for (size_t i = 0; i < r->nheaders; i++)
@@ -351,7 +371,7 @@ int main(void)
         cmocka_unit_test(test_time_format),         cmocka_unit_test(test_v2_event),
         cmocka_unit_test(test_binary_body),         cmocka_unit_test(test_v1_event),
         cmocka_unit_test(test_v2_responses),        cmocka_unit_test(test_v1_responses),
-        cmocka_unit_test(test_malformed_responses),
+        cmocka_unit_test(test_malformed_responses), cmocka_unit_test(test_rest_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
