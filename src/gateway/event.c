@@ -416,7 +416,9 @@ static const char *scalar_text(const cJSON *v, char *buf, size_t cap)
     if (cJSON_IsBool(v))
         return cJSON_IsTrue(v) ? "true" : "false";
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble)
+        /* in range before the cast: a cast of a huge double is undefined */
+        if (v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+            v->valuedouble == (double)(long long)v->valuedouble)
             snprintf(buf, cap, "%lld", (long long)v->valuedouble);
         else
             snprintf(buf, cap, "%.17g", v->valuedouble);
@@ -473,8 +475,9 @@ static int map_headers(const cJSON *resp, int version, struct gw_response *out)
 static int map_structured(const cJSON *resp, int version, struct gw_response *out)
 {
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    if (!cJSON_IsNumber(sc) || sc->valuedouble != (double)(int)sc->valuedouble ||
-        sc->valueint < 100 || sc->valueint > 599)
+    /* cJSON saturates valueint, so a non-integer or huge statusCode differs from it */
+    if (!cJSON_IsNumber(sc) || sc->valuedouble != (double)sc->valueint || sc->valueint < 100 ||
+        sc->valueint > 599)
         return -EINVAL;
     out->status = sc->valueint;
     if (map_headers(resp, version, out) != 0)

@@ -39,7 +39,8 @@ bool gw_type_ok(const cJSON *v, const struct member *m)
     case M_BOOL:
         return cJSON_IsBool(v);
     case M_INT:
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+        /* cJSON saturates valueint: integers beyond int range are refused too */
+        return cJSON_IsNumber(v) && v->valuedouble == (double)v->valueint;
     case M_NUM:
         return cJSON_IsNumber(v);
     case M_STRARR:

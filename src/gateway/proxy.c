@@ -538,7 +538,7 @@ static struct gw_call *call_new(struct gateway *gw, h2o_req_t *req, const struct
 static int64_t timeout_of(const cJSON *integration)
 {
     const cJSON *to = cJSON_GetObjectItemCaseSensitive(integration, "timeoutInMillis");
-    return cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_TIMEOUT_MAX_MS;
+    return cJSON_IsNumber(to) ? to->valueint : GW_TIMEOUT_MAX_MS;
 }
 
 /* ---- HTTP_PROXY ---- */
@@ -925,7 +925,7 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .uri = jstr(integ, "uri"),
         .method = jstr(integ, "httpMethod"),
         .version = 0,
-        .timeout_ms = cJSON_IsNumber(to) ? (int64_t)to->valuedouble : GW_REST_TIMEOUT_MAX_MS,
+        .timeout_ms = cJSON_IsNumber(to) ? to->valueint : GW_REST_TIMEOUT_MAX_MS,
     };
     integrate(gw, req, &rest_api, rid, NULL, NULL, &in, &r);
     free(full);

@@ -674,3 +674,66 @@ def test_throttling(daemon, gw, fn):
     assert call(daemon.port, api_id, "GET", "/free")[0] == 429
     gw.update_stage(ApiId=api_id, StageName="$default", DefaultRouteSettings={}, RouteSettings={})
     assert call(daemon.port, api_id, "GET", "/limited")[0] == 200
+
+
+def test_malformed_control_plane_input_never_crashes(daemon, gw, fn):
+    """Wrong JSON types, garbage bodies and odd paths get 4xx answers and the daemon keeps serving."""
+    api_id, integ, ids = http_api(gw, fn, ["GET /m"])
+    route = ids["GET /m"]
+    bodies = ["", "null", "[]", "42", "\"s\"", "{", "{\"name\": 5}", "{\"protocolType\": []}",
+              "{\"routeKey\": {}}", "{\"routeKey\": \"GET /x\", \"target\": 7}", "{\"target\": \"integrations/\"}",
+              "{\"integrationType\": \"AWS_PROXY\", \"integrationUri\": null, \"payloadFormatVersion\": 2}",
+              "{\"timeoutInMillis\": \"5\"}", "{\"timeoutInMillis\": 1e308}", "{\"stageName\": \"\"}",
+              "{\"stageName\": \"s\", \"stageVariables\": {\"a\": 1}}", "{\"stageName\": \"s\", \"routeSettings\": []}",
+              "{\"stageName\": \"s\", \"defaultRouteSettings\": {\"throttlingBurstLimit\": -1}}",
+              "{\"corsConfiguration\": {\"allowOrigins\": \"*\"}}", "{\"corsConfiguration\": 3}",
+              "{\"tags\": {\"a\": {}}}", "{\"name\": \"" + "n" * 200 + "\", \"protocolType\": \"HTTP\"}"]
+    paths = [("POST", "/v2/apis"), ("PATCH", "/v2/apis/%s" % api_id), ("POST", "/v2/apis/%s/routes" % api_id),
+             ("PATCH", "/v2/apis/%s/routes/%s" % (api_id, route)), ("POST", "/v2/apis/%s/integrations" % api_id),
+             ("PATCH", "/v2/apis/%s/integrations/%s" % (api_id, integ)), ("POST", "/v2/apis/%s/stages" % api_id),
+             ("PATCH", "/v2/apis/%s/stages/$default" % api_id), ("POST", "/v2/apis/%s/deployments" % api_id),
+             ("POST", "/v2/tags/arn:aws:apigateway:us-east-1::%2Fapis%2F" + api_id),
+             ("POST", "/restapis"), ("POST", "/restapis/%s/resources/x" % api_id)]
+    for method, path in paths:
+        for b in bodies:
+            st, _, out = daemon.raw(method, path, body=b, headers={"Content-Type": "application/json"})
+            assert st < 500, (method, path, b, st, out)
+    for path in ("/v2/apis/%s/routes/%s/extra" % (api_id, route), "/v2/apis/%2e%2e", "/v2/apis/" + "x" * 2000,
+                 "/v2/tags/", "/v2/apis/%s/cors" % api_id, "/restapis/x/resources/y/methods/GET/integration/z"):
+        st, _, _ = daemon.raw("GET", path)
+        assert 400 <= st < 500, path
+    assert call(daemon.port, api_id, "GET", "/m")[0] == 200
+    assert daemon.health()["status"] == "ok"
+
+
+def test_odd_invoke_requests(daemon, gw, fn):
+    """Odd paths, hosts and methods on invoke URLs are answered, and the daemon keeps serving."""
+    api_id, _, _ = http_api(gw, fn, ["GET /a/{x}", "ANY /g/{p+}"])
+    for path in ("/a/%zz", "/a/%00", "/" + "/".join(["s"] * 300), "/a/" + "x" * 8000, "//", "/a//", "/g/",
+                 "/g/%2F%2F", "/a/x?%zz=%zz&&=&a", "/a/x?" + "q=1&" * 2000):
+        st, _, body = call(daemon.port, api_id, "GET", path)
+        assert st in (200, 400, 404, 414, 431), (path[:60], st, body[:200])
+    for method in ("PROPFIND", "TRACE", "CONNECT-ISH"):
+        st, _, _ = call(daemon.port, api_id, method, "/g/x")
+        assert st in (200, 400, 404, 405, 501), (method, st)
+    for host in ("%s.execute-api.localhost" % api_id, "%s.execute-api.us-east-1.localhost:1" % api_id,
+                 "%s.EXECUTE-API.LOCALHOST" % api_id.upper()):
+        conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+        conn.putrequest("GET", "/a/1", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        assert r.status in (200, 404), (host, r.status)
+    for host in (".execute-api.localhost", "x.execute-api.example.com", "execute-api.localhost"):
+        conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+        conn.putrequest("GET", "/_lambdad/health", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        r = conn.getresponse()
+        assert r.status == 200, host  # not an API host: the daemon's own path
+        r.read()
+        conn.close()
+    assert call(daemon.port, api_id, "GET", "/a/ok")[0] == 200
+    assert daemon.health()["status"] == "ok"

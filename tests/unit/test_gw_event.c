@@ -284,6 +284,17 @@ static void test_v2_responses(void **state)
     assert_string_equal(hval(&r, "x-a", 0), "1");
     assert_string_equal(hval(&r, "x-n", 0), "5");
     assert_string_equal(hval(&r, "x-b", 0), "true");
+    gw_response_free(&r);
+    assert_int_equal(map(2, "{\"statusCode\":200,\"headers\":{\"x-big\":1e300,\"x-f\":1.5}}", &r),
+                     0);
+    assert_string_equal(hval(&r, "x-big", 0), "1.0000000000000001e+300");
+    assert_string_equal(hval(&r, "x-f", 0), "1.5");
+    gw_response_free(&r);
+    assert_int_equal(map(2,
+                         "{\"statusCode\":201,\"headers\":{\"x-a\":\"1\",\"x-n\":5,\"x-b\":true},"
+                         "\"cookies\":[\"a=1\",\"b=2\"],\"body\":\"hi\"}",
+                         &r),
+                     0);
     assert_string_equal(hval(&r, "set-cookie", 0), "a=1");
     assert_string_equal(hval(&r, "set-cookie", 1), "b=2");
     assert_int_equal(r.body_len, 2);
@@ -345,6 +356,8 @@ static void test_malformed_responses(void **state)
         "{\"statusCode\":99}",
         "{\"statusCode\":600}",
         "{\"statusCode\":200.5}",
+        "{\"statusCode\":1e308}",
+        "{\"statusCode\":-1e308}",
         "{\"statusCode\":200,\"body\":5}",
         "{\"statusCode\":200,\"body\":{}}",
         "{\"statusCode\":200,\"headers\":[]}",
