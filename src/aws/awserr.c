@@ -37,7 +37,8 @@ static void send_body(h2o_req_t *req, int status, const cJSON *body)
 
 /* Sends the error of code; typed adds "Type" and uses the table's message key
  * (Lambda), else the body is {"message": ...} alone (API Gateway). */
-static void send_error_v(h2o_req_t *req, int code, bool typed, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void send_error_v(h2o_req_t *req, int code, bool typed,
+                                                               const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
