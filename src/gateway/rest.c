@@ -575,6 +575,163 @@ static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     gw_commit(gw, api, req, doc, 202, NULL, dispatch_again);
 }
 
+/* ---- PATCH (patchOperations) ---- */
+
+/* A path an Update* operation may patch: "/member", or for a map member
+ * ("/variables/{name}") the prefix "/member/". */
+struct patch_path {
+    const char *member;
+    enum mtype type; /* M_STR, M_BOOL, M_INT, or M_STRMAP for a map entry */
+};
+
+static const struct patch_path restapi_patch[] = {
+    {"name", M_STR},
+    {"description", M_STR},
+    {"version", M_STR},
+    {"apiKeySource", M_STR},
+    {"disableExecuteApiEndpoint", M_BOOL},
+    {"minimumCompressionSize", M_INT},
+    {"policy", M_STR},
+};
+static const struct patch_path stage_patch[] = {
+    {"deploymentId", M_STR},    {"description", M_STR},          {"variables", M_STRMAP},
+    {"tracingEnabled", M_BOOL}, {"cacheClusterEnabled", M_BOOL},
+};
+static const struct patch_path method_patch[] = {
+    {"authorizationType", M_STR},
+    {"apiKeyRequired", M_BOOL},
+    {"operationName", M_STR},
+};
+static const struct patch_path integration_patch[] = {
+    {"uri", M_STR},
+    {"httpMethod", M_STR},
+    {"timeoutInMillis", M_INT},
+    {"passthroughBehavior", M_STR},
+    {"connectionType", M_STR},
+    {"credentials", M_STR},
+};
+
+/* Applies one operation to obj; sends BadRequestException and returns false
+ * when its op, path or value is not one this object takes. */
+static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct patch_path *pp,
+                      size_t n)
+{
+    const char *verb = gw_str_of(op, "op"), *path = gw_str_of(op, "path");
+    const char *value = gw_str_of(op, "value");
+    bool remove = verb != NULL && strcmp(verb, "remove") == 0;
+    if (verb == NULL || path == NULL || path[0] != '/' ||
+        !gw_one_of(verb, (const char *const[]){"add", "replace", "remove", NULL})) {
+        bad(req, "Invalid patch operation specified. Must be one of: [add, remove, replace]");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t ml = strlen(pp[i].member);
+        if (strncmp(path + 1, pp[i].member, ml) != 0)
+            continue;
+        const char *rest = path + 1 + ml;
+        if (pp[i].type == M_STRMAP && rest[0] == '/' && rest[1] != '\0') {
+            cJSON *map = cJSON_GetObjectItemCaseSensitive(obj, pp[i].member);
+            if (!cJSON_IsObject(map))
+                map = cJSON_AddObjectToObject(obj, pp[i].member);
+            cJSON_DeleteItemFromObjectCaseSensitive(map, rest + 1);
+            if (!remove && value == NULL)
+                break;
+            if (!remove)
+                cJSON_AddStringToObject(map, rest + 1, value);
+            return true;
+        }
+        if (pp[i].type == M_STRMAP || rest[0] != '\0')
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, pp[i].member);
+        if (remove)
+            return true;
+        char *end = NULL;
+        long v = value != NULL ? strtol(value, &end, 10) : 0;
+        if (value == NULL ||
+            (pp[i].type == M_BOOL && strcmp(value, "true") != 0 && strcmp(value, "false") != 0) ||
+            (pp[i].type == M_INT && (*end != '\0' || end == value || v < 0 || v > 1000000000)))
+            break;
+        if (pp[i].type == M_BOOL)
+            cJSON_AddBoolToObject(obj, pp[i].member, strcmp(value, "true") == 0);
+        else if (pp[i].type == M_INT)
+            cJSON_AddNumberToObject(obj, pp[i].member, (double)v);
+        else
+            cJSON_AddStringToObject(obj, pp[i].member, value);
+        return true;
+    }
+    aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid patch path '%.128s' or value", path);
+    return false;
+}
+
+/* Applies body.patchOperations to obj, in order. */
+static bool patch(h2o_req_t *req, const cJSON *body, cJSON *obj, const struct patch_path *pp,
+                  size_t n)
+{
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(body, "patchOperations"), *op;
+    if (ops != NULL && !cJSON_IsArray(ops)) {
+        bad(req, "Invalid patchOperations: must be a list");
+        return false;
+    }
+    cJSON_ArrayForEach(op, ops)
+    {
+        if (!cJSON_IsObject(op) || !patch_one(req, obj, op, pp, n))
+            return false;
+    }
+    return true;
+}
+
+#define PATCH(req, body, obj, table) patch(req, body, obj, table, sizeof(table) / sizeof(table[0]))
+
+/* Update of the REST API (what = "restapi"), a stage, a method or an integration. */
+static void update(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *what,
+                   const char *rid, const char *name)
+{
+    cJSON *body = gw_parse_body(req);
+    if (body == NULL)
+        return;
+    cJSON *doc = cJSON_Duplicate(api->doc, true), *obj = NULL;
+    bool ok = false;
+    if (strcmp(what, "restapi") == 0) {
+        obj = cJSON_GetObjectItemCaseSensitive(doc, "restapi");
+        const char *n = NULL;
+        ok = PATCH(req, body, obj, restapi_patch) &&
+             ((n = gw_str_of(obj, "name")) != NULL && n[0] != '\0' && strlen(n) <= GW_NAME_MAX);
+        if (!ok && n != NULL)
+            bad(req, "Invalid REST API name specified");
+    } else if (strcmp(what, "stage") == 0) {
+        obj = gw_stage(doc, name);
+        const char *dep = NULL;
+        ok = PATCH(req, body, obj, stage_patch);
+        if (ok && ((dep = gw_str_of(obj, "deploymentId")) == NULL ||
+                   gw_item(doc, "deployments", "id", dep) == NULL)) {
+            not_found(req, "Deployment", dep != NULL ? dep : "");
+            ok = false;
+        }
+        if (ok) {
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, "lastUpdatedDate");
+            cJSON_AddNumberToObject(obj, "lastUpdatedDate", now_s());
+        }
+    } else {
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(gw_item(doc, "resources", "id", rid),
+                                             "resourceMethods"),
+            name);
+        obj = strcmp(what, "method") == 0
+                  ? m
+                  : cJSON_GetObjectItemCaseSensitive(m, "methodIntegration");
+        ok =
+            strcmp(what, "method") == 0
+                ? PATCH(req, body, obj, method_patch) && check_method(req, obj)
+                : PATCH(req, body, obj, integration_patch) && check_rest_integration(req, obj, rid);
+    }
+    cJSON_Delete(body);
+    if (!ok) {
+        cJSON_Delete(doc);
+        return;
+    }
+    gw_commit(gw, api, req, doc, 200, cJSON_Duplicate(obj, true), dispatch_again);
+}
+
 /* ---- routing ---- */
 
 static void resource_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid)
@@ -603,7 +760,8 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
     if (http_split_path(req, &p) != 0 || p.n < 1 || strcmp(p.seg[0], "restapis") != 0)
         return false;
     bool get = http_method_is(req, "GET"), post = http_method_is(req, "POST"),
-         put = http_method_is(req, "PUT"), del = http_method_is(req, "DELETE");
+         put = http_method_is(req, "PUT"), del = http_method_is(req, "DELETE"),
+         patch_ = http_method_is(req, "PATCH");
     if (p.n == 1) {
         if (post)
             create_rest_api(gw, req);
@@ -614,13 +772,14 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
     const char *sub = p.n >= 3 ? p.seg[2] : "";
     bool res = strcmp(sub, "resources") == 0, deps = strcmp(sub, "deployments") == 0,
          stages = strcmp(sub, "stages") == 0;
-    bool known = (p.n == 2 && (get || del)) || (p.n == 3 && (res && get)) ||
-                 (p.n == 3 && (deps || stages) && (get || post)) ||
-                 (p.n == 4 && res && (get || post || del)) ||
-                 (p.n == 4 && (deps || stages) && (get || del)) ||
-                 (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del)) ||
-                 (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
-                  strcmp(p.seg[6], "integration") == 0 && (get || put || del));
+    bool known =
+        (p.n == 2 && (get || del || patch_)) || (p.n == 3 && (res && get)) ||
+        (p.n == 3 && (deps || stages) && (get || post)) ||
+        (p.n == 4 && res && (get || post || del)) ||
+        (p.n == 4 && (deps || stages) && (get || del)) || (p.n == 4 && stages && patch_) ||
+        (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del || patch_)) ||
+        (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
+         strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_));
     if (!known)
         return false;
     struct gw_api *api = gw_find(gw, p.seg[1]);
@@ -633,7 +792,11 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
         aws_send_json_take(
             req, 200, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(api->doc, "restapi"), true));
     } else if (p.n == 2) {
-        if (!gw_busy(api, req))
+        if (gw_busy(api, req))
+            return true;
+        if (patch_)
+            update(gw, req, api, "restapi", NULL, NULL);
+        else
             gw_commit(gw, api, req, NULL, 202, NULL, dispatch_again);
     } else if (p.n == 3 && res) {
         list_of(req, api->doc, "resources", true);
@@ -643,8 +806,22 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
         deps ? create_deployment(gw, req, api) : create_stage(gw, req, api);
     } else if (p.n == 4 && res) {
         resource_op(gw, req, api, p.seg[3]);
+    } else if (p.n == 4 && patch_) {
+        if (gw_stage(api->doc, p.seg[3]) == NULL)
+            not_found(req, "Stage", p.seg[3]);
+        else if (!gw_busy(api, req))
+            update(gw, req, api, "stage", NULL, p.seg[3]);
     } else if (p.n == 4) {
         one_of_list(gw, req, api, deps, p.seg[3]);
+    } else if (p.n >= 6 && patch_) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", p.seg[3]),
+                                             "resourceMethods"),
+            p.seg[5]);
+        if (m == NULL || (p.n == 7 && !cJSON_HasObjectItem(m, "methodIntegration")))
+            not_found(req, m == NULL ? "Method" : "Integration", p.seg[5]);
+        else if (!gw_busy(api, req))
+            update(gw, req, api, p.n == 7 ? "integration" : "method", p.seg[3], p.seg[5]);
     } else if (p.n >= 6) {
         method_op(gw, req, api, p.seg[3], p.seg[5], p.n == 7);
     }

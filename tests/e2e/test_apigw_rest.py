@@ -193,3 +193,38 @@ def test_rest_api_survives_restart(tmp_path):
     finally:
         rc = d.stop()
     assert rc == 0, d.log_tail()
+
+
+def test_rest_updates(daemon, apigw, fn):
+    api_id, ids = rest_api(apigw, fn, ["/u"])
+    a = apigw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/name", "value": "n2"},
+                                                                 {"op": "replace", "path": "/description",
+                                                                  "value": "d2"}])
+    assert a["name"] == "n2" and a["description"] == "d2"
+    s = apigw.update_stage(restApiId=api_id, stageName="prod",
+                           patchOperations=[{"op": "replace", "path": "/variables/k", "value": "v"},
+                                            {"op": "replace", "path": "/description", "value": "sd"}])
+    assert s["variables"] == {"k": "v"} and s["description"] == "sd"
+    ev = json.loads(call(daemon.port, api_id, "GET", "/prod/u")[2])
+    assert ev["stageVariables"] == {"k": "v"}
+    s = apigw.update_stage(restApiId=api_id, stageName="prod",
+                           patchOperations=[{"op": "remove", "path": "/variables/k"}])
+    assert s.get("variables", {}) == {}
+    i = apigw.update_integration(restApiId=api_id, resourceId=ids["/u"], httpMethod="GET",
+                                 patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "1000"}])
+    assert i["timeoutInMillis"] == 1000
+    expect("BadRequestException", 400, apigw.update_integration, restApiId=api_id, resourceId=ids["/u"],
+           httpMethod="GET", patchOperations=[{"op": "replace", "path": "/timeoutInMillis", "value": "40000"}])
+    expect("BadRequestException", 400, apigw.update_stage, restApiId=api_id, stageName="prod",
+           patchOperations=[{"op": "replace", "path": "/nonsense", "value": "x"}])
+    expect("NotFoundException", 404, apigw.update_stage, restApiId=api_id, stageName="prod",
+           patchOperations=[{"op": "replace", "path": "/deploymentId", "value": "nope12"}])
+    expect("NotFoundException", 404, apigw.update_stage, restApiId=api_id, stageName="nostage",
+           patchOperations=[])
+    m = apigw.update_method(restApiId=api_id, resourceId=ids["/u"], httpMethod="GET",
+                            patchOperations=[{"op": "replace", "path": "/operationName", "value": "getU"}])
+    assert m["operationName"] == "getU"
+    # a new deployment takes the changed integration to the stage
+    dep = apigw.create_deployment(restApiId=api_id, stageName="prod")
+    assert apigw.get_stage(restApiId=api_id, stageName="prod")["deploymentId"] == dep["id"]
+    assert call(daemon.port, api_id, "GET", "/prod/u")[0] == 200
