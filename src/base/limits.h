@@ -81,6 +81,7 @@
 #define GW_TIMEOUT_MIN_MS         50       /* integration timeoutInMillis */
 #define GW_TIMEOUT_MAX_MS         30000    /* integration timeoutInMillis (and its default) */
 #define GW_REST_TIMEOUT_MAX_MS    29000    /* a REST API integration's (and its default) */
+#define GW_AUTHORIZER_TIMEOUT_MS  10000    /* a Lambda authorizer's invocation */
 #define GW_LIST_DEFAULT           100      /* items per Get* page without maxResults */
 #define GW_BODY_MAX_BYTES         10485760 /* request body of an HTTP API (10 MB) */
 #define GW_HEADERS_MAX_BYTES      10240    /* request header names and values of an HTTP API */

@@ -327,12 +327,19 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid authorization type %.32s", auth);
         return false;
     }
+    if (strcmp(auth, "NONE") == 0 || strcmp(auth, "AWS_IAM") == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(route, "authorizerId"); /* no authorizer runs */
     if (strcmp(auth, "CUSTOM") == 0 || strcmp(auth, "JWT") == 0) {
         const char *az = gw_str_of(route, "authorizerId");
-        aws_send_error_message(req, ERR_GW_NOT_FOUND,
-                               "Invalid authorizer identifier specified %.64s",
-                               az != NULL ? az : "");
-        return false;
+        const cJSON *a = az != NULL ? gw_item(doc, "authorizers", "authorizerId", az) : NULL;
+        const char *at = gw_str_of(a, "authorizerType");
+        if (a == NULL || at == NULL ||
+            strcmp(at, strcmp(auth, "JWT") == 0 ? "JWT" : "REQUEST") != 0) {
+            aws_send_error_message(req, ERR_GW_NOT_FOUND,
+                                   "Invalid authorizer identifier specified %.64s",
+                                   az != NULL ? az : "");
+            return false;
+        }
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(route, "apiKeyRequired"))) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "API keys are not supported for HTTP APIs");
@@ -348,6 +355,80 @@ static bool check_route(h2o_req_t *req, const cJSON *doc, cJSON *route)
         return false;
     }
     return true;
+}
+
+/* ---- authorizers ---- */
+
+static const struct member authorizer_members[] = {
+    {"authorizerCredentialsArn", M_STR, 2048},
+    {"authorizerPayloadFormatVersion", M_STR, 8},
+    {"authorizerResultTtlInSeconds", M_INT, 0},
+    {"authorizerType", M_STR, 0},
+    {"authorizerUri", M_STR, 2048},
+    {"enableSimpleResponses", M_BOOL, 0},
+    {"identitySource", M_STRARR, 0},
+    {"identityValidationExpression", M_STR, 1024},
+    {"jwtConfiguration", M_OBJ, 0},
+    {"name", M_STR, GW_NAME_MAX},
+};
+
+static bool valid_identity_source(const char *s)
+{
+    static const char *const pre[] = {"$request.header.", "$request.querystring.", "$context.",
+                                      "$stageVariables."};
+    for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+        if (strncmp(s, pre[i], strlen(pre[i])) == 0 && s[strlen(pre[i])] != '\0')
+            return true;
+    return false;
+}
+
+static bool check_authorizer(h2o_req_t *req, cJSON *a)
+{
+    const char *type = gw_str_of(a, "authorizerType"), *name = gw_str_of(a, "name");
+    const char *uri = gw_str_of(a, "authorizerUri");
+    const char *pfv = gw_str_of(a, "authorizerPayloadFormatVersion");
+    gw_set_default(a, "authorizerResultTtlInSeconds", cJSON_CreateNumber(0));
+    gw_set_default(a, "identitySource", cJSON_CreateArray());
+    gw_set_default(a, "enableSimpleResponses", cJSON_CreateFalse());
+    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds"), *src;
+    struct fn_ref ref;
+    if (name == NULL || name[0] == '\0')
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Name is required");
+    else if (type == NULL || (strcmp(type, "REQUEST") != 0 && strcmp(type, "JWT") != 0))
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST, "AuthorizerType must be REQUEST or JWT");
+    else if (strcmp(type, "JWT") == 0)
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "lambdad does not support JWT authorizers yet; use a REQUEST "
+                               "(Lambda) authorizer");
+    else if (uri == NULL || gw_lambda_uri(uri, &ref) != 0)
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Invalid authorizer URI %.256s: it must be "
+                               "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                               "{functionArn}/invocations",
+                               uri != NULL ? uri : "");
+    else if (!gw_one_of(pfv, (const char *const[]){"1.0", "2.0", NULL}))
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for REQUEST "
+                               "authorizers");
+    else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses")) &&
+             strcmp(pfv, "2.0") != 0)
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "Simple responses are only available with payload format 2.0");
+    else if (ttl->valuedouble < 0 || ttl->valuedouble > 3600)
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "AuthorizerResultTtlInSeconds must be between 0 and 3600");
+    else {
+        cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(a, "identitySource"))
+        {
+            if (!valid_identity_source(src->valuestring)) {
+                aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Invalid identity source %.128s",
+                                       src->valuestring);
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
 }
 
 /* ---- stages ---- */
@@ -588,6 +669,7 @@ static void create_api(struct gateway *gw, h2o_req_t *req)
     cJSON_AddArrayToObject(doc, "integrations");
     cJSON_AddArrayToObject(doc, "stages");
     cJSON_AddArrayToObject(doc, "deployments");
+    cJSON_AddArrayToObject(doc, "authorizers");
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
     bool ok = false;
     if (gw->napis >= GW_APIS_MAX)
@@ -665,7 +747,7 @@ static void get_apis(struct gateway *gw, h2o_req_t *req)
 
 /* ---- sub-resources ---- */
 
-enum kind { K_ROUTE, K_INTEGRATION, K_STAGE, K_DEPLOYMENT };
+enum kind { K_ROUTE, K_INTEGRATION, K_STAGE, K_DEPLOYMENT, K_AUTHORIZER };
 
 struct kind_info {
     const char *list;  /* member of the document */
@@ -678,6 +760,7 @@ static const struct kind_info kinds[] = {
     [K_INTEGRATION] = {"integrations", "integrationId", "Integration"},
     [K_STAGE] = {"stages", "stageName", "Stage"},
     [K_DEPLOYMENT] = {"deployments", "deploymentId", "Deployment"},
+    [K_AUTHORIZER] = {"authorizers", "authorizerId", "Authorizer"},
 };
 
 static cJSON *item_json(enum kind k, const cJSON *it)
@@ -708,7 +791,13 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
         gw_new_id(nid, 7);
         cJSON_AddStringToObject(it, kinds[k].id, nid);
     }
+    if (list == NULL) /* APIs made before authorizers existed */
+        list = cJSON_AddArrayToObject(doc, kinds[k].list);
     switch (k) {
+    case K_AUTHORIZER:
+        redeploy = false; /* authorizers apply live (docs/decisions.md) */
+        ok = APPLY(req, body, it, authorizer_members) && check_authorizer(req, it);
+        break;
     case K_ROUTE:
         ok = (!created || cJSON_GetArraySize(list) < GW_ROUTES_MAX ||
               (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many routes"), false)) &&
@@ -807,12 +896,29 @@ static bool route_uses(const cJSON *doc, const char *integration_id)
     return false;
 }
 
+static bool authorizer_used(const cJSON *doc, const char *id)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "routes"))
+    {
+        const char *a = gw_str_of(r, "authorizerId");
+        if (a != NULL && strcmp(a, id) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void delete_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enum kind k,
                         const char *id)
 {
     if (k == K_INTEGRATION && route_uses(api->doc, id)) {
         aws_send_error_message(req, ERR_GW_CONFLICT,
                                "Cannot delete integration %s: it is the target of a route", id);
+        return;
+    }
+    if (k == K_AUTHORIZER && authorizer_used(api->doc, id)) {
+        aws_send_error_message(req, ERR_GW_CONFLICT, "Cannot delete authorizer %s: a route uses it",
+                               id);
         return;
     }
     if (k == K_DEPLOYMENT && stage_uses(api->doc, id)) {
@@ -971,7 +1077,8 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
             return false;
         return true;
     }
-    static const char *const subs[] = {"routes", "integrations", "stages", "deployments"};
+    static const char *const subs[] = {"routes", "integrations", "stages", "deployments",
+                                       "authorizers"};
     enum kind k = K_ROUTE;
     bool known = false;
     if (p.n >= 4)

@@ -229,6 +229,37 @@ static void add_common_context(cJSON *ctx, const struct gw_request *r)
     cJSON_AddStringToObject(ctx, "domainPrefix", name_of(r->domain, n, prefix, sizeof(prefix)));
 }
 
+/* requestContext.authorizer: 2.0 {"lambda": context}; 1.0 the principal and
+ * the context's values as strings. */
+static void add_authorizer(cJSON *ctx, const struct gw_request *r, int version)
+{
+    if (!r->authorized)
+        return;
+    cJSON *a = cJSON_AddObjectToObject(ctx, "authorizer");
+    if (version == 2) {
+        cJSON_AddItemToObject(a, "lambda",
+                              r->auth_context != NULL ? cJSON_Duplicate(r->auth_context, true)
+                                                      : cJSON_CreateObject());
+        return;
+    }
+    if (r->auth_principal != NULL)
+        cJSON_AddStringToObject(a, "principalId", r->auth_principal);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, r->auth_context)
+    {
+        if (cJSON_IsString(v)) {
+            cJSON_AddStringToObject(a, v->string, v->valuestring);
+        } else {
+            char *text = cJSON_PrintUnformatted(v);
+            if (text == NULL)
+                abort();
+            cJSON_AddStringToObject(a, v->string, text);
+            free(text);
+        }
+    }
+    cJSON_AddNumberToObject(a, "integrationLatency", 0);
+}
+
 static cJSON *user_agent(const struct gw_request *r)
 {
     const struct gw_header *ua = find_header(r, "user-agent");
@@ -277,6 +308,7 @@ static cJSON *event_v2(const struct gw_request *r)
     }
     cJSON *ctx = cJSON_AddObjectToObject(ev, "requestContext");
     add_common_context(ctx, r);
+    add_authorizer(ctx, r, 2);
     cJSON *http = cJSON_AddObjectToObject(ctx, "http");
     cJSON_AddItemToObject(http, "method", str_n(r->method, r->method_len));
     cJSON_AddItemToObject(http, "path", str_n(r->path, r->path_len));
@@ -357,6 +389,7 @@ static cJSON *event_v1(const struct gw_request *r)
     add_or_null(ev, "multiValueQueryStringParameters", mq);
     cJSON *ctx = cJSON_AddObjectToObject(ev, "requestContext");
     add_common_context(ctx, r);
+    add_authorizer(ctx, r, 1);
     cJSON_AddStringToObject(ctx, "extendedRequestId", r->request_id);
     cJSON_AddItemToObject(ctx, "httpMethod", str_n(r->method, r->method_len));
     cJSON_AddItemToObject(ctx, "identity", identity_v1(r));

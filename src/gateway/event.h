@@ -48,6 +48,10 @@ struct gw_request {
     int64_t time_ms;          /* epoch ms the request arrived */
     const struct gw_match *m; /* the route's path parameters (raw values) */
     const cJSON *stage_vars;  /* the stage's variables (object) or NULL */
+    /* set when a Lambda authorizer allowed the request: requestContext.authorizer */
+    bool authorized;
+    const cJSON *auth_context;  /* the authorizer's context object, or NULL */
+    const char *auth_principal; /* its principalId (IAM policy responses), or NULL */
     /* REST APIs (payload 1.0 without "version"): path is then "/{stage}/..." */
     bool rest;
     const char *rest_path; /* the path after the stage (the event's "path") */

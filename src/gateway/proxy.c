@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <h2o/http1client.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -60,6 +61,11 @@ struct gw_call {
     char *expose_headers;
     bool allow_credentials;
     bool cors; /* the API has a CORS configuration: the function's CORS headers are dropped */
+    /* a Lambda authorizer's invocation */
+    bool simple;     /* enableSimpleResponses */
+    char api_id[16]; /* to route the request again once allowed */
+    char *domain;
+    char *event_arn; /* routeArn / methodArn */
     /* HTTP_PROXY */
     h2o_http1client_t *client;   /* while connected */
     h2o_iovec_t out[2];          /* request head and body */
@@ -220,6 +226,8 @@ static void call_free(struct gw_call *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     free(c->out[0].base);
+    free(c->domain);
+    free(c->event_arn);
     gw_response_free(&c->resp);
     free(c->event);
     free(c->allow_origin);
@@ -432,7 +440,7 @@ struct target {
 /* Selects stage, route and integration; answers (and returns false) when
  * there is none. */
 static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, struct target *t,
-                          size_t *skip)
+                          size_t *skip, bool throttle)
 {
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     t->stage = select_stage(api->doc, req->path.base, plen, skip);
@@ -459,7 +467,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
         send_message(req, &http_api, rid, 404, "Not Found");
         return false;
     }
-    if (!take_token(api, t->stage, t->key->text)) {
+    if (throttle && !take_token(api, t->stage, t->key->text)) {
         send_message(req, &http_api, rid, 429, "Too Many Requests");
         return false;
     }
@@ -840,8 +848,262 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     call_free(c);
 }
 
+/* ---- Lambda authorizers ---- */
+
+/* An authorizer's decision, carried into the integration's event. */
+struct gw_auth {
+    cJSON *context;  /* owned, or NULL */
+    char *principal; /* owned, or NULL */
+};
+
 static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
-                        const char *domain)
+                        const char *domain, const struct gw_auth *auth);
+
+/* The event fields an HTTP API route decides, for the integration and the
+ * authorizer alike. */
+static void http_request_of(h2o_req_t *req, const struct gw_api *api, const struct target *t,
+                            const char *domain, struct gw_request *r)
+{
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->stage, "stageVariables");
+    *r = (struct gw_request){
+        .path = req->path.base,
+        .path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len,
+        .domain = domain,
+        .api_id = api->id,
+        .stage = jstr(t->stage, "stageName"),
+        .route_key = t->key->text,
+        .resource = t->key->is_default ? "$default" : t->key->text + t->key->path_off,
+        .m = &t->m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+}
+
+/* The value of identity source src for req, in buf; NULL when absent.
+ * $context sources are not checked (they always exist). */
+static const char *identity_value(h2o_req_t *req, const cJSON *stage, const char *src, char *buf,
+                                  size_t cap, bool *skip)
+{
+    static const char hdr[] = "$request.header.", qs[] = "$request.querystring.",
+                      sv[] = "$stageVariables.";
+    *skip = false;
+    if (strncmp(src, hdr, sizeof(hdr) - 1) == 0) {
+        char name[256];
+        snprintf(name, sizeof(name), "%s", src + sizeof(hdr) - 1);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        const h2o_iovec_t *h = http_req_header(req, name);
+        if (h == NULL || h->len == 0)
+            return NULL;
+        snprintf(buf, cap, "%.*s", (int)h->len, h->base);
+        return buf;
+    }
+    if (strncmp(src, qs, sizeof(qs) - 1) == 0)
+        return http_query(req, src + sizeof(qs) - 1, buf, cap) > 0 ? buf : NULL;
+    if (strncmp(src, sv, sizeof(sv) - 1) == 0) {
+        const char *v =
+            jstr(cJSON_GetObjectItemCaseSensitive(stage, "stageVariables"), src + sizeof(sv) - 1);
+        snprintf(buf, cap, "%s", v);
+        return v[0] != '\0' ? buf : NULL;
+    }
+    *skip = true;
+    return NULL;
+}
+
+/* True if pattern (a string, or a list of them) matches s as IAM matches: '*' and '?'. */
+static bool iam_match(const cJSON *pattern, const char *s)
+{
+    if (cJSON_IsString(pattern))
+        return fnmatch(pattern->valuestring, s, 0) == 0;
+    const cJSON *e, *list = cJSON_IsArray(pattern) ? pattern : NULL;
+    cJSON_ArrayForEach(e, list)
+    {
+        if (cJSON_IsString(e) && fnmatch(e->valuestring, s, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* One statement about Invoke on arn: -1 denies, 1 allows, 0 does not apply. */
+static int statement_verdict(const cJSON *st, const char *arn)
+{
+    const char *eff = jstr(st, "Effect");
+    if (!iam_match(cJSON_GetObjectItemCaseSensitive(st, "Action"), "execute-api:Invoke") ||
+        !iam_match(cJSON_GetObjectItemCaseSensitive(st, "Resource"), arn))
+        return 0;
+    return strcmp(eff, "Deny") == 0 ? -1 : strcmp(eff, "Allow") == 0 ? 1 : 0;
+}
+
+/* 1 when an IAM policy allows Invoke on arn, 0 when it does not (an explicit
+ * Deny wins). */
+static int policy_allows(const cJSON *resp, const char *arn)
+{
+    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"), "Statement");
+    if (cJSON_IsObject(sts))
+        return statement_verdict(sts, arn) == 1;
+    int allowed = 0;
+    const cJSON *st, *list = cJSON_IsArray(sts) ? sts : NULL;
+    cJSON_ArrayForEach(st, list)
+    {
+        int v = statement_verdict(st, arn);
+        if (v < 0)
+            return 0;
+        allowed = allowed || v > 0;
+    }
+    return allowed;
+}
+
+/* The authorizer's answer: 1 allowed (auth filled), 0 denied, -1 malformed. */
+static int decide(const struct gw_call *c, const struct invoke_done *d, struct gw_auth *auth)
+{
+    if (d->status != 0 || d->inv->function_error)
+        return -1;
+    cJSON *resp =
+        cJSON_ParseWithLength(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len);
+    int rc = -1;
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(resp, "context");
+    if (c->simple) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(resp, "isAuthorized");
+        rc = cJSON_IsBool(ok) ? cJSON_IsTrue(ok) : -1;
+    } else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"))) {
+        rc = policy_allows(resp, c->event_arn);
+        const char *p = jstr(resp, "principalId");
+        if (rc == 1 && p[0] != '\0' && (auth->principal = strdup(p)) == NULL)
+            abort();
+    }
+    if (rc == 1 && cJSON_IsObject(ctx))
+        auth->context = cJSON_Duplicate(ctx, true);
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static void on_authorized(void *arg, const struct invoke_done *d)
+{
+    struct gw_call *c = arg;
+    if (c->req == NULL) { /* answered by the timeout */
+        call_free(c);
+        return;
+    }
+    struct gw_auth auth = {0};
+    int rc = decide(c, d, &auth);
+    h2o_req_t *req = c->req;
+    struct gateway *gw = c->gw;
+    char rid[40], domain[256], id[16];
+    memcpy(rid, c->request_id, sizeof(rid));
+    snprintf(domain, sizeof(domain), "%s", c->domain);
+    snprintf(id, sizeof(id), "%s", c->api_id);
+    if (rc != 1) {
+        cors_headers(c);
+        send_message(req, c->fl, rid, rc == 0 ? 403 : 500, rc == 0 ? "Forbidden" : c->fl->internal);
+        call_free(c);
+        return;
+    }
+    call_free(c);
+    /* route again on the API as it is now: it may have changed meanwhile */
+    struct gw_api *api = gw_find(gw, id);
+    if (api == NULL)
+        send_message(req, &http_api, rid, 404, "Not Found");
+    else
+        http_invoke(gw, req, api, rid, domain, &auth);
+    cJSON_Delete(auth.context);
+    free(auth.principal);
+}
+
+/* Invokes the route's Lambda authorizer (REQUEST); the request goes on in
+ * on_authorized. skip: the stage prefix of the path. */
+static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
+                      const struct target *t, size_t skip, const char *rid, const char *domain,
+                      const cJSON *cors, const h2o_iovec_t *origin)
+{
+    const cJSON *a = gw_item(api->doc, "authorizers", "authorizerId",
+                             jstr(t->route, "authorizerId")),
+                *src;
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    if (a == NULL || gw_lambda_uri(jstr(a, "authorizerUri"), &ref) != 0 ||
+        invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"authorizer cannot run\" api=%s", api->id);
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        return;
+    }
+    cJSON *values = cJSON_CreateArray();
+    cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(a, "identitySource"))
+    {
+        char buf[4096];
+        bool ctx_var;
+        const char *v = identity_value(req, t->stage, src->valuestring, buf, sizeof(buf), &ctx_var);
+        if (v == NULL && !ctx_var) {
+            cJSON_Delete(values);
+            send_message(req, &http_api, rid, 401, "Unauthorized");
+            return;
+        }
+        if (v != NULL)
+            cJSON_AddItemToArray(values, cJSON_CreateString(v));
+    }
+    struct gw_call *c = call_new(gw, req, &http_api, rid, cors, origin);
+    c->version = strcmp(jstr(a, "authorizerPayloadFormatVersion"), "1.0") == 0 ? 1 : 2;
+    c->simple = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses"));
+    snprintf(c->api_id, sizeof(c->api_id), "%s", api->id);
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    size_t alen = strlen(gw->region) + strlen(gw->account) + strlen(api->id) + GW_NAME_MAX +
+                  req->method.len + plen + 64;
+    c->domain = strdup(domain);
+    c->event_arn = malloc(alen);
+    if (c->domain == NULL || c->event_arn == NULL)
+        abort();
+    snprintf(c->event_arn, alen, "arn:aws:execute-api:%s:%s:%s/%s/%.*s%.*s", gw->region,
+             gw->account, api->id, jstr(t->stage, "stageName"), (int)req->method.len,
+             req->method.base, (int)(plen - skip), req->path.base + skip);
+    struct gw_request r;
+    http_request_of(req, api, t, domain, &r);
+    cJSON *ev = build_event(gw, req, &r, c) ? cJSON_Parse(c->event) : NULL;
+    if (ev == NULL) {
+        cJSON_Delete(values);
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        call_free(c);
+        return;
+    }
+    /* an authorizer sees the request without its body */
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "body");
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "isBase64Encoded");
+    cJSON_AddStringToObject(ev, "type", "REQUEST");
+    if (c->version == 2) {
+        cJSON_AddStringToObject(ev, "routeArn", c->event_arn);
+        cJSON_AddItemToObject(ev, "identitySource", values);
+    } else {
+        char joined[8192] = "";
+        size_t n = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, values)
+        {
+            int w =
+                snprintf(joined + n, sizeof(joined) - n, "%s%s", n > 0 ? "," : "", v->valuestring);
+            if (w > 0 && (size_t)w < sizeof(joined) - n)
+                n += (size_t)w;
+        }
+        cJSON_Delete(values);
+        cJSON_AddStringToObject(ev, "methodArn", c->event_arn);
+        cJSON_AddStringToObject(ev, "identitySource", joined);
+        cJSON_AddStringToObject(ev, "authorizationToken", joined);
+    }
+    free(c->event);
+    c->event = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    if (c->event == NULL)
+        abort();
+    c->event_len = strlen(c->event);
+    if (invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL, false,
+                          on_authorized, c) != 0) {
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        call_free(c);
+        return;
+    }
+    timer_arm(gw->timers, &c->timer, GW_AUTHORIZER_TIMEOUT_MS);
+}
+
+static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain, const struct gw_auth *auth)
 {
     const cJSON *cors = cors_of(api->doc);
     const h2o_iovec_t *origin = http_req_header(req, "origin");
@@ -852,20 +1114,19 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     }
     struct target t = {0};
     size_t skip;
-    if (!select_target(req, api, rid, &t, &skip))
+    if (!select_target(req, api, rid, &t, &skip, auth == NULL))
         return;
-    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t.stage, "stageVariables");
-    struct gw_request r = {
-        .path = req->path.base,
-        .path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len,
-        .domain = domain,
-        .api_id = api->id,
-        .stage = jstr(t.stage, "stageName"),
-        .route_key = t.key->text,
-        .resource = t.key->is_default ? "$default" : t.key->text + t.key->path_off,
-        .m = &t.m,
-        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
-    };
+    if (auth == NULL && strcmp(jstr(t.route, "authorizationType"), "CUSTOM") == 0) {
+        authorize(gw, req, api, &t, skip, rid, domain, cors, origin);
+        return;
+    }
+    struct gw_request r;
+    http_request_of(req, api, &t, domain, &r);
+    if (auth != NULL) {
+        r.authorized = true;
+        r.auth_context = auth->context;
+        r.auth_principal = auth->principal;
+    }
     struct integration in = {
         .type = jstr(t.integration, "integrationType"),
         .uri = jstr(t.integration, "integrationUri"),
@@ -990,7 +1251,7 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
     if (!within_limits(req, api, fl, rid))
         return true;
     if (!rest) {
-        http_invoke(gw, req, api, rid, domain);
+        http_invoke(gw, req, api, rid, domain, NULL);
         return true;
     }
     if (by_host) { /* /{stage}/{path} */

@@ -737,3 +737,73 @@ def test_odd_invoke_requests(daemon, gw, fn):
         conn.close()
     assert call(daemon.port, api_id, "GET", "/a/ok")[0] == 200
     assert daemon.health()["status"] == "ok"
+
+
+def test_lambda_authorizers(daemon, gw, lam, fn):
+    zipped = zip_dir(FUNCTIONS / "apigw")
+    auth_fn = {h: create(lam, unique("auth"), zipped, "python3.12", "auth." + h)["FunctionArn"]
+               for h in ("simple", "policy", "broken")}
+    uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/%s/invocations"
+    api_id, integ, ids = http_api(gw, fn, ["GET /simple/{id}", "GET /policy", "GET /broken", "GET /open"])
+    simple = gw.create_authorizer(ApiId=api_id, Name="simple", AuthorizerType="REQUEST",
+                                  AuthorizerUri=uri % auth_fn["simple"], AuthorizerPayloadFormatVersion="2.0",
+                                  EnableSimpleResponses=True, IdentitySource=["$request.header.Authorization"])
+    assert simple["AuthorizerType"] == "REQUEST" and simple["IdentitySource"] == ["$request.header.Authorization"]
+    policy = gw.create_authorizer(ApiId=api_id, Name="policy", AuthorizerType="REQUEST",
+                                  AuthorizerUri=uri % auth_fn["policy"], AuthorizerPayloadFormatVersion="1.0",
+                                  IdentitySource=["$request.querystring.token"])
+    broken = gw.create_authorizer(ApiId=api_id, Name="broken", AuthorizerType="REQUEST",
+                                  AuthorizerUri=uri % auth_fn["broken"], AuthorizerPayloadFormatVersion="2.0",
+                                  EnableSimpleResponses=True, IdentitySource=["$context.requestId"])
+    for key, az in (("GET /simple/{id}", simple), ("GET /policy", policy), ("GET /broken", broken)):
+        gw.update_route(ApiId=api_id, RouteId=ids[key], AuthorizationType="CUSTOM", AuthorizerId=az["AuthorizerId"])
+    assert {a["Name"] for a in gw.get_authorizers(ApiId=api_id)["Items"]} == {"simple", "policy", "broken"}
+
+    # simple responses: the context reaches the integration
+    st, _, body = call(daemon.port, api_id, "GET", "/simple/7", headers=[("Authorization", "let-me-in")])
+    assert st == 200, body
+    ev = json.loads(body)
+    ctx = ev["requestContext"]["authorizer"]["lambda"]
+    assert ctx["user"] == "alice" and ctx["type"] == "REQUEST" and ctx["identitySource"] == ["let-me-in"]
+    assert ctx["routeArn"] == "arn:aws:execute-api:us-east-1:000000000000:%s/$default/GET/simple/7" % api_id
+    assert ctx["hasBody"] is False and ctx["routeKey"] == "GET /simple/{id}"
+    st, _, body = call(daemon.port, api_id, "GET", "/simple/7", headers=[("Authorization", "wrong")])
+    assert st == 403 and json.loads(body) == {"message": "Forbidden"}
+    st, _, body = call(daemon.port, api_id, "GET", "/simple/7")
+    assert st == 401 and json.loads(body) == {"message": "Unauthorized"}
+
+    # IAM policies (payload 1.0)
+    st, _, body = call(daemon.port, api_id, "GET", "/policy?token=allow")
+    assert st == 200, body
+    a = json.loads(body)["requestContext"]["authorizer"]["lambda"]
+    assert a["type"] == "REQUEST"
+    assert a["methodArn"] == "arn:aws:execute-api:us-east-1:000000000000:%s/$default/GET/policy" % api_id
+    assert call(daemon.port, api_id, "GET", "/policy?token=deny")[0] == 403
+    assert call(daemon.port, api_id, "GET", "/policy")[0] == 401
+    # payload 1.0 integrations see the principal and the context as strings
+    gw.update_integration(ApiId=api_id, IntegrationId=integ, PayloadFormatVersion="1.0")
+    ev = json.loads(call(daemon.port, api_id, "GET", "/policy?token=allow")[2])
+    assert ev["requestContext"]["authorizer"]["principalId"] == "user-42"
+    assert ev["requestContext"]["authorizer"]["k"] == "v" and ev["requestContext"]["authorizer"]["num"] == "5"
+
+    # a malformed authorizer answer is a 500; routes without an authorizer are open
+    st, _, body = call(daemon.port, api_id, "GET", "/broken")
+    assert st == 500 and json.loads(body) == {"message": "Internal Server Error"}
+    assert call(daemon.port, api_id, "GET", "/open")[0] == 200
+
+    # validation
+    expect_gw_error("ConflictException", 409, gw.delete_authorizer, ApiId=api_id, AuthorizerId=simple["AuthorizerId"])
+    expect_gw_error("NotFoundException", 404, gw.update_route, ApiId=api_id, RouteId=ids["GET /open"],
+                    AuthorizationType="CUSTOM", AuthorizerId="nope123")
+    expect_gw_error("BadRequestException", 400, gw.create_authorizer, ApiId=api_id, Name="j", AuthorizerType="JWT",
+                    IdentitySource=["$request.header.Authorization"],
+                    JwtConfiguration={"Audience": ["a"], "Issuer": "https://issuer.example"})
+    expect_gw_error("BadRequestException", 400, gw.create_authorizer, ApiId=api_id, Name="x", AuthorizerType="REQUEST",
+                    AuthorizerUri=uri % auth_fn["simple"], AuthorizerPayloadFormatVersion="1.0",
+                    EnableSimpleResponses=True, IdentitySource=["$request.header.Authorization"])
+    expect_gw_error("BadRequestException", 400, gw.create_authorizer, ApiId=api_id, Name="x", AuthorizerType="REQUEST",
+                    AuthorizerUri=uri % auth_fn["simple"], AuthorizerPayloadFormatVersion="2.0",
+                    IdentitySource=["header.Authorization"])
+    gw.update_route(ApiId=api_id, RouteId=ids["GET /broken"], AuthorizationType="NONE")
+    gw.delete_authorizer(ApiId=api_id, AuthorizerId=broken["AuthorizerId"])
+    expect_gw_error("NotFoundException", 404, gw.get_authorizer, ApiId=api_id, AuthorizerId=broken["AuthorizerId"])
