@@ -1053,7 +1053,7 @@ static void tags_op(struct gateway *gw, h2o_req_t *req, const char *arn)
 
 /* ---- routing ---- */
 
-static bool dispatch(struct gateway *gw, h2o_req_t *req)
+bool gw_control_handle(struct gateway *gw, h2o_req_t *req)
 {
     struct http_path p;
     if (http_split_path(req, &p) != 0 || p.n < 2 || strcmp(p.seg[0], "v2") != 0)
@@ -1118,11 +1118,6 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
 
 static void dispatch_again(struct gateway *gw, h2o_req_t *req)
 {
-    if (!dispatch(gw, req))
+    if (!gw_control_handle(gw, req))
         aws_send_error_message(req, ERR_GW_NOT_FOUND, "Not Found");
-}
-
-bool gw_control_handle(struct gateway *gw, h2o_req_t *req)
-{
-    return dispatch(gw, req);
 }

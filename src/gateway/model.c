@@ -76,6 +76,14 @@ static void rt_free(struct gw_api *api)
     free(api->buckets);
     api->buckets = NULL;
     api->nbuckets = 0;
+    for (size_t i = 0; i < api->nauth_cache; i++) {
+        free(api->auth_cache[i].key);
+        cJSON_Delete(api->auth_cache[i].context);
+        free(api->auth_cache[i].principal);
+    }
+    free(api->auth_cache);
+    api->auth_cache = NULL;
+    api->nauth_cache = 0;
     for (size_t i = 0; i < api->ndeps; i++) {
         free(api->deps[i].keys);
         free(api->deps[i].ptrs);

@@ -47,6 +47,15 @@ struct gw_bucket {
     int64_t last_ms; /* monotonic, when tokens were last refilled */
 };
 
+/* A cached Lambda authorizer decision (runtime only). */
+struct gw_auth_entry {
+    char *key;          /* authorizer id and identity values, malloc'd */
+    int64_t expires_ms; /* monotonic */
+    bool allowed;
+    cJSON *context;  /* owned, or NULL */
+    char *principal; /* owned, or NULL */
+};
+
 struct gw_api {
     char id[16];
     cJSON *doc; /* committed document; NULL until the create committed */
@@ -54,6 +63,8 @@ struct gw_api {
     size_t ndeps;
     struct gw_bucket *buckets; /* reset whenever the document changes */
     size_t nbuckets;
+    struct gw_auth_entry *auth_cache; /* reset whenever the document changes */
+    size_t nauth_cache;
     bool writing;        /* a store write is in progress */
     h2o_req_t **waiting; /* write requests queued behind it, oldest first */
     size_t nwaiting;

@@ -66,6 +66,8 @@ struct gw_call {
     char api_id[16]; /* to route the request again once allowed */
     char *domain;
     char *event_arn; /* routeArn / methodArn */
+    char *cache_key; /* where the decision is cached, or NULL */
+    int ttl_s;
     /* HTTP_PROXY */
     h2o_http1client_t *client;   /* while connected */
     h2o_iovec_t out[2];          /* request head and body */
@@ -228,6 +230,7 @@ static void call_free(struct gw_call *c)
     free(c->out[0].base);
     free(c->domain);
     free(c->event_arn);
+    free(c->cache_key);
     gw_response_free(&c->resp);
     free(c->event);
     free(c->allow_origin);
@@ -978,6 +981,50 @@ static int decide(const struct gw_call *c, const struct invoke_done *d, struct g
     return rc;
 }
 
+static struct gw_auth_entry *cache_find(struct gw_api *api, const char *key)
+{
+    int64_t now = timer_now_ms();
+    for (size_t i = 0; i < api->nauth_cache; i++) {
+        struct gw_auth_entry *e = &api->auth_cache[i];
+        if (strcmp(e->key, key) == 0)
+            return e->expires_ms > now ? e : NULL;
+    }
+    return NULL;
+}
+
+/* Keeps decision (allowed, auth) of c for its TTL. */
+static void cache_put(struct gw_api *api, const struct gw_call *c, bool allowed,
+                      const struct gw_auth *auth)
+{
+    struct gw_auth_entry *e = NULL;
+    int64_t now = timer_now_ms();
+    for (size_t i = 0; i < api->nauth_cache && e == NULL; i++)
+        if (strcmp(api->auth_cache[i].key, c->cache_key) == 0 ||
+            api->auth_cache[i].expires_ms <= now)
+            e = &api->auth_cache[i];
+    if (e == NULL) {
+        struct gw_auth_entry *n =
+            realloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
+        if (n == NULL)
+            abort();
+        api->auth_cache = n;
+        e = &n[api->nauth_cache++];
+    } else {
+        free(e->key);
+        cJSON_Delete(e->context);
+        free(e->principal);
+    }
+    *e = (struct gw_auth_entry){
+        .key = strdup(c->cache_key),
+        .expires_ms = now + (int64_t)c->ttl_s * 1000,
+        .allowed = allowed,
+        .context = auth->context != NULL ? cJSON_Duplicate(auth->context, true) : NULL,
+        .principal = auth->principal != NULL ? strdup(auth->principal) : NULL,
+    };
+    if (e->key == NULL || (auth->principal != NULL && e->principal == NULL))
+        abort();
+}
+
 static void on_authorized(void *arg, const struct invoke_done *d)
 {
     struct gw_call *c = arg;
@@ -993,6 +1040,9 @@ static void on_authorized(void *arg, const struct invoke_done *d)
     memcpy(rid, c->request_id, sizeof(rid));
     snprintf(domain, sizeof(domain), "%s", c->domain);
     snprintf(id, sizeof(id), "%s", c->api_id);
+    struct gw_api *api = gw_find(gw, id);
+    if (rc >= 0 && c->cache_key != NULL && api != NULL)
+        cache_put(api, c, rc == 1, &auth);
     if (rc != 1) {
         cors_headers(c);
         send_message(req, c->fl, rid, rc == 0 ? 403 : 500, rc == 0 ? "Forbidden" : c->fl->internal);
@@ -1001,7 +1051,6 @@ static void on_authorized(void *arg, const struct invoke_done *d)
     }
     call_free(c);
     /* route again on the API as it is now: it may have changed meanwhile */
-    struct gw_api *api = gw_find(gw, id);
     if (api == NULL)
         send_message(req, &http_api, rid, 404, "Not Found");
     else
@@ -1041,7 +1090,31 @@ static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
         if (v != NULL)
             cJSON_AddItemToArray(values, cJSON_CreateString(v));
     }
+    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds");
+    char *key = NULL;
+    if (cJSON_IsNumber(ttl) && ttl->valueint > 0 && cJSON_GetArraySize(values) > 0) {
+        char *vals = cJSON_PrintUnformatted(values);
+        size_t kl = strlen(jstr(a, "authorizerId")) + (vals != NULL ? strlen(vals) : 0) + 2;
+        key = malloc(kl);
+        if (vals == NULL || key == NULL)
+            abort();
+        snprintf(key, kl, "%s %s", jstr(a, "authorizerId"), vals);
+        free(vals);
+        const struct gw_auth_entry *e = cache_find(api, key);
+        if (e != NULL) {
+            struct gw_auth hit = {.context = e->context, .principal = e->principal};
+            free(key);
+            cJSON_Delete(values);
+            if (e->allowed)
+                http_invoke(gw, req, api, rid, domain, &hit);
+            else
+                send_message(req, &http_api, rid, 403, "Forbidden");
+            return;
+        }
+    }
     struct gw_call *c = call_new(gw, req, &http_api, rid, cors, origin);
+    c->cache_key = key;
+    c->ttl_s = key != NULL ? ttl->valueint : 0;
     c->version = strcmp(jstr(a, "authorizerPayloadFormatVersion"), "1.0") == 0 ? 1 : 2;
     c->simple = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses"));
     snprintf(c->api_id, sizeof(c->api_id), "%s", api->id);

@@ -754,7 +754,7 @@ static void resource_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     }
 }
 
-static bool dispatch(struct gateway *gw, h2o_req_t *req)
+bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
 {
     struct http_path p;
     if (http_split_path(req, &p) != 0 || p.n < 1 || strcmp(p.seg[0], "restapis") != 0)
@@ -830,11 +830,6 @@ static bool dispatch(struct gateway *gw, h2o_req_t *req)
 
 static void dispatch_again(struct gateway *gw, h2o_req_t *req)
 {
-    if (!dispatch(gw, req))
+    if (!gw_rest_handle(gw, req))
         aws_send_error_message(req, ERR_GW_NOT_FOUND, "Not Found");
-}
-
-bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
-{
-    return dispatch(gw, req);
 }

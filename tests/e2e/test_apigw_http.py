@@ -807,3 +807,25 @@ def test_lambda_authorizers(daemon, gw, lam, fn):
     gw.update_route(ApiId=api_id, RouteId=ids["GET /broken"], AuthorizationType="NONE")
     gw.delete_authorizer(ApiId=api_id, AuthorizerId=broken["AuthorizerId"])
     expect_gw_error("NotFoundException", 404, gw.get_authorizer, ApiId=api_id, AuthorizerId=broken["AuthorizerId"])
+
+
+def test_authorizer_cache(daemon, gw, lam, fn):
+    """With authorizerResultTtlInSeconds, a decision is reused for the same identity (a counter proves it)."""
+    zipped = zip_dir(FUNCTIONS / "apigw")
+    counting = create(lam, unique("authc"), zipped, "python3.12", "auth.counting")["FunctionArn"]
+    uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/%s/invocations" % counting
+    api_id, _, ids = http_api(gw, fn, ["GET /c"])
+    az = gw.create_authorizer(ApiId=api_id, Name="c", AuthorizerType="REQUEST", AuthorizerUri=uri,
+                              AuthorizerPayloadFormatVersion="2.0", EnableSimpleResponses=True,
+                              IdentitySource=["$request.header.X-Token"], AuthorizerResultTtlInSeconds=300)
+    gw.update_route(ApiId=api_id, RouteId=ids["GET /c"], AuthorizationType="CUSTOM", AuthorizerId=az["AuthorizerId"])
+    calls = [json.loads(call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "t1")])[2])
+             ["requestContext"]["authorizer"]["lambda"]["calls"] for _ in range(3)]
+    assert calls[0] == calls[1] == calls[2], calls  # one authorizer call, cached
+    other = json.loads(call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "t2")])[2])
+    assert other["requestContext"]["authorizer"]["lambda"]["calls"] == calls[0] + 1
+    # a denied identity is cached too
+    assert call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "deny")])[0] == 403
+    assert call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "deny")])[0] == 403
+    again = json.loads(call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "t3")])[2])
+    assert again["requestContext"]["authorizer"]["lambda"]["calls"] == calls[0] + 3

@@ -22,3 +22,13 @@ def policy(event, context):
 
 def broken(event, context):
     return {"isAuthorized": "maybe"}
+
+
+CALLS = 0
+
+
+def counting(event, context):
+    """Counts its invocations (one warm instance), so that a test can see cached decisions."""
+    global CALLS
+    CALLS += 1
+    return {"isAuthorized": event["identitySource"] != ["deny"], "context": {"calls": CALLS}}
