@@ -8,6 +8,7 @@
 #include "awserr.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,22 +35,39 @@ static void send_body(h2o_req_t *req, int status, const cJSON *body)
     free(text);
 }
 
-void aws_send_error(h2o_req_t *req, int code, const char *fmt, ...)
+/* Sends the error of code; typed adds "Type" and uses the table's message key
+ * (Lambda), else the body is {"message": ...} alone (API Gateway). */
+__attribute__((format(printf, 4, 0))) static void send_error_v(h2o_req_t *req, int code, bool typed,
+                                                               const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     int status = err_http_status(code);
     const char *type = err_aws_type(code);
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "Type", status >= 500 ? "Service" : "User");
-    cJSON_AddStringToObject(body, err_msg_key(code), msg);
+    if (typed)
+        cJSON_AddStringToObject(body, "Type", status >= 500 ? "Service" : "User");
+    cJSON_AddStringToObject(body, typed ? err_msg_key(code) : "message", msg);
     aws_request_id_header(req, NULL);
     http_header(req, "X-Amzn-ErrorType", type, strlen(type));
     send_body(req, status, body);
     cJSON_Delete(body);
+}
+
+void aws_send_error(h2o_req_t *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    send_error_v(req, code, true, fmt, ap);
+    va_end(ap);
+}
+
+void aws_send_error_message(h2o_req_t *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    send_error_v(req, code, false, fmt, ap);
+    va_end(ap);
 }
 
 void aws_send_throttle(h2o_req_t *req, const char *reason, const char *message)

@@ -16,6 +16,11 @@
 void aws_send_error(h2o_req_t *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Like aws_send_error with the body {"message": ...} alone, as services
+ * whose exceptions have only a message member send it (apigatewayv2). */
+void aws_send_error_message(h2o_req_t *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Sends 429 TooManyRequestsException with Reason and Retry-After. */
 void aws_send_throttle(h2o_req_t *req, const char *reason, const char *message);
 

@@ -71,4 +71,24 @@
 #define CWLOGS_PAST_MAX_MS        1209600000LL /* PutLogEvents: older events are refused (14 d) */
 #define CWLOGS_FUTURE_MAX_MS      7200000      /* PutLogEvents: or more than 2 h in the future */
 #define CWLOGS_EXPIRE_INTERVAL_MS 60000        /* how often retention is enforced */
+/* API Gateway (src/gateway/), AWS's documented HTTP API quotas */
+#define GW_ROUTE_KEY_MAX          512      /* characters of a route key */
+#define GW_ROUTE_SEGMENTS_MAX     32       /* path segments of a route key */
+#define GW_NAME_MAX               128      /* characters of an API or stage name */
+#define GW_DESCRIPTION_MAX        1024     /* characters of a description */
+#define GW_ROUTES_MAX             300      /* routes per API */
+#define GW_INTEGRATIONS_MAX       300      /* integrations per API */
+#define GW_STAGES_MAX             10       /* stages per API */
+#define GW_DEPLOYMENTS_MAX        100      /* deployments kept per API */
+#define GW_APIS_MAX               600      /* APIs per account and region */
+#define GW_STAGE_VAR_VALUE_MAX    2048     /* characters of a stage variable value */
+#define GW_TIMEOUT_MIN_MS         50       /* integration timeoutInMillis */
+#define GW_TIMEOUT_MAX_MS         30000    /* integration timeoutInMillis (and its default) */
+#define GW_REST_TIMEOUT_MAX_MS    29000    /* a REST API integration's (and its default) */
+#define GW_AUTHORIZER_TIMEOUT_MS  10000    /* a Lambda authorizer's invocation */
+#define GW_LIST_DEFAULT           100      /* items per Get* page without maxResults */
+#define GW_BODY_MAX_BYTES         10485760 /* request body of an HTTP API (10 MB) */
+#define GW_HEADERS_MAX_BYTES      10240    /* request header names and values of an HTTP API */
+#define GW_CORS_MAX_AGE_S         86400    /* corsConfiguration.maxAge */
+#define GW_REQUEST_ID_BYTES       11 /* random bytes of an apigw-requestid (16 base64 chars) */
 #endif

@@ -28,6 +28,10 @@
 #include "base/worker.h"
 #include "cwlogs/api.h"
 #include "daemon/config.h"
+#include "gateway/control.h"
+#include "gateway/model.h"
+#include "gateway/proxy.h"
+#include "gateway/rest.h"
 #include "http/server.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
@@ -62,7 +66,8 @@ struct server {
     struct logs *logs;
     struct sched *sched;
     struct lambda_api api;
-    struct cwlogs *cwlogs; /* the CloudWatch Logs API */
+    struct cwlogs *cwlogs;  /* the CloudWatch Logs API */
+    struct gateway gateway; /* API Gateway */
     struct async_queue *async;
     struct metrics *metrics;
     struct sched_config scfg;
@@ -111,6 +116,9 @@ static void send_metrics(struct server *srv, h2o_req_t *req)
 static int on_edge(h2o_req_t *req, void *arg)
 {
     struct server *srv = arg;
+    /* An execute-api Host is a user's API, whatever the path. */
+    if (gw_proxy_handle(&srv->gateway, req))
+        return 0;
     if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics"))) {
         send_metrics(srv, req);
         return 0;
@@ -124,6 +132,8 @@ static int on_edge(h2o_req_t *req, void *arg)
         return 0;
     }
     if (cwlogs_handle(srv->cwlogs, req))
+        return 0;
+    if (gw_control_handle(&srv->gateway, req) || gw_rest_handle(&srv->gateway, req))
         return 0;
     if (lambda_api_handle(&srv->api, req))
         return 0;
@@ -360,6 +370,17 @@ static int start(struct server *srv)
         log_error("msg=\"cannot load queued events\" err=%s", err_str(rc));
         return rc;
     }
+    srv->gateway = (struct gateway){.st = srv->st,
+                                    .wp = srv->wp,
+                                    .timers = http_timers(srv->http),
+                                    .invoke = &srv->api.invoke,
+                                    .region = srv->cfg.region,
+                                    .account = srv->cfg.account,
+                                    .port = port};
+    if ((rc = gw_load(&srv->gateway)) != 0) {
+        log_error("msg=\"cannot load APIs\" err=%s", err_str(rc));
+        return rc;
+    }
     log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
              host, port, srv->cfg.data_dir, store_backend(srv->st), sched_sandbox_mode(srv->sched),
              srv->api.cat.len);
@@ -377,6 +398,8 @@ static void stop(struct server *srv)
     h2o_socket_close(srv->signal_sock);
     logs_free(srv->logs);
     cwlogs_free(srv->cwlogs);
+    gw_proxy_fini(&srv->gateway);
+    gw_fini(&srv->gateway);
     lambda_api_fini(&srv->api);
     http_server_free(srv->http);
     blob_store_free(srv->bs);

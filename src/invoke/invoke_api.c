@@ -26,6 +26,22 @@ static void send_not_found(h2o_req_t *req, struct invoke_api *api, const char *n
                    api->region, api->account, name, qual[0] ? ":" : "", qual);
 }
 
+/* An ARN of another account or region names a function this lambdad does not hold. */
+static bool elsewhere_ref(const struct invoke_api *api, const struct fn_ref *ref)
+{
+    return (ref->account[0] != '\0' && strcmp(ref->account, api->account) != 0) ||
+           (ref->region[0] != '\0' && strcmp(ref->region, api->region) != 0);
+}
+
+int invoke_api_lookup(struct invoke_api *api, const struct fn_ref *ref, bool route,
+                      struct function **out)
+{
+    if (elsewhere_ref(api, ref) ||
+        catalog_resolve(api->cat, ref->name, ref->qualifier, route, out) != 0)
+        return ERR_NOT_FOUND;
+    return 0;
+}
+
 int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
                        struct function **out, char qualifier[FN_QUALIFIER_MAX + 1])
 {
@@ -48,9 +64,7 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
         return ERR_INVALID_PARAMETER;
     }
     const char *qual = q[0] != '\0' ? q : ref->qualifier;
-    /* An ARN of another account or region names a function this lambdad does not hold. */
-    bool elsewhere = (ref->account[0] != '\0' && strcmp(ref->account, api->account) != 0) ||
-                     (ref->region[0] != '\0' && strcmp(ref->region, api->region) != 0);
+    bool elsewhere = elsewhere_ref(api, ref);
     struct function *fn = NULL;
     if (elsewhere || catalog_resolve(api->cat, ref->name, qual, route, &fn) != 0) {
         if (elsewhere)
@@ -69,7 +83,8 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
 
 struct pending {
     struct invocation inv;
-    h2o_req_t *req;
+    invoke_done_fn *done;
+    void *arg;
     char *client_context;
     char arn[300];
     char version[12]; /* the version that runs */
@@ -78,31 +93,70 @@ struct pending {
 static void on_done(struct invocation *inv, int status, void *arg)
 {
     struct pending *pd = arg;
-    h2o_req_t *req = pd->req;
-    if (status != 0) {
-        if (status == ERR_NOT_FOUND)
-            aws_send_error(req, status, "Function not found: %s", pd->arn);
-        else
-            aws_send_error(req, status, "%s", err_str(status));
-    } else {
-        aws_request_id_header(req, inv->request_id);
-        http_header(req, "X-Amz-Executed-Version", pd->version, strlen(pd->version));
-        if (inv->function_error)
-            http_header(req, "X-Amz-Function-Error", "Unhandled", 9);
-        if (inv->want_tail) {
-            size_t off =
-                inv->log_len > INVOKE_LOG_TAIL_BYTES ? inv->log_len - INVOKE_LOG_TAIL_BYTES : 0;
-            char b64[b64_encoded_len(INVOKE_LOG_TAIL_BYTES)];
-            size_t n = b64_encode(inv->log != NULL ? inv->log + off : "", inv->log_len - off, b64);
-            http_header(req, "X-Amz-Log-Result", b64, n);
-        }
-        const char *ctype = inv->result_ctype != NULL ? inv->result_ctype : "application/json";
-        http_send(req, 200, ctype, inv->result != NULL ? inv->result : "", inv->result_len);
-    }
+    struct invoke_done d = {.status = status, .inv = inv, .arn = pd->arn, .version = pd->version};
+    pd->done(pd->arg, &d);
     free(inv->log);
     free(inv->owned);
     free(pd->client_context);
     free(pd);
+}
+
+int invoke_api_submit(struct invoke_api *api, struct function *fn, const char *qual,
+                      const char *payload, size_t len, char *client_context, bool want_tail,
+                      invoke_done_fn *done, void *arg)
+{
+    struct pending *pd = calloc(1, sizeof(*pd));
+    if (pd == NULL)
+        abort();
+    pd->done = done;
+    pd->arg = arg;
+    pd->client_context = client_context;
+    snprintf(pd->arn, sizeof(pd->arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
+    memcpy(pd->version, fn->version, sizeof(pd->version));
+    struct invocation *inv = &pd->inv;
+    rand_uuid(inv->request_id);
+    inv->fn = function_ref(fn);
+    inv->payload = payload;
+    inv->payload_len = len;
+    inv->client_context = client_context;
+    inv->invoked_arn = pd->arn;
+    inv->want_tail = want_tail;
+    inv->done = on_done;
+    inv->done_arg = pd;
+    int rc = sched_submit(api->sched, inv);
+    if (rc != 0) {
+        function_unref(inv->fn);
+        free(client_context);
+        free(pd);
+    }
+    return rc;
+}
+
+/* Answers an Invoke request once its invocation finished. */
+static void on_invoked(void *arg, const struct invoke_done *d)
+{
+    h2o_req_t *req = arg;
+    const struct invocation *inv = d->inv;
+    if (d->status != 0) {
+        if (d->status == ERR_NOT_FOUND)
+            aws_send_error(req, d->status, "Function not found: %s", d->arn);
+        else
+            aws_send_error(req, d->status, "%s", err_str(d->status));
+        return;
+    }
+    aws_request_id_header(req, inv->request_id);
+    http_header(req, "X-Amz-Executed-Version", d->version, strlen(d->version));
+    if (inv->function_error)
+        http_header(req, "X-Amz-Function-Error", "Unhandled", 9);
+    if (inv->want_tail) {
+        size_t off =
+            inv->log_len > INVOKE_LOG_TAIL_BYTES ? inv->log_len - INVOKE_LOG_TAIL_BYTES : 0;
+        char b64[b64_encoded_len(INVOKE_LOG_TAIL_BYTES)];
+        size_t n = b64_encode(inv->log != NULL ? inv->log + off : "", inv->log_len - off, b64);
+        http_header(req, "X-Amz-Log-Result", b64, n);
+    }
+    const char *ctype = inv->result_ctype != NULL ? inv->result_ctype : "application/json";
+    http_send(req, 200, ctype, inv->result != NULL ? inv->result : "", inv->result_len);
 }
 
 static void on_accepted(void *arg, int status, const char *request_id)
@@ -224,34 +278,13 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
         aws_send_empty(req, 204);
         return 0;
     }
-    struct pending *pd = calloc(1, sizeof(*pd));
-    if (pd == NULL)
-        abort();
-    pd->req = req;
-    pd->client_context = cc;
-    snprintf(pd->arn, sizeof(pd->arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
-    memcpy(pd->version, fn->version, sizeof(pd->version));
-    struct invocation *inv = &pd->inv;
-    rand_uuid(inv->request_id);
-    inv->fn = function_ref(fn);
-    inv->payload = payload;
-    inv->payload_len = plen;
-    inv->client_context = cc;
-    inv->invoked_arn = pd->arn;
-    inv->want_tail = logtype == 1;
-    inv->done = on_done;
-    inv->done_arg = pd;
-    int rc = sched_submit(api->sched, inv);
-    if (rc != 0) {
-        function_unref(inv->fn);
-        free(cc);
-        free(pd);
+    int rc = invoke_api_submit(api, fn, qual, payload, plen, cc, logtype == 1, on_invoked, req);
+    if (rc != 0)
         aws_send_throttle(req,
                           rc == ERR_TOO_MANY_RESERVED
                               ? "ReservedFunctionConcurrentInvocationLimitExceeded"
                               : "ConcurrentInvocationLimitExceeded",
                           "Rate Exceeded.");
-    }
     return 0;
 }
 

@@ -48,4 +48,33 @@ int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct
 int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
                        struct function **out, char qualifier[FN_QUALIFIER_MAX + 1]);
 
+/* Resolves ref with its own qualifier (no request involved). Returns 0 and
+ * the borrowed snapshot, or ERR_NOT_FOUND (also for another account or
+ * region). */
+int invoke_api_lookup(struct invoke_api *api, const struct fn_ref *ref, bool route,
+                      struct function **out);
+
+struct invocation;
+
+/* How a synchronous invocation ended: status 0 when the function ran (inv
+ * holds the result, inv->function_error says whether it is an error), or
+ * the ERR_* code that kept it from running. Valid during the callback. */
+struct invoke_done {
+    int status;
+    const struct invocation *inv;
+    const char *arn;     /* the ARN invoked (qualified when a qualifier was given) */
+    const char *version; /* the version that ran */
+};
+
+typedef void invoke_done_fn(void *arg, const struct invoke_done *d);
+
+/* Submits a RequestResponse invocation of fn (qual as given, "" for none)
+ * with payload (borrowed until done runs). Takes client_context (malloc'd
+ * JSON text or NULL). Returns 0 when done will run once, later, on the loop;
+ * or ERR_TOO_MANY_RESERVED / ERR_TOO_MANY_REQUESTS (throttled: done never
+ * runs). */
+int invoke_api_submit(struct invoke_api *api, struct function *fn, const char *qual,
+                      const char *payload, size_t len, char *client_context, bool want_tail,
+                      invoke_done_fn *done, void *arg);
+
 #endif

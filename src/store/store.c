@@ -89,6 +89,23 @@ int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg)
     return st->ops->eic_scan(st, cb, arg);
 }
 
+/* ---- API Gateway ---- */
+
+int store_gw_api_put(struct store *st, const char *api_id, const char *json)
+{
+    return st->ops->gw_api_put(st, api_id, json);
+}
+
+int store_gw_api_delete(struct store *st, const char *api_id)
+{
+    return st->ops->gw_api_delete(st, api_id);
+}
+
+int store_gw_api_scan(struct store *st, store_gw_api_cb *cb, void *arg)
+{
+    return st->ops->gw_api_scan(st, cb, arg);
+}
+
 /* ---- CloudWatch Logs ---- */
 
 int store_cwl_group_create(struct store *st, const char *name, int64_t now_ms)

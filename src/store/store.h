@@ -94,6 +94,17 @@ int store_eic_delete(struct store *st, const char *fn, const char *qualifier);
 typedef int store_eic_cb(const char *fn, const char *qualifier, const char *json, void *arg);
 int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg);
 
+/* ---- API Gateway (src/gateway/) ----
+ * One JSON document per API (its routes, integrations, stages and
+ * deployments included), rewritten whole on every change. */
+int store_gw_api_put(struct store *st, const char *api_id, const char *json);
+/* Deletes API api_id; 0 even if it was absent. */
+int store_gw_api_delete(struct store *st, const char *api_id);
+/* Calls cb(api_id, json, arg) for every API in id order; a non-zero return
+ * from cb stops the scan and is returned. */
+typedef int store_gw_api_cb(const char *api_id, const char *json, void *arg);
+int store_gw_api_scan(struct store *st, store_gw_api_cb *cb, void *arg);
+
 /* ---- CloudWatch Logs (src/cwlogs/) ----
  * Log groups and streams live in their own tables; a trigger on log_events
  * creates the group and stream of every event that arrives (so a function's
@@ -207,6 +218,10 @@ struct store_ops {
     int (*eic_put)(struct store *st, const char *fn, const char *qualifier, const char *json);
     int (*eic_delete)(struct store *st, const char *fn, const char *qualifier);
     int (*eic_scan)(struct store *st, store_eic_cb *cb, void *arg);
+    /* API Gateway */
+    int (*gw_api_put)(struct store *st, const char *api_id, const char *json);
+    int (*gw_api_delete)(struct store *st, const char *api_id);
+    int (*gw_api_scan)(struct store *st, store_gw_api_cb *cb, void *arg);
     /* CloudWatch Logs (see the store_cwl_* functions above) */
     int (*cwl_group_create)(struct store *st, const char *name, int64_t now_ms);
     int (*cwl_group_delete)(struct store *st, const char *name);

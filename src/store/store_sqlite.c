@@ -62,6 +62,8 @@ static const char *const migrations[] = {
     " THEN excluded.last_ts ELSE last_ts END,"
     " last_ingest = excluded.last_ingest, stored_bytes = stored_bytes + excluded.stored_bytes;"
     " END;",
+    /* 4: API Gateway: one JSON document per API */
+    "CREATE TABLE gw_apis (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
 };
 
 struct store_sqlite {
@@ -73,7 +75,8 @@ struct store_sqlite {
     sqlite3_stmt *fn_scan;
     sqlite3_stmt *log_put;
     sqlite3_stmt *log_scan;
-    sqlite3_stmt *async_stmts[10]; /* asynchronous invocation, prepared on first use */
+    sqlite3_stmt *async_stmts[13]; /* asynchronous invocation and API Gateway, prepared on
+                                      first use */
 };
 
 static int map_rc(sqlite3 *db, int rc, const char *what)
@@ -244,7 +247,10 @@ enum async_sql {
     A_EIC_PUT,
     A_EIC_DELETE,
     A_SCAN,
-    A_EIC_SCAN
+    A_EIC_SCAN,
+    G_API_PUT,
+    G_API_DELETE,
+    G_API_SCAN
 };
 
 static const char *const async_sql[] = {
@@ -261,11 +267,14 @@ static const char *const async_sql[] = {
     [A_SCAN] = "SELECT id, fn, request_id, invoked_arn, payload, created_ms, attempts, next_ms"
                " FROM async_events ORDER BY id",
     [A_EIC_SCAN] = "SELECT fn, qualifier, config FROM event_invoke_configs ORDER BY fn, qualifier",
+    [G_API_PUT] = "INSERT OR REPLACE INTO gw_apis (id, doc) VALUES (?, ?)",
+    [G_API_DELETE] = "DELETE FROM gw_apis WHERE id = ?",
+    [G_API_SCAN] = "SELECT id, doc FROM gw_apis ORDER BY id",
 };
 
 _Static_assert(sizeof(async_sql) / sizeof(async_sql[0]) ==
                    sizeof(((struct store_sqlite *)0)->async_stmts) / sizeof(sqlite3_stmt *),
-               "one kept statement per asynchronous-invocation query");
+               "one kept statement per asynchronous-invocation or API Gateway query");
 
 /* The prepared statement for q (prepared once, kept); NULL on failure. Call
  * with the mutex held. */
@@ -415,23 +424,89 @@ static int sq_eic_delete(struct store *base, const char *fn, const char *qualifi
     return rc;
 }
 
-static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
+/* Steps kept statement q (unbound) through its rows, calling row(st, arg) for
+ * each; a non-zero return from row stops the scan and is returned. */
+static int scan_rows(struct store_sqlite *s, enum async_sql q, const char *what,
+                     int (*row)(sqlite3_stmt *st, void *arg), void *arg)
 {
-    struct store_sqlite *s = (struct store_sqlite *)base;
     int rc = 0, step = SQLITE_DONE;
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, A_EIC_SCAN);
+    sqlite3_stmt *st = astmt(s, q);
     while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                (const char *)sqlite3_column_text(st, 2), arg);
+        rc = row(st, arg);
         if (rc != 0)
             break;
     }
-    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "eic_scan");
+    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, what);
     if (st != NULL)
         sqlite3_reset(st);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+struct eic_scan {
+    store_eic_cb *cb;
+    void *arg;
+};
+
+static int eic_row(sqlite3_stmt *st, void *arg)
+{
+    struct eic_scan *e = arg;
+    return e->cb(col(st, 0), col(st, 1), col(st, 2), e->arg);
+}
+
+static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
+{
+    struct eic_scan e = {cb, arg};
+    return scan_rows((struct store_sqlite *)base, A_EIC_SCAN, "eic_scan", eic_row, &e);
+}
+
+static int sq_gw_api_put(struct store *base, const char *api_id, const char *json)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = astmt(s, G_API_PUT);
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, api_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+    }
+    int rc = step_reset(s, st, "gw_api_put");
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int sq_gw_api_delete(struct store *base, const char *api_id)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = astmt(s, G_API_DELETE);
+    if (st != NULL)
+        sqlite3_bind_text(st, 1, api_id, -1, SQLITE_STATIC);
+    int rc = step_reset(s, st, "gw_api_delete");
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+struct gw_api_scan {
+    store_gw_api_cb *cb;
+    void *arg;
+};
+
+static int gw_api_row(sqlite3_stmt *st, void *arg)
+{
+    struct gw_api_scan *g = arg;
+    return g->cb(col(st, 0), col(st, 1), g->arg);
+}
+
+static int sq_gw_api_scan(struct store *base, store_gw_api_cb *cb, void *arg)
+{
+    struct gw_api_scan g = {cb, arg};
+    return scan_rows((struct store_sqlite *)base, G_API_SCAN, "gw_api_scan", gw_api_row, &g);
 }
 
 /* CloudWatch Logs: defined in the section at the end of this file. */
@@ -467,6 +542,9 @@ static const struct store_ops sqlite_ops = {
     .eic_put = sq_eic_put,
     .eic_delete = sq_eic_delete,
     .eic_scan = sq_eic_scan,
+    .gw_api_put = sq_gw_api_put,
+    .gw_api_delete = sq_gw_api_delete,
+    .gw_api_scan = sq_gw_api_scan,
     .cwl_group_create = sq_cwl_group_create,
     .cwl_group_delete = sq_cwl_group_delete,
     .cwl_group_get = sq_cwl_group_get,

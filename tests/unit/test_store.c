@@ -444,6 +444,41 @@ static void test_reopen_persists(void **state)
     }
 }
 
+/* ---- API Gateway documents ---- */
+
+static void test_gw_api_put_replace_delete_scan(void **state)
+{
+    struct fx *f = *state;
+    struct store *st = open_ok(f);
+    assert_int_equal(store_gw_api_put(st, "bbbbbbbbbb", "{\"api\":{\"name\":\"b\"}}"), 0);
+    assert_int_equal(store_gw_api_put(st, "aaaaaaaaaa", "{\"api\":{\"name\":\"a\"}}"), 0);
+    assert_int_equal(store_gw_api_put(st, "cccccccccc", "{}"), 0);
+    /* a whole document replaces the previous one */
+    assert_int_equal(store_gw_api_put(st, "aaaaaaaaaa", "{\"api\":{\"name\":\"a2\"}}"), 0);
+    assert_int_equal(store_gw_api_delete(st, "cccccccccc"), 0);
+    assert_int_equal(store_gw_api_delete(st, "never-there"), 0);
+    struct fn_rows rows = {0};
+    assert_int_equal(store_gw_api_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(rows.n, 2);
+    assert_string_equal(rows.names[0], "aaaaaaaaaa"); /* id order */
+    assert_string_equal(rows.configs[0], "{\"api\":{\"name\":\"a2\"}}");
+    assert_string_equal(rows.names[1], "bbbbbbbbbb");
+    /* a non-zero callback return stops the scan and is returned */
+    struct fn_rows stop = {.stop_at = 1};
+    assert_int_equal(store_gw_api_scan(st, collect_fn, &stop), 42);
+    assert_int_equal(stop.n, 1);
+    /* ids and documents are bound, never spliced into SQL */
+    assert_int_equal(store_gw_api_put(st, "x'); DROP TABLE gw_apis; --", "{\"q\":\"'\"}"), 0);
+    store_close(st);
+    st = open_ok(f); /* durable across reopen */
+    struct fn_rows again = {0};
+    assert_int_equal(store_gw_api_scan(st, collect_fn, &again), 0);
+    assert_int_equal(again.n, 3);
+    assert_string_equal(again.names[2], "x'); DROP TABLE gw_apis; --");
+    assert_string_equal(again.configs[2], "{\"q\":\"'\"}");
+    store_close(st);
+}
+
 static void test_not_a_database(void **state)
 {
     struct fx *f = *state;
@@ -534,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logs_exact_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_api_put_replace_delete_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_GATEWAY_CONTROL_H
+#define LAMBDAD_GATEWAY_CONTROL_H
+
+/*
+ * The apigatewayv2 control plane for HTTP APIs (REST-JSON, lowerCamel
+ * members, paths /v2/apis/... and /v2/tags/...): APIs (with quick create),
+ * routes, integrations, stages (autoDeploy, stage variables), deployments,
+ * CORS configuration and tags.
+ */
+
+#include <stdbool.h>
+
+#include "http/server.h"
+
+struct gateway;
+
+/* Handles req if it is an apigatewayv2 request; returns true if it did. */
+bool gw_control_handle(struct gateway *gw, h2o_req_t *req);
+
+#endif

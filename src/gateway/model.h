@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LAMBDAD_GATEWAY_MODEL_H
+#define LAMBDAD_GATEWAY_MODEL_H
+
+/*
+ * API Gateway's in-memory model and its persistence. Each API is one JSON
+ * document, stored whole (store_gw_api_*):
+ *   {"api": {...}, "routes": [...], "integrations": [...], "stages": [...],
+ *    "deployments": [{"deployment": {...}, "routes": [...], "integrations": [...]}]}
+ * whose objects are exactly what the apigatewayv2 API returns. A write
+ * copies the document, changes the copy, stores it on a worker and swaps it
+ * in once committed, so readers only ever see committed state and a 2xx means
+ * the change is durable. Writes to one API run one at a time, in arrival
+ * order: a write that arrives while another is being stored waits for it.
+ * Loop thread only.
+ */
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws/arn.h"
+#include "gateway/route.h"
+#include "http/server.h"
+
+struct store;
+struct worker_pool;
+struct timer_heap;
+struct invoke_api;
+struct gw_call;
+
+/* A deployment's routes, parsed for selection. */
+struct gw_deploy_rt {
+    const cJSON *dep; /* the {"deployment","routes","integrations"} wrapper, in doc */
+    size_t nroutes;
+    struct gw_route_key *keys;        /* malloc'd, nroutes */
+    const struct gw_route_key **ptrs; /* malloc'd, nroutes (for gw_route_select) */
+    const cJSON **routes;             /* malloc'd, nroutes: the route (REST: method) objects */
+    const cJSON **resources;          /* REST: malloc'd, nroutes: each method's resource */
+};
+
+/* A throttling token bucket of one stage and route (runtime only). */
+struct gw_bucket {
+    char *key; /* "stage route-key", malloc'd */
+    double tokens;
+    int64_t last_ms; /* monotonic, when tokens were last refilled */
+};
+
+/* A cached Lambda authorizer decision (runtime only). */
+struct gw_auth_entry {
+    char *key;          /* authorizer id and identity values, malloc'd */
+    int64_t expires_ms; /* monotonic */
+    bool allowed;
+    cJSON *context;  /* owned, or NULL */
+    char *principal; /* owned, or NULL */
+};
+
+struct gw_api {
+    char id[16];
+    cJSON *doc; /* committed document; NULL until the create committed */
+    struct gw_deploy_rt *deps;
+    size_t ndeps;
+    struct gw_bucket *buckets; /* reset whenever the document changes */
+    size_t nbuckets;
+    struct gw_auth_entry *auth_cache; /* reset whenever the document changes */
+    size_t nauth_cache;
+    bool writing;        /* a store write is in progress */
+    h2o_req_t **waiting; /* write requests queued behind it, oldest first */
+    size_t nwaiting;
+};
+
+struct gateway {
+    struct store *st;
+    struct worker_pool *wp;
+    struct timer_heap *timers;
+    struct invoke_api *invoke;
+    const char *region;
+    const char *account;
+    uint16_t port;        /* of the edge listener, for apiEndpoint */
+    struct gw_api **apis; /* sorted by id */
+    size_t napis;
+    size_t cap;
+    /* HTTP_PROXY forwarding (proxy.c), set up on first use */
+    bool fwd_ready;
+    h2o_http1client_ctx_t fwd;
+    h2o_timeout_t fwd_timeout;
+    struct gw_call *fwd_calls; /* forwards in flight */
+};
+
+/* Loads every API from the store (start-up). Returns 0 or the store's error. */
+int gw_load(struct gateway *gw);
+
+void gw_fini(struct gateway *gw);
+
+/* The API with id (committed), or NULL. */
+struct gw_api *gw_find(const struct gateway *gw, const char *id);
+
+/* Adds a new, not yet committed API with a fresh id. */
+struct gw_api *gw_add(struct gateway *gw);
+
+/* Handler of a control-plane write, run when the API has no write in
+ * progress; re-run from the queue otherwise. */
+typedef void gw_write_fn(struct gateway *gw, h2o_req_t *req);
+
+/* True (and req queued, to be handed to again() later) if api has a write
+ * in progress. */
+bool gw_busy(struct gw_api *api, h2o_req_t *req);
+
+/* Stores next (taken: the API's new document, or NULL to delete the API) and
+ * then answers req with status and resp (taken; NULL for an empty body), or
+ * with a 500 if the store failed. Queued writes run afterwards through
+ * again(gw, req). */
+void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *next, int status,
+               cJSON *resp, gw_write_fn *again);
+
+/* True if api is a REST API (apigateway v1), false for an HTTP API. */
+bool gw_is_rest(const struct gw_api *api);
+
+/* The stage of doc called name, or NULL. */
+cJSON *gw_stage(const cJSON *doc, const char *name);
+
+/* The object of array doc[list] whose member key equals id, or NULL. */
+cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id);
+
+/* The runtime view of deployment id of api, or NULL. */
+const struct gw_deploy_rt *gw_deployment_rt(const struct gw_api *api, const char *id);
+
+struct fn_ref;
+
+/* Parses a Lambda integration URI (a function ARN, or
+ * arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations)
+ * into ref. Returns 0 or -EINVAL. */
+int gw_lambda_uri(const char *uri, struct fn_ref *ref);
+
+#endif

@@ -1,0 +1,1340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP API invocations. A request is checked (body and header sizes), its
+ * stage and route selected, its CORS preflight answered, and for an
+ * AWS_PROXY integration the event (payload 1.0 or 2.0) goes to the function
+ * through the scheduler as a synchronous invocation. The integration's
+ * timeoutInMillis is a timer of its own: when it fires first, the client
+ * gets 504 and the invocation's result is dropped when it arrives. Every
+ * response carries apigw-requestid. Error bodies are API Gateway's:
+ * {"message":"Not Found"} and the like.
+ */
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <h2o/http1client.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "base/util.h"
+#include "gateway/event.h"
+#include "gateway/model.h"
+#include "invoke/invoke_api.h"
+#include "invoke/sched.h"
+
+/* What differs between HTTP APIs and REST APIs in the answers the gateway
+ * itself gives. */
+struct flavor {
+    const char *rid_header; /* the response header of the request id */
+    int missing_status;     /* no stage, route or method */
+    const char *missing;
+    const char *internal;  /* 500 and 502 */
+    const char *timed_out; /* 504 */
+};
+
+static const struct flavor http_api = {"apigw-requestid", 404, "Not Found", "Internal Server Error",
+                                       "Service Unavailable"};
+static const struct flavor rest_api = {"x-amzn-RequestId", 403, "Missing Authentication Token",
+                                       "Internal server error", "Endpoint request timed out"};
+
+struct gw_call {
+    h2o_req_t *req; /* NULL once answered by the timeout */
+    const struct flavor *fl;
+    struct gateway *gw;
+    struct timer_heap *timers;
+    struct timer timer;
+    int version; /* payload format 1 or 2 */
+    char *event;
+    size_t event_len;
+    char request_id[40]; /* apigw-requestid, or a UUID for REST APIs */
+    char *allow_origin;  /* CORS headers for the response, or NULL */
+    char *expose_headers;
+    bool allow_credentials;
+    bool cors; /* the API has a CORS configuration: the function's CORS headers are dropped */
+    /* a Lambda authorizer's invocation */
+    bool simple;     /* enableSimpleResponses */
+    char api_id[16]; /* to route the request again once allowed */
+    char *domain;
+    char *event_arn; /* routeArn / methodArn */
+    char *cache_key; /* where the decision is cached, or NULL */
+    int ttl_s;
+    /* HTTP_PROXY */
+    h2o_http1client_t *client;   /* while connected */
+    h2o_iovec_t out[2];          /* request head and body */
+    struct gw_response resp;     /* the response being received */
+    struct gw_call *prev, *next; /* gw->fwd_calls */
+};
+
+static void request_id(char out[24])
+{
+    unsigned char raw[GW_REQUEST_ID_BYTES];
+    char hex[2 * GW_REQUEST_ID_BYTES + 1];
+    rand_hex(hex, GW_REQUEST_ID_BYTES);
+    for (size_t i = 0; i < GW_REQUEST_ID_BYTES; i++) {
+        char b[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
+        raw[i] = (unsigned char)strtoul(b, NULL, 16);
+    }
+    b64_encode(raw, sizeof(raw), out);
+}
+
+/* Adds a header whose name and value are copied into the request's pool. */
+static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char *value,
+                       size_t vlen)
+{
+    h2o_iovec_t n = h2o_strdup(&req->pool, name, nlen);
+    for (size_t i = 0; i < n.len; i++)
+        if (n.base[i] >= 'A' && n.base[i] <= 'Z')
+            n.base[i] = (char)(n.base[i] - 'A' + 'a');
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, vlen);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+}
+
+static void send_message(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
+                         const char *msg)
+{
+    char body[128];
+    int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+    http_header(req, fl->rid_header, rid, strlen(rid));
+    http_send(req, status, "application/json", body, (size_t)n);
+}
+
+/* ---- CORS ---- */
+
+static const cJSON *cors_of(const cJSON *doc)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "api"),
+                                                      "corsConfiguration");
+    return cJSON_IsObject(c) ? c : NULL;
+}
+
+/* The Access-Control-Allow-Origin value for origin, or NULL when the
+ * configuration does not allow it. */
+static const char *allowed_origin(const cJSON *cors, const char *origin, size_t len)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(cors, "allowOrigins"))
+    {
+        const char *a = o->valuestring;
+        if (strcmp(a, "*") == 0)
+            return "*";
+        if (strlen(a) == len && strncasecmp(a, origin, len) == 0)
+            return a;
+        const char *star = strstr(a, "://*.");
+        if (star != NULL) { /* a wildcard subdomain: scheme, then "*." and a domain */
+            size_t scheme = (size_t)(star - a) + 3, tail = strlen(star + 4);
+            if (len > scheme + tail && strncasecmp(origin, a, scheme) == 0 &&
+                strncasecmp(origin + len - tail, star + 4, tail) == 0)
+                return "";
+        }
+    }
+    return NULL;
+}
+
+/* Joins the strings of array cors[key] with commas into buf; false if none. */
+static bool joined(const cJSON *cors, const char *key, char *buf, size_t cap)
+{
+    const cJSON *e;
+    size_t n = 0;
+    buf[0] = '\0';
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cors, key))
+    {
+        int w = snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", e->valuestring);
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += (size_t)w;
+    }
+    return n > 0;
+}
+
+static void origin_header(h2o_req_t *req, const char *allow, const h2o_iovec_t *origin)
+{
+    if (allow[0] == '\0' || strcmp(allow, "*") != 0)
+        add_header(req, H2O_STRLIT("access-control-allow-origin"), origin->base, origin->len);
+    else
+        http_header(req, "access-control-allow-origin", "*", 1);
+}
+
+/* Answers a preflight (OPTIONS with Origin and Access-Control-Request-Method). */
+static void preflight(h2o_req_t *req, const cJSON *cors, const char *rid, const h2o_iovec_t *origin)
+{
+    const char *allow = allowed_origin(cors, origin->base, origin->len);
+    if (allow != NULL) {
+        char buf[2048];
+        origin_header(req, allow, origin);
+        if (joined(cors, "allowMethods", buf, sizeof(buf)))
+            http_header(req, "access-control-allow-methods", buf, strlen(buf));
+        if (joined(cors, "allowHeaders", buf, sizeof(buf)))
+            http_header(req, "access-control-allow-headers", buf, strlen(buf));
+        const cJSON *age = cJSON_GetObjectItemCaseSensitive(cors, "maxAge");
+        if (cJSON_IsNumber(age) && age->valuedouble >= 0) {
+            int n = snprintf(buf, sizeof(buf), "%d", age->valueint);
+            http_header(req, "access-control-max-age", buf, (size_t)n);
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials")))
+            http_header(req, "access-control-allow-credentials", "true", 4);
+    }
+    http_header(req, http_api.rid_header, rid, strlen(rid));
+    http_send(req, 204, NULL, "", 0);
+}
+
+static void cors_prepare(struct gw_call *c, const cJSON *cors, const h2o_iovec_t *origin)
+{
+    c->cors = cors != NULL;
+    const char *allow =
+        cors != NULL && origin != NULL ? allowed_origin(cors, origin->base, origin->len) : NULL;
+    if (allow == NULL)
+        return;
+    c->allow_origin = allow[0] == '\0' || strcmp(allow, "*") != 0
+                          ? strndup(origin->base, origin->len)
+                          : strdup("*");
+    char buf[2048];
+    if (joined(cors, "exposeHeaders", buf, sizeof(buf)))
+        c->expose_headers = strdup(buf);
+    c->allow_credentials = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials"));
+}
+
+static void cors_headers(struct gw_call *c)
+{
+    if (c->allow_origin == NULL)
+        return;
+    add_header(c->req, H2O_STRLIT("access-control-allow-origin"), c->allow_origin,
+               strlen(c->allow_origin));
+    if (c->expose_headers != NULL)
+        add_header(c->req, H2O_STRLIT("access-control-expose-headers"), c->expose_headers,
+                   strlen(c->expose_headers));
+    if (c->allow_credentials)
+        http_header(c->req, "access-control-allow-credentials", "true", 4);
+}
+
+/* ---- the invocation ---- */
+
+static void call_free(struct gw_call *c)
+{
+    timer_cancel(c->timers, &c->timer);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else if (c->gw != NULL && c->gw->fwd_calls == c)
+        c->gw->fwd_calls = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    free(c->out[0].base);
+    free(c->domain);
+    free(c->event_arn);
+    free(c->cache_key);
+    gw_response_free(&c->resp);
+    free(c->event);
+    free(c->allow_origin);
+    free(c->expose_headers);
+    free(c);
+}
+
+static void on_timeout(struct timer *t, void *arg)
+{
+    struct gw_call *c = arg;
+    (void)t;
+    cors_headers(c);
+    send_message(c->req, c->fl, c->request_id, 504, c->fl->timed_out);
+    c->req = NULL;
+    if (c->client != NULL) { /* a forward: stop it now */
+        h2o_http1client_cancel(c->client);
+        call_free(c);
+    }
+}
+
+static bool skipped_header(const struct gw_call *c, const char *name)
+{
+    static const char *const hop[] = {"content-length", "transfer-encoding", "connection",
+                                      "keep-alive", "upgrade"};
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+        if (strcasecmp(name, hop[i]) == 0)
+            return true;
+    return c->cors && strncasecmp(name, "access-control-", 15) == 0;
+}
+
+static void send_mapped(struct gw_call *c, const struct gw_response *r)
+{
+    bool has_ctype = false;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const struct gw_out_header *h = &r->headers[i];
+        if (skipped_header(c, h->name))
+            continue;
+        has_ctype = has_ctype || strcasecmp(h->name, "content-type") == 0;
+        add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
+    }
+    cors_headers(c);
+    http_header(c->req, c->fl->rid_header, c->request_id, strlen(c->request_id));
+    http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
+              r->body != NULL ? r->body : "", r->body_len);
+}
+
+static void on_invoked(void *arg, const struct invoke_done *d)
+{
+    struct gw_call *c = arg;
+    if (c->req == NULL) { /* answered by the timeout */
+        call_free(c);
+        return;
+    }
+    struct gw_response r;
+    if (d->status != 0) {
+        log_warn("msg=\"integration failed\" fn=%s err=%s", d->arn, err_str(d->status));
+        cors_headers(c);
+        send_message(c->req, c->fl, c->request_id, 500, c->fl->internal);
+    } else if (d->inv->function_error ||
+               gw_response_map(c->version, d->inv->result != NULL ? d->inv->result : "",
+                               d->inv->result_len, &r) != 0) {
+        cors_headers(c);
+        send_message(c->req, c->fl, c->request_id, 502, c->fl->internal);
+    } else {
+        send_mapped(c, &r);
+        gw_response_free(&r);
+    }
+    call_free(c);
+}
+
+/* ---- request parsing ---- */
+
+/* The API id of a Host "{id}.execute-api[.x].localhost[:port]", or false. */
+static bool api_of_host(const h2o_iovec_t *host, char id[16], char *domain, size_t cap)
+{
+    size_t len = host->len;
+    const char *colon = memchr(host->base, ':', len);
+    if (colon != NULL)
+        len = (size_t)(colon - host->base);
+    static const char mid[] = ".execute-api.", tail[] = ".localhost";
+    const char *dot = memchr(host->base, '.', len);
+    if (dot == NULL || len >= cap)
+        return false;
+    size_t idlen = (size_t)(dot - host->base), rest = len - idlen;
+    if (idlen == 0 || idlen >= 16 || rest < sizeof(mid) - 1 + sizeof(tail) - 2 ||
+        strncasecmp(dot, mid, sizeof(mid) - 1) != 0 ||
+        strncasecmp(host->base + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+        return false;
+    memcpy(id, host->base, idlen);
+    id[idlen] = '\0';
+    memcpy(domain, host->base, len);
+    domain[len] = '\0';
+    return true;
+}
+
+static const char *protocol_of(const h2o_req_t *req)
+{
+    return req->version >= 0x200 ? "HTTP/2.0" : req->version == 0x100 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+static void source_ip(h2o_req_t *req, char out[INET6_ADDRSTRLEN])
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    snprintf(out, INET6_ADDRSTRLEN, "127.0.0.1");
+    if (sl != 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (sl != 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+/* Picks the stage: one named by the first path segment, else $default.
+ * Sets *route_path to the path the routes see. */
+static cJSON *select_stage(const cJSON *doc, const char *path, size_t len, size_t *skip)
+{
+    const char *slash = len > 1 ? memchr(path + 1, '/', len - 1) : NULL;
+    size_t seg = slash != NULL ? (size_t)(slash - path) - 1 : len - 1;
+    *skip = 0;
+    if (seg > 0 && seg <= GW_NAME_MAX) {
+        char name[GW_NAME_MAX + 1];
+        memcpy(name, path + 1, seg);
+        name[seg] = '\0';
+        cJSON *st = strcmp(name, "$default") != 0 ? gw_stage(doc, name) : NULL;
+        if (st != NULL) {
+            *skip = seg + 1;
+            return st;
+        }
+    }
+    return gw_stage(doc, "$default");
+}
+
+static size_t headers_bytes(const h2o_req_t *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    return n;
+}
+
+/* obj[key] as a string, "" when absent (documents come from the store). */
+static const char *jstr(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* ---- throttling ---- */
+
+/* The route's effective setting name: routeSettings[routeKey] over
+ * defaultRouteSettings; NULL when neither sets it. */
+static const cJSON *route_setting(const cJSON *stage, const char *route_key, const char *name)
+{
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(stage, "routeSettings"), route_key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rs, name);
+    if (!cJSON_IsNumber(v))
+        v = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(stage, "defaultRouteSettings"), name);
+    return cJSON_IsNumber(v) ? v : NULL;
+}
+
+/* Takes a token from the bucket of (stage, route); false when the route is
+ * over its throttlingRateLimit (requests per second) and
+ * throttlingBurstLimit (bucket size). */
+static bool take_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+{
+    const cJSON *rate = route_setting(stage, route_key, "throttlingRateLimit");
+    const cJSON *burst = route_setting(stage, route_key, "throttlingBurstLimit");
+    if (rate == NULL && burst == NULL)
+        return true;
+    double r = rate != NULL ? rate->valuedouble : 1e12;
+    double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
+    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
+    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
+    struct gw_bucket *bk = NULL;
+    for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
+        if (strcmp(api->buckets[i].key, key) == 0)
+            bk = &api->buckets[i];
+    int64_t now = timer_now_ms();
+    if (bk == NULL) {
+        struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
+        if (nb == NULL)
+            abort();
+        api->buckets = nb;
+        bk = &nb[api->nbuckets++];
+        bk->key = strdup(key);
+        if (bk->key == NULL)
+            abort();
+        bk->tokens = b;
+        bk->last_ms = now;
+    }
+    bk->tokens += r * (double)(now - bk->last_ms) / 1000.0;
+    if (bk->tokens > b)
+        bk->tokens = b;
+    bk->last_ms = now;
+    if (bk->tokens < 1.0)
+        return false;
+    bk->tokens -= 1.0;
+    return true;
+}
+
+struct target {
+    const cJSON *stage;
+    const cJSON *route;
+    const cJSON *integration;
+    const struct gw_route_key *key;
+    struct gw_match m;
+};
+
+/* Selects stage, route and integration; answers (and returns false) when
+ * there is none. */
+static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, struct target *t,
+                          size_t *skip, bool throttle)
+{
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    t->stage = select_stage(api->doc, req->path.base, plen, skip);
+    const struct gw_deploy_rt *rt = gw_deployment_rt(api, jstr(t->stage, "deploymentId"));
+    if (rt == NULL) {
+        send_message(req, &http_api, rid, 404, "Not Found");
+        return false;
+    }
+    const char *rpath = req->path.base + *skip;
+    size_t rlen = plen - *skip;
+    int i = gw_route_select(rt->ptrs, rt->nroutes, req->method.base, req->method.len,
+                            rlen > 0 ? rpath : "/", rlen > 0 ? rlen : 1, &t->m);
+    const char *target = NULL;
+    if (i >= 0) {
+        t->route = rt->routes[i];
+        t->key = rt->ptrs[i];
+        const cJSON *tg = cJSON_GetObjectItemCaseSensitive(t->route, "target");
+        target = cJSON_IsString(tg) ? tg->valuestring : NULL;
+    }
+    t->integration = target != NULL && strncmp(target, "integrations/", 13) == 0
+                         ? gw_item(rt->dep, "integrations", "integrationId", target + 13)
+                         : NULL;
+    if (t->integration == NULL) {
+        send_message(req, &http_api, rid, 404, "Not Found");
+        return false;
+    }
+    if (throttle && !take_token(api, t->stage, t->key->text)) {
+        send_message(req, &http_api, rid, 429, "Too Many Requests");
+        return false;
+    }
+    return true;
+}
+
+/* Completes r (the caller set what the route decides: path, stage, route
+ * key, resource, parameters, REST fields) from req and builds the event of
+ * payload version c->version (0: REST) into c. */
+static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r, struct gw_call *c)
+{
+    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64], hex[13];
+    source_ip(req, ip);
+    const char *colon = memchr(req->input.authority.base, ':', req->input.authority.len);
+    int pl = colon != NULL
+                 ? snprintf(port, sizeof(port), "%.*s",
+                            (int)(req->input.authority.base + req->input.authority.len - colon - 1),
+                            colon + 1)
+                 : snprintf(port, sizeof(port), "%u", gw->port);
+    int cl = snprintf(clen, sizeof(clen), "%zu", req->entity.len);
+    rand_hex(hex, 6);
+    int tl = snprintf(trace, sizeof(trace), "Root=1-%08llx-%s%s", (long long)(clock_ms() / 1000),
+                      hex, hex);
+    /* H2O keeps Host and Content-Length out of req->headers; API Gateway adds
+     * the X-Forwarded-* and X-Amzn-Trace-Id headers. */
+    size_t n = req->headers.size;
+    struct gw_header *hs = calloc(n + 6, sizeof(*hs));
+    if (hs == NULL)
+        abort();
+    size_t k = 0;
+    hs[k++] = (struct gw_header){"host", 4, req->input.authority.base, req->input.authority.len};
+    if (req->entity.base != NULL)
+        hs[k++] = (struct gw_header){"content-length", 14, clen, (size_t)cl};
+    for (size_t i = 0; i < n; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        hs[k++] = (struct gw_header){h->name->base, h->name->len, h->value.base, h->value.len};
+    }
+    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, (size_t)tl};
+    hs[k++] = (struct gw_header){"x-forwarded-for", 15, ip, strlen(ip)};
+    hs[k++] = (struct gw_header){"x-forwarded-port", 16, port, (size_t)pl};
+    hs[k++] = (struct gw_header){"x-forwarded-proto", 17, "http", 4};
+    r->method = req->method.base;
+    r->method_len = req->method.len;
+    r->query = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    r->query_len = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
+    r->headers = hs;
+    r->nheaders = k;
+    r->body = req->entity.base;
+    r->body_len = req->entity.len;
+    r->protocol = protocol_of(req);
+    r->source_ip = ip;
+    r->account = gw->account;
+    r->request_id = c->request_id;
+    r->time_ms = clock_ms();
+    c->event = gw_event_build(c->version == 0 ? 1 : c->version, r, &c->event_len);
+    free(hs);
+    return c->event != NULL;
+}
+
+static struct gw_call *call_new(struct gateway *gw, h2o_req_t *req, const struct flavor *fl,
+                                const char *rid, const cJSON *cors, const h2o_iovec_t *origin)
+{
+    struct gw_call *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->req = req;
+    c->fl = fl;
+    c->gw = gw;
+    c->timers = gw->timers;
+    snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
+    timer_init(&c->timer, on_timeout, c);
+    cors_prepare(c, cors, origin);
+    return c;
+}
+
+static int64_t timeout_of(const cJSON *integration)
+{
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(integration, "timeoutInMillis");
+    return cJSON_IsNumber(to) ? to->valueint : GW_TIMEOUT_MAX_MS;
+}
+
+/* ---- HTTP_PROXY ---- */
+
+static void fwd_fail(struct gw_call *c, const char *why)
+{
+    log_warn("msg=\"HTTP integration failed\" err=\"%s\"", why);
+    c->client = NULL; /* H2O closes it after this callback */
+    cors_headers(c);
+    send_message(c->req, c->fl, c->request_id, 500, c->fl->internal);
+    call_free(c);
+}
+
+static void fwd_done(struct gw_call *c)
+{
+    c->client = NULL;
+    send_mapped(c, &c->resp);
+    call_free(c);
+}
+
+static int on_fwd_body(h2o_http1client_t *client, const char *err)
+{
+    struct gw_call *c = client->data;
+    h2o_buffer_t *in = client->sock != NULL ? client->sock->input : NULL;
+    if (in != NULL && in->size > 0) {
+        if (c->resp.body_len + in->size > GW_BODY_MAX_BYTES) {
+            fwd_fail(c, "response larger than 10 MB");
+            return -1;
+        }
+        char *b = realloc(c->resp.body, c->resp.body_len + in->size);
+        if (b == NULL)
+            abort();
+        memcpy(b + c->resp.body_len, in->bytes, in->size);
+        c->resp.body = b;
+        c->resp.body_len += in->size;
+        h2o_buffer_consume(&client->sock->input, in->size);
+    }
+    if (err == h2o_http1client_error_is_eos) {
+        fwd_done(c);
+        return 0;
+    }
+    if (err != NULL) {
+        fwd_fail(c, err);
+        return -1;
+    }
+    return 0;
+}
+
+static h2o_http1client_body_cb on_fwd_head(h2o_http1client_t *client, const char *err, int minor,
+                                           int status, h2o_iovec_t msg, h2o_header_t *headers,
+                                           size_t n, int rlen)
+{
+    struct gw_call *c = client->data;
+    (void)minor;
+    (void)msg;
+    (void)rlen;
+    if (err != NULL && err != h2o_http1client_error_is_eos) {
+        fwd_fail(c, err);
+        return NULL;
+    }
+    c->resp.status = status;
+    for (size_t i = 0; i < n; i++) {
+        struct gw_out_header *h = realloc(c->resp.headers, (c->resp.nheaders + 1) * sizeof(*h));
+        if (h == NULL)
+            abort();
+        c->resp.headers = h;
+        h[c->resp.nheaders].name = strndup(headers[i].name->base, headers[i].name->len);
+        h[c->resp.nheaders].value = strndup(headers[i].value.base, headers[i].value.len);
+        if (h[c->resp.nheaders].name == NULL || h[c->resp.nheaders].value == NULL)
+            abort();
+        c->resp.nheaders++;
+    }
+    if (err == h2o_http1client_error_is_eos) { /* no body */
+        fwd_done(c);
+        return NULL;
+    }
+    return on_fwd_body;
+}
+
+static h2o_http1client_head_cb on_fwd_connect(h2o_http1client_t *client, const char *err,
+                                              h2o_iovec_t **bufs, size_t *nbufs, int *is_head)
+{
+    struct gw_call *c = client->data;
+    if (err != NULL) {
+        fwd_fail(c, err);
+        return NULL;
+    }
+    *bufs = c->out;
+    *nbufs = c->out[1].len > 0 ? 2 : 1;
+    *is_head = http_method_is(c->req, "HEAD");
+    return on_fwd_head;
+}
+
+static bool hop_by_hop(const h2o_iovec_t *name)
+{
+    static const char *const hop[] = {
+        "host", "connection", "content-length", "transfer-encoding", "keep-alive",
+        "te",   "upgrade",    "expect",         "proxy-connection"};
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+        if (h2o_lcstris(name->base, name->len, hop[i], strlen(hop[i])))
+            return true;
+    return false;
+}
+
+/* Appends len bytes to the growing buffer *b (length *n, capacity *cap). */
+static void put(char **b, size_t *n, size_t *cap, const char *p, size_t len)
+{
+    if (*n + len + 1 > *cap) {
+        *cap = (*n + len + 1) * 2;
+        *b = realloc(*b, *cap);
+        if (*b == NULL)
+            abort();
+    }
+    memcpy(*b + *n, p, len);
+    *n += len;
+}
+
+/* The upstream URL: integrationUri with {name} and {name+} replaced by the
+ * route's path parameters, plus the request's query string. */
+static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_req_t *req)
+{
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    for (const char *p = uri; *p != '\0';) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        bool done = false;
+        for (int i = 0; close != NULL && i < m->nparams && !done; i++) {
+            const struct gw_param *pp = &m->params[i];
+            size_t nlen = (size_t)(close - p - 1);
+            if (nlen > 0 && p[nlen] == '+')
+                nlen--;
+            if (nlen == pp->name_len && memcmp(p + 1, pp->name, pp->name_len) == 0) {
+                put(&b, &n, &cap, pp->value, pp->value_len);
+                p = close + 1;
+                done = true;
+            }
+        }
+        if (!done)
+            put(&b, &n, &cap, p++, 1);
+    }
+    if (req->query_at != SIZE_MAX)
+        put(&b, &n, &cap, req->path.base + req->query_at, req->path.len - req->query_at);
+    put(&b, &n, &cap, "", 1);
+    return b;
+}
+
+static bool fwd_setup(struct gateway *gw, h2o_req_t *req)
+{
+    if (gw->fwd_ready)
+        return gw->fwd.ssl_ctx != NULL;
+    h2o_context_t *ctx = req->conn->ctx;
+    h2o_timeout_init(ctx->loop, &gw->fwd_timeout, GW_TIMEOUT_MAX_MS);
+    gw->fwd = (h2o_http1client_ctx_t){.loop = ctx->loop,
+                                      .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
+                                      .io_timeout = &gw->fwd_timeout,
+                                      .ssl_ctx = SSL_CTX_new(TLS_client_method())};
+    if (gw->fwd.ssl_ctx != NULL) {
+        SSL_CTX_set_default_verify_paths(gw->fwd.ssl_ctx);
+        SSL_CTX_set_verify(gw->fwd.ssl_ctx, SSL_VERIFY_PEER, NULL);
+    }
+    gw->fwd_ready = true;
+    return gw->fwd.ssl_ctx != NULL;
+}
+
+/* The request head sent upstream (malloc'd, *len set). */
+static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u, size_t *len)
+{
+    char *b = NULL, ip[INET6_ADDRSTRLEN], tail[160];
+    size_t n = 0, cap = 0;
+    if (strcmp(method, "ANY") == 0)
+        put(&b, &n, &cap, req->method.base, req->method.len);
+    else
+        put(&b, &n, &cap, method, strlen(method));
+    put(&b, &n, &cap, " ", 1);
+    put(&b, &n, &cap, u->path.base, u->path.len);
+    put(&b, &n, &cap, H2O_STRLIT(" HTTP/1.1\r\nhost: "));
+    put(&b, &n, &cap, u->authority.base, u->authority.len);
+    put(&b, &n, &cap, H2O_STRLIT("\r\nconnection: close\r\n"));
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (hop_by_hop(h->name))
+            continue;
+        put(&b, &n, &cap, h->name->base, h->name->len);
+        put(&b, &n, &cap, ": ", 2);
+        put(&b, &n, &cap, h->value.base, h->value.len);
+        put(&b, &n, &cap, "\r\n", 2);
+    }
+    source_ip(req, ip);
+    int tl =
+        snprintf(tail, sizeof(tail),
+                 "x-forwarded-for: %s\r\nx-forwarded-proto: http\r\ncontent-length: %zu\r\n\r\n",
+                 ip, req->entity.len);
+    put(&b, &n, &cap, tail, (size_t)tl);
+    *len = n;
+    return b;
+}
+
+/* Sends req to the HTTP_PROXY integration at uri (with the route's
+ * parameters m) using method; c answers when it responds. */
+static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const char *method,
+                    const struct gw_match *m, struct gw_call *c, int64_t timeout_ms)
+{
+    char *url = upstream_url(uri, m, req);
+    h2o_url_t u;
+    if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
+        free(url);
+        fwd_fail(c, "invalid integration URI");
+        return;
+    }
+    size_t hl;
+    char *head = upstream_head(req, method, &u, &hl);
+    c->out[0] = h2o_iovec_init(head, hl);
+    c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
+    c->next = gw->fwd_calls;
+    if (c->next != NULL)
+        c->next->prev = c;
+    gw->fwd_calls = c;
+    timer_arm(gw->timers, &c->timer, timeout_ms);
+    /* c may be gone once this returns (an immediate failure); url is ours */
+    h2o_http1client_connect(&c->client, c, &gw->fwd, u.host, h2o_url_get_port(&u),
+                            u.scheme == &H2O_URL_SCHEME_HTTPS, on_fwd_connect);
+    free(url);
+}
+
+void gw_proxy_fini(struct gateway *gw)
+{
+    while (gw->fwd_calls != NULL) {
+        struct gw_call *c = gw->fwd_calls;
+        if (c->client != NULL)
+            h2o_http1client_cancel(c->client);
+        call_free(c);
+    }
+    if (gw->fwd_ready) {
+        h2o_timeout_dispose(gw->fwd.loop, &gw->fwd_timeout);
+        SSL_CTX_free(gw->fwd.ssl_ctx);
+        gw->fwd_ready = false;
+    }
+}
+
+/* Answers (and returns false) a request over the limits every API applies. */
+static bool within_limits(h2o_req_t *req, const struct gw_api *api, const struct flavor *fl,
+                          const char *rid)
+{
+    const cJSON *top =
+        cJSON_GetObjectItemCaseSensitive(api->doc, gw_is_rest(api) ? "restapi" : "api");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(top, "disableExecuteApiEndpoint")))
+        send_message(req, fl, rid, 403, "Forbidden");
+    else if (req->entity.len > GW_BODY_MAX_BYTES)
+        send_message(req, fl, rid, 413, "Request Entity Too Large");
+    else if (headers_bytes(req) > GW_HEADERS_MAX_BYTES)
+        send_message(req, fl, rid, 431, "Request Header Fields Too Large");
+    else
+        return true;
+    return false;
+}
+
+/* What runs a request once its route is known. */
+struct integration {
+    const char *type; /* AWS_PROXY or HTTP_PROXY */
+    const char *uri;
+    const char *method; /* HTTP_PROXY: the upstream method (ANY: the request's) */
+    int version;        /* AWS_PROXY payload: 1, 2, or 0 for a REST API's 1.0 */
+    int64_t timeout_ms;
+};
+
+/* Runs integration in for req; r describes the request for the event. */
+static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *fl, const char *rid,
+                      const cJSON *cors, const h2o_iovec_t *origin, const struct integration *in,
+                      struct gw_request *r)
+{
+    if (strcmp(in->type, "HTTP_PROXY") == 0) {
+        struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
+        forward(gw, req, in->uri, in->method, r->m, c, in->timeout_ms);
+        return;
+    }
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    if (strcmp(in->type, "AWS_PROXY") != 0 ||
+        (in->version == 0 && strcmp(in->method, "POST") != 0) ||
+        gw_lambda_uri(in->uri, &ref) != 0 || invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"integration cannot run\" api=%s type=%s", r->api_id, in->type);
+        send_message(req, fl, rid, 500, fl->internal);
+        return;
+    }
+    struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
+    c->version = in->version;
+    int rc = 0;
+    if (!build_event(gw, req, r, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
+        cors_headers(c);
+        send_message(req, fl, rid, 413, "Request Entity Too Large");
+    } else if ((rc = invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL,
+                                       false, on_invoked, c)) != 0) {
+        cors_headers(c);
+        send_message(req, fl, rid, 500, fl->internal);
+    } else {
+        timer_arm(gw->timers, &c->timer, in->timeout_ms);
+        return;
+    }
+    call_free(c);
+}
+
+/* ---- Lambda authorizers ---- */
+
+/* An authorizer's decision, carried into the integration's event. */
+struct gw_auth {
+    cJSON *context;  /* owned, or NULL */
+    char *principal; /* owned, or NULL */
+};
+
+static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain, const struct gw_auth *auth);
+
+/* The event fields an HTTP API route decides, for the integration and the
+ * authorizer alike. */
+static void http_request_of(h2o_req_t *req, const struct gw_api *api, const struct target *t,
+                            const char *domain, struct gw_request *r)
+{
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(t->stage, "stageVariables");
+    *r = (struct gw_request){
+        .path = req->path.base,
+        .path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len,
+        .domain = domain,
+        .api_id = api->id,
+        .stage = jstr(t->stage, "stageName"),
+        .route_key = t->key->text,
+        .resource = t->key->is_default ? "$default" : t->key->text + t->key->path_off,
+        .m = &t->m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+}
+
+/* The value of identity source src for req, in buf; NULL when absent.
+ * $context sources are not checked (they always exist). */
+static const char *identity_value(h2o_req_t *req, const cJSON *stage, const char *src, char *buf,
+                                  size_t cap, bool *skip)
+{
+    static const char hdr[] = "$request.header.", qs[] = "$request.querystring.",
+                      sv[] = "$stageVariables.";
+    *skip = false;
+    if (strncmp(src, hdr, sizeof(hdr) - 1) == 0) {
+        char name[256];
+        snprintf(name, sizeof(name), "%s", src + sizeof(hdr) - 1);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        const h2o_iovec_t *h = http_req_header(req, name);
+        if (h == NULL || h->len == 0)
+            return NULL;
+        snprintf(buf, cap, "%.*s", (int)h->len, h->base);
+        return buf;
+    }
+    if (strncmp(src, qs, sizeof(qs) - 1) == 0)
+        return http_query(req, src + sizeof(qs) - 1, buf, cap) > 0 ? buf : NULL;
+    if (strncmp(src, sv, sizeof(sv) - 1) == 0) {
+        const char *v =
+            jstr(cJSON_GetObjectItemCaseSensitive(stage, "stageVariables"), src + sizeof(sv) - 1);
+        snprintf(buf, cap, "%s", v);
+        return v[0] != '\0' ? buf : NULL;
+    }
+    *skip = true;
+    return NULL;
+}
+
+/* True if pattern (a string, or a list of them) matches s as IAM matches: '*' and '?'. */
+static bool iam_match(const cJSON *pattern, const char *s)
+{
+    if (cJSON_IsString(pattern))
+        return fnmatch(pattern->valuestring, s, 0) == 0;
+    const cJSON *e, *list = cJSON_IsArray(pattern) ? pattern : NULL;
+    cJSON_ArrayForEach(e, list)
+    {
+        if (cJSON_IsString(e) && fnmatch(e->valuestring, s, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* One statement about Invoke on arn: -1 denies, 1 allows, 0 does not apply. */
+static int statement_verdict(const cJSON *st, const char *arn)
+{
+    const char *eff = jstr(st, "Effect");
+    if (!iam_match(cJSON_GetObjectItemCaseSensitive(st, "Action"), "execute-api:Invoke") ||
+        !iam_match(cJSON_GetObjectItemCaseSensitive(st, "Resource"), arn))
+        return 0;
+    return strcmp(eff, "Deny") == 0 ? -1 : strcmp(eff, "Allow") == 0 ? 1 : 0;
+}
+
+/* 1 when an IAM policy allows Invoke on arn, 0 when it does not (an explicit
+ * Deny wins). */
+static int policy_allows(const cJSON *resp, const char *arn)
+{
+    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"), "Statement");
+    if (cJSON_IsObject(sts))
+        return statement_verdict(sts, arn) == 1;
+    int allowed = 0;
+    const cJSON *st, *list = cJSON_IsArray(sts) ? sts : NULL;
+    cJSON_ArrayForEach(st, list)
+    {
+        int v = statement_verdict(st, arn);
+        if (v < 0)
+            return 0;
+        allowed = allowed || v > 0;
+    }
+    return allowed;
+}
+
+/* The authorizer's answer: 1 allowed (auth filled), 0 denied, -1 malformed. */
+static int decide(const struct gw_call *c, const struct invoke_done *d, struct gw_auth *auth)
+{
+    if (d->status != 0 || d->inv->function_error)
+        return -1;
+    cJSON *resp =
+        cJSON_ParseWithLength(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len);
+    int rc = -1;
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(resp, "context");
+    if (c->simple) {
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(resp, "isAuthorized");
+        rc = cJSON_IsBool(ok) ? cJSON_IsTrue(ok) : -1;
+    } else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"))) {
+        rc = policy_allows(resp, c->event_arn);
+        const char *p = jstr(resp, "principalId");
+        if (rc == 1 && p[0] != '\0' && (auth->principal = strdup(p)) == NULL)
+            abort();
+    }
+    if (rc == 1 && cJSON_IsObject(ctx))
+        auth->context = cJSON_Duplicate(ctx, true);
+    cJSON_Delete(resp);
+    return rc;
+}
+
+static struct gw_auth_entry *cache_find(struct gw_api *api, const char *key)
+{
+    int64_t now = timer_now_ms();
+    for (size_t i = 0; i < api->nauth_cache; i++) {
+        struct gw_auth_entry *e = &api->auth_cache[i];
+        if (strcmp(e->key, key) == 0)
+            return e->expires_ms > now ? e : NULL;
+    }
+    return NULL;
+}
+
+/* Keeps decision (allowed, auth) of c for its TTL. */
+static void cache_put(struct gw_api *api, const struct gw_call *c, bool allowed,
+                      const struct gw_auth *auth)
+{
+    struct gw_auth_entry *e = NULL;
+    int64_t now = timer_now_ms();
+    for (size_t i = 0; i < api->nauth_cache && e == NULL; i++)
+        if (strcmp(api->auth_cache[i].key, c->cache_key) == 0 ||
+            api->auth_cache[i].expires_ms <= now)
+            e = &api->auth_cache[i];
+    if (e == NULL) {
+        struct gw_auth_entry *n =
+            realloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
+        if (n == NULL)
+            abort();
+        api->auth_cache = n;
+        e = &n[api->nauth_cache++];
+    } else {
+        free(e->key);
+        cJSON_Delete(e->context);
+        free(e->principal);
+    }
+    *e = (struct gw_auth_entry){
+        .key = strdup(c->cache_key),
+        .expires_ms = now + (int64_t)c->ttl_s * 1000,
+        .allowed = allowed,
+        .context = auth->context != NULL ? cJSON_Duplicate(auth->context, true) : NULL,
+        .principal = auth->principal != NULL ? strdup(auth->principal) : NULL,
+    };
+    if (e->key == NULL || (auth->principal != NULL && e->principal == NULL))
+        abort();
+}
+
+static void on_authorized(void *arg, const struct invoke_done *d)
+{
+    struct gw_call *c = arg;
+    if (c->req == NULL) { /* answered by the timeout */
+        call_free(c);
+        return;
+    }
+    struct gw_auth auth = {0};
+    int rc = decide(c, d, &auth);
+    h2o_req_t *req = c->req;
+    struct gateway *gw = c->gw;
+    char rid[40], domain[256], id[16];
+    memcpy(rid, c->request_id, sizeof(rid));
+    snprintf(domain, sizeof(domain), "%s", c->domain);
+    snprintf(id, sizeof(id), "%s", c->api_id);
+    struct gw_api *api = gw_find(gw, id);
+    if (rc >= 0 && c->cache_key != NULL && api != NULL)
+        cache_put(api, c, rc == 1, &auth);
+    if (rc != 1) {
+        cors_headers(c);
+        send_message(req, c->fl, rid, rc == 0 ? 403 : 500, rc == 0 ? "Forbidden" : c->fl->internal);
+        call_free(c);
+        return;
+    }
+    call_free(c);
+    /* route again on the API as it is now: it may have changed meanwhile */
+    if (api == NULL)
+        send_message(req, &http_api, rid, 404, "Not Found");
+    else
+        http_invoke(gw, req, api, rid, domain, &auth);
+    cJSON_Delete(auth.context);
+    free(auth.principal);
+}
+
+/* Invokes the route's Lambda authorizer (REQUEST); the request goes on in
+ * on_authorized. skip: the stage prefix of the path. */
+static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
+                      const struct target *t, size_t skip, const char *rid, const char *domain,
+                      const cJSON *cors, const h2o_iovec_t *origin)
+{
+    const cJSON *a = gw_item(api->doc, "authorizers", "authorizerId",
+                             jstr(t->route, "authorizerId")),
+                *src;
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    if (a == NULL || gw_lambda_uri(jstr(a, "authorizerUri"), &ref) != 0 ||
+        invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"authorizer cannot run\" api=%s", api->id);
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        return;
+    }
+    cJSON *values = cJSON_CreateArray();
+    cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(a, "identitySource"))
+    {
+        char buf[4096];
+        bool ctx_var;
+        const char *v = identity_value(req, t->stage, src->valuestring, buf, sizeof(buf), &ctx_var);
+        if (v == NULL && !ctx_var) {
+            cJSON_Delete(values);
+            send_message(req, &http_api, rid, 401, "Unauthorized");
+            return;
+        }
+        if (v != NULL)
+            cJSON_AddItemToArray(values, cJSON_CreateString(v));
+    }
+    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds");
+    char *key = NULL;
+    if (cJSON_IsNumber(ttl) && ttl->valueint > 0 && cJSON_GetArraySize(values) > 0) {
+        char *vals = cJSON_PrintUnformatted(values);
+        size_t kl = strlen(jstr(a, "authorizerId")) + (vals != NULL ? strlen(vals) : 0) + 2;
+        key = malloc(kl);
+        if (vals == NULL || key == NULL)
+            abort();
+        snprintf(key, kl, "%s %s", jstr(a, "authorizerId"), vals);
+        free(vals);
+        const struct gw_auth_entry *e = cache_find(api, key);
+        if (e != NULL) {
+            struct gw_auth hit = {.context = e->context, .principal = e->principal};
+            free(key);
+            cJSON_Delete(values);
+            if (e->allowed)
+                http_invoke(gw, req, api, rid, domain, &hit);
+            else
+                send_message(req, &http_api, rid, 403, "Forbidden");
+            return;
+        }
+    }
+    struct gw_call *c = call_new(gw, req, &http_api, rid, cors, origin);
+    c->cache_key = key;
+    c->ttl_s = key != NULL ? ttl->valueint : 0;
+    c->version = strcmp(jstr(a, "authorizerPayloadFormatVersion"), "1.0") == 0 ? 1 : 2;
+    c->simple = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses"));
+    snprintf(c->api_id, sizeof(c->api_id), "%s", api->id);
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    size_t alen = strlen(gw->region) + strlen(gw->account) + strlen(api->id) + GW_NAME_MAX +
+                  req->method.len + plen + 64;
+    c->domain = strdup(domain);
+    c->event_arn = malloc(alen);
+    if (c->domain == NULL || c->event_arn == NULL)
+        abort();
+    snprintf(c->event_arn, alen, "arn:aws:execute-api:%s:%s:%s/%s/%.*s%.*s", gw->region,
+             gw->account, api->id, jstr(t->stage, "stageName"), (int)req->method.len,
+             req->method.base, (int)(plen - skip), req->path.base + skip);
+    struct gw_request r;
+    http_request_of(req, api, t, domain, &r);
+    cJSON *ev = build_event(gw, req, &r, c) ? cJSON_Parse(c->event) : NULL;
+    if (ev == NULL) {
+        cJSON_Delete(values);
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        call_free(c);
+        return;
+    }
+    /* an authorizer sees the request without its body */
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "body");
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "isBase64Encoded");
+    cJSON_AddStringToObject(ev, "type", "REQUEST");
+    if (c->version == 2) {
+        cJSON_AddStringToObject(ev, "routeArn", c->event_arn);
+        cJSON_AddItemToObject(ev, "identitySource", values);
+    } else {
+        char joined[8192] = "";
+        size_t n = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, values)
+        {
+            int w =
+                snprintf(joined + n, sizeof(joined) - n, "%s%s", n > 0 ? "," : "", v->valuestring);
+            if (w > 0 && (size_t)w < sizeof(joined) - n)
+                n += (size_t)w;
+        }
+        cJSON_Delete(values);
+        cJSON_AddStringToObject(ev, "methodArn", c->event_arn);
+        cJSON_AddStringToObject(ev, "identitySource", joined);
+        cJSON_AddStringToObject(ev, "authorizationToken", joined);
+    }
+    free(c->event);
+    c->event = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    if (c->event == NULL)
+        abort();
+    c->event_len = strlen(c->event);
+    if (invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL, false,
+                          on_authorized, c) != 0) {
+        send_message(req, &http_api, rid, 500, http_api.internal);
+        call_free(c);
+        return;
+    }
+    timer_arm(gw->timers, &c->timer, GW_AUTHORIZER_TIMEOUT_MS);
+}
+
+static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain, const struct gw_auth *auth)
+{
+    const cJSON *cors = cors_of(api->doc);
+    const h2o_iovec_t *origin = http_req_header(req, "origin");
+    if (cors != NULL && origin != NULL && http_method_is(req, "OPTIONS") &&
+        http_req_header(req, "access-control-request-method") != NULL) {
+        preflight(req, cors, rid, origin);
+        return;
+    }
+    struct target t = {0};
+    size_t skip;
+    if (!select_target(req, api, rid, &t, &skip, auth == NULL))
+        return;
+    if (auth == NULL && strcmp(jstr(t.route, "authorizationType"), "CUSTOM") == 0) {
+        authorize(gw, req, api, &t, skip, rid, domain, cors, origin);
+        return;
+    }
+    struct gw_request r;
+    http_request_of(req, api, &t, domain, &r);
+    if (auth != NULL) {
+        r.authorized = true;
+        r.auth_context = auth->context;
+        r.auth_principal = auth->principal;
+    }
+    struct integration in = {
+        .type = jstr(t.integration, "integrationType"),
+        .uri = jstr(t.integration, "integrationUri"),
+        .method = jstr(t.integration, "integrationMethod"),
+        .version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2,
+        .timeout_ms = timeout_of(t.integration),
+    };
+    integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
+}
+
+/* A REST API request for stage (slen bytes) and the path after it. */
+static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *domain, const char *stage, size_t slen, const char *path,
+                        size_t plen)
+{
+    char name[GW_NAME_MAX + 1];
+    const cJSON *st = NULL;
+    if (slen > 0 && slen <= GW_NAME_MAX) {
+        memcpy(name, stage, slen);
+        name[slen] = '\0';
+        st = gw_stage(api->doc, name);
+    }
+    const struct gw_deploy_rt *rt = gw_deployment_rt(api, jstr(st, "deploymentId"));
+    struct gw_match m;
+    int i = rt != NULL ? gw_route_select(rt->ptrs, rt->nroutes, req->method.base, req->method.len,
+                                         plen > 0 ? path : "/", plen > 0 ? plen : 1, &m)
+                       : -1;
+    if (i < 0) {
+        send_message(req, &rest_api, rid, 403, rest_api.missing);
+        return;
+    }
+    const cJSON *method = rt->routes[i], *res = rt->resources[i];
+    const cJSON *integ = cJSON_GetObjectItemCaseSensitive(method, "methodIntegration");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
+    char *full = malloc(slen + plen + 3);
+    if (full == NULL)
+        abort();
+    int fl = snprintf(full, slen + plen + 3, "/%.*s%.*s", (int)slen, stage, (int)plen, path);
+    struct gw_request r = {
+        .path = full,
+        .path_len = (size_t)fl,
+        .rest = true,
+        .rest_path = plen > 0 ? path : "/",
+        .rest_path_len = plen > 0 ? plen : 1,
+        .resource_id = jstr(res, "id"),
+        .domain = domain,
+        .api_id = api->id,
+        .stage = name,
+        .route_key = rt->ptrs[i]->text,
+        .resource = jstr(res, "path"),
+        .m = &m,
+        .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
+    };
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
+    struct integration in = {
+        .type = jstr(integ, "type"),
+        .uri = jstr(integ, "uri"),
+        .method = jstr(integ, "httpMethod"),
+        .version = 0,
+        .timeout_ms = cJSON_IsNumber(to) ? to->valueint : GW_REST_TIMEOUT_MAX_MS,
+    };
+    integrate(gw, req, &rest_api, rid, NULL, NULL, &in, &r);
+    free(full);
+}
+
+/* The path-based form /restapis/{id}/{stage}/_user_request_/{path}: writes
+ * the id and the stage and path slices. */
+static bool user_request_path(const h2o_req_t *req, char id[16], const char **stage, size_t *slen,
+                              const char **path, size_t *plen)
+{
+    static const char pre[] = "/restapis/", mark[] = "/_user_request_";
+    size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *p = req->path.base, *end = p + len;
+    if (len < sizeof(pre) - 1 || memcmp(p, pre, sizeof(pre) - 1) != 0)
+        return false;
+    const char *idp = p + sizeof(pre) - 1;
+    const char *s1 = memchr(idp, '/', (size_t)(end - idp));
+    if (s1 == NULL || s1 == idp || (size_t)(s1 - idp) >= 16)
+        return false;
+    const char *s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
+    if (s2 == NULL || s2 == s1 + 1 || (size_t)(end - s2) < sizeof(mark) - 1 ||
+        memcmp(s2, mark, sizeof(mark) - 1) != 0)
+        return false;
+    const char *rest = s2 + sizeof(mark) - 1;
+    if (rest < end && *rest != '/')
+        return false;
+    memcpy(id, idp, (size_t)(s1 - idp));
+    id[s1 - idp] = '\0';
+    *stage = s1 + 1;
+    *slen = (size_t)(s2 - s1 - 1);
+    *path = rest;
+    *plen = (size_t)(end - rest);
+    return true;
+}
+
+bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+{
+    char id[16], domain[256], rid[40];
+    const char *stage = NULL, *path = NULL;
+    size_t slen = 0, plen = 0;
+    bool by_host = api_of_host(&req->input.authority, id, domain, sizeof(domain));
+    if (!by_host) {
+        if (!user_request_path(req, id, &stage, &slen, &path, &plen))
+            return false;
+        const h2o_iovec_t *h = &req->input.authority;
+        const char *colon = memchr(h->base, ':', h->len);
+        snprintf(domain, sizeof(domain), "%.*s",
+                 (int)(colon != NULL ? (size_t)(colon - h->base) : h->len), h->base);
+    }
+    struct gw_api *api = gw_find(gw, id);
+    bool rest = api != NULL && gw_is_rest(api);
+    const struct flavor *fl = rest || !by_host ? &rest_api : &http_api;
+    if (rest || !by_host)
+        rand_uuid(rid);
+    else
+        request_id(rid);
+    if (api == NULL || (!by_host && !rest)) {
+        send_message(req, fl, rid, fl == &rest_api ? 403 : 404,
+                     fl == &rest_api ? "Forbidden" : "Not Found");
+        return true;
+    }
+    if (!within_limits(req, api, fl, rid))
+        return true;
+    if (!rest) {
+        http_invoke(gw, req, api, rid, domain, NULL);
+        return true;
+    }
+    if (by_host) { /* /{stage}/{path} */
+        size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+        const char *p = req->path.base, *slash = len > 1 ? memchr(p + 1, '/', len - 1) : NULL;
+        stage = p + 1;
+        slen = slash != NULL ? (size_t)(slash - p - 1) : (len > 0 ? len - 1 : 0);
+        path = slash != NULL ? slash : p + len;
+        plen = slash != NULL ? (size_t)(p + len - slash) : 0;
+    }
+    rest_invoke(gw, req, api, rid, domain, stage, slen, path, plen);
+    return true;
+}
