@@ -374,6 +374,7 @@ static int start(struct server *srv)
                                     .wp = srv->wp,
                                     .timers = http_timers(srv->http),
                                     .invoke = &srv->api.invoke,
+                                    .lambda = &srv->api,
                                     .region = srv->cfg.region,
                                     .account = srv->cfg.account,
                                     .port = port};

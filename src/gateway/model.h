@@ -28,6 +28,7 @@ struct store;
 struct worker_pool;
 struct timer_heap;
 struct invoke_api;
+struct lambda_api;
 struct gw_call;
 
 /* A deployment's routes, parsed for selection. */
@@ -75,6 +76,7 @@ struct gateway {
     struct worker_pool *wp;
     struct timer_heap *timers;
     struct invoke_api *invoke;
+    const struct lambda_api *lambda; /* function URL configurations */
     const char *region;
     const char *account;
     uint16_t port;        /* of the edge listener, for apiEndpoint */

@@ -31,21 +31,28 @@
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
 #include "invoke/sched.h"
+#include "lambda/api.h"
+#include "lambda/function.h"
 
-/* What differs between HTTP APIs and REST APIs in the answers the gateway
- * itself gives. */
+/* What differs between HTTP APIs, REST APIs and function URLs in the
+ * answers the gateway itself gives. */
 struct flavor {
     const char *rid_header; /* the response header of the request id */
     int missing_status;     /* no stage, route or method */
     const char *missing;
-    const char *internal;  /* 500 and 502 */
-    const char *timed_out; /* 504 */
+    const char *internal;    /* 500 and 502 */
+    const char *timed_out;   /* 504 */
+    const char *message_key; /* of the error body: {"message": ...} */
 };
 
-static const struct flavor http_api = {"apigw-requestid", 404, "Not Found", "Internal Server Error",
-                                       "Service Unavailable"};
-static const struct flavor rest_api = {"x-amzn-RequestId", 403, "Missing Authentication Token",
-                                       "Internal server error", "Endpoint request timed out"};
+static const struct flavor http_api = {
+    "apigw-requestid", 404, "Not Found", "Internal Server Error", "Service Unavailable", "message"};
+static const struct flavor rest_api = {
+    "x-amzn-RequestId",           403,      "Missing Authentication Token", "Internal server error",
+    "Endpoint request timed out", "message"};
+static const struct flavor function_url = {"x-amzn-RequestId",    403,
+                                           "Forbidden",           "Internal Server Error",
+                                           "Service Unavailable", "Message"};
 
 struct gw_call {
     h2o_req_t *req; /* NULL once answered by the timeout */
@@ -103,7 +110,7 @@ static void send_message(h2o_req_t *req, const struct flavor *fl, const char *ri
                          const char *msg)
 {
     char body[128];
-    int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+    int n = snprintf(body, sizeof(body), "{\"%s\":\"%s\"}", fl->message_key, msg);
     http_header(req, fl->rid_header, rid, strlen(rid));
     http_send(req, status, "application/json", body, (size_t)n);
 }
@@ -522,7 +529,8 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r
     r->body_len = req->entity.len;
     r->protocol = protocol_of(req);
     r->source_ip = ip;
-    r->account = gw->account;
+    if (r->account == NULL)
+        r->account = gw->account;
     r->request_id = c->request_id;
     r->time_ms = clock_ms();
     c->event = gw_event_build(c->version == 0 ? 1 : c->version, r, &c->event_len);
@@ -1295,11 +1303,124 @@ static bool user_request_path(const h2o_req_t *req, char id[16], const char **st
     return true;
 }
 
+/* ---- function URLs ---- */
+
+/* The URL id of a Host "{id}.lambda-url[.x].localhost[:port]", or false. */
+static bool furl_of_host(const h2o_iovec_t *host, char id[FURL_ID_LEN + 1], char *domain,
+                         size_t cap)
+{
+    static const char mark[] = ".lambda-url.", tail[] = "localhost";
+    const char *colon = memchr(host->base, ':', host->len);
+    size_t len = colon != NULL ? (size_t)(colon - host->base) : host->len;
+    size_t ml = sizeof(mark) - 1, tl = sizeof(tail) - 1;
+    if (len < FURL_ID_LEN + ml + tl || len >= cap ||
+        memcmp(host->base + FURL_ID_LEN, mark, ml) != 0 ||
+        !h2o_memis(host->base + len - tl, tl, tail, tl))
+        return false;
+    memcpy(id, host->base, FURL_ID_LEN);
+    id[FURL_ID_LEN] = '\0';
+    memcpy(domain, host->base, len);
+    domain[len] = '\0';
+    return true;
+}
+
+/* A function URL's Cors (the Lambda API's PascalCase members) in the
+ * apigatewayv2 shape the CORS code reads. */
+static cJSON *furl_cors(const cJSON *cors)
+{
+    static const char *const keys[][2] = {
+        {"AllowCredentials", "allowCredentials"}, {"AllowHeaders", "allowHeaders"},
+        {"AllowMethods", "allowMethods"},         {"AllowOrigins", "allowOrigins"},
+        {"ExposeHeaders", "exposeHeaders"},       {"MaxAge", "maxAge"},
+    };
+    if (cors == NULL)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(cors, keys[i][0]);
+        if (v != NULL)
+            cJSON_AddItemToObject(o, keys[i][1], cJSON_Duplicate(v, 1));
+    }
+    return o;
+}
+
+/* A request to function URL id: payload format 2.0, as AWS sends it (route
+ * and stage $default, the URL id as apiId, accountId "anonymous" without
+ * IAM auth), within the function's own timeout. */
+static void furl_invoke(struct gateway *gw, h2o_req_t *req, const char *id, const char *domain)
+{
+    char rid[37];
+    rand_uuid(rid);
+    const struct furl *u = gw->lambda != NULL ? lambda_api_furl(gw->lambda, id) : NULL;
+    if (u == NULL) {
+        send_message(req, &function_url, rid, 403, "Forbidden");
+        return;
+    }
+    /* Lambda answers CORS preflights itself, before authorization. */
+    cJSON *cors = furl_cors(u->cors);
+    const h2o_iovec_t *origin = http_req_header(req, "origin");
+    if (cors != NULL && origin != NULL && http_method_is(req, "OPTIONS") &&
+        http_req_header(req, "access-control-request-method") != NULL) {
+        preflight(req, cors, rid, origin);
+        cJSON_Delete(cors);
+        return;
+    }
+    const h2o_iovec_t *auth = http_req_header(req, "authorization");
+    struct fn_ref ref = {0};
+    struct function *fn = NULL;
+    snprintf(ref.name, sizeof(ref.name), "%s", u->name);
+    if (strcmp(u->qualifier, "$LATEST") != 0)
+        snprintf(ref.qualifier, sizeof(ref.qualifier), "%s", u->qualifier);
+    if (u->iam && (auth == NULL || auth->len < 16 || memcmp(auth->base, "AWS4-HMAC-SHA256", 16)))
+        send_message(req, &function_url, rid, 403, "Forbidden");
+    else if (req->entity.len > INVOKE_PAYLOAD_MAX_BYTES ||
+             headers_bytes(req) > GW_HEADERS_MAX_BYTES)
+        send_message(req, &function_url, rid, 413, "Request Entity Too Large");
+    else if (invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0)
+        send_message(req, &function_url, rid, 502, function_url.internal);
+    if (fn == NULL) {
+        cJSON_Delete(cors);
+        return;
+    }
+    char arn[400];
+    int n = snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", gw->region, gw->account,
+                     u->name);
+    if (ref.qualifier[0] != '\0')
+        snprintf(arn + n, sizeof(arn) - (size_t)n, ":%s", ref.qualifier);
+    struct gw_match none = {0};
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    struct gw_request r = {
+        .path = req->path.base,
+        .path_len = plen,
+        .domain = domain,
+        .api_id = id,
+        .stage = "$default",
+        .route_key = "$default",
+        .resource = "$default",
+        .m = &none,
+        .account = u->iam ? NULL : "anonymous",
+    };
+    struct integration in = {
+        .type = "AWS_PROXY",
+        .uri = arn,
+        .method = "POST",
+        .version = 2,
+        .timeout_ms = (int64_t)fn->timeout_s * 1000 + 1000,
+    };
+    integrate(gw, req, &function_url, rid, cors, origin, &in, &r);
+    cJSON_Delete(cors);
+}
+
 bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
 {
     char id[16], domain[256], rid[40];
     const char *stage = NULL, *path = NULL;
     size_t slen = 0, plen = 0;
+    char url_id[FURL_ID_LEN + 1];
+    if (furl_of_host(&req->input.authority, url_id, domain, sizeof(domain))) {
+        furl_invoke(gw, req, url_id, domain);
+        return true;
+    }
     bool by_host = api_of_host(&req->input.authority, id, domain, sizeof(domain));
     if (!by_host) {
         if (!user_request_path(req, id, &stage, &slen, &path, &plen))

@@ -2,6 +2,7 @@
 ($LATEST) or an alias, with AWS's validation and errors, persistence across a restart, and the
 configurations going away with their alias or function."""
 
+import http.client
 import json
 import re
 
@@ -131,3 +132,103 @@ def test_cli_and_restart(daemon_factory):
     assert g["FunctionUrl"] == out["FunctionUrl"] and g["Cors"] == out["Cors"]
     lst = cli_json(DEBIAN_AWS, d.endpoint, "lambda", "list-function-url-configs", "--function-name", name)
     assert [x["FunctionUrl"] for x in lst["FunctionUrlConfigs"]] == [out["FunctionUrl"]]
+
+
+# ---------------------------------------------------------------- the URLs themselves
+
+APP_PY = r"""import json
+def handler(event, context):
+    path = event["rawPath"]
+    if path == "/shaped":
+        return {"statusCode": 201, "headers": {"x-a": "b", "content-type": "text/plain"},
+                "cookies": ["c=d", "e=f; Path=/"], "body": "hello"}
+    if path == "/raw":
+        return {"k": 1}
+    if path == "/fail":
+        raise ValueError("boom")
+    if path == "/version":
+        return {"statusCode": 200, "body": context.function_version}
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
+"""
+
+
+def url_request(daemon, url, method, path, body=None, headers=None):
+    m = URL.match(url)
+    hdrs = {"Host": "%s.lambda-url.localhost:%d" % (m.group(1), daemon.port)}
+    hdrs.update(headers or {})
+    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        return r.status, r.getheaders(), r.read()
+    finally:
+        conn.close()
+
+
+def url_function(lam, **kw):
+    name = unique("fn-urlapp")
+    create(lam, name, make_zip({"index.py": APP_PY}), PY, MemorySize=1769)
+    return name, lam.create_function_url_config(FunctionName=name, **kw)
+
+
+def test_url_event_is_payload_2(daemon, lam):
+    name, cfg = url_function(lam, AuthType="NONE")
+    uid = URL.match(cfg["FunctionUrl"]).group(1)
+    st, headers, body = url_request(daemon, cfg["FunctionUrl"], "POST", "/some/path?x=1&x=2&y=z", body=b"data!",
+                                    headers={"X-Custom": "v", "Cookie": "a=1; b=2", "Content-Type": "text/plain"})
+    assert st == 200, body
+    ev = json.loads(body)
+    assert ev["version"] == "2.0" and ev["routeKey"] == "$default"
+    assert ev["rawPath"] == "/some/path" and ev["rawQueryString"] == "x=1&x=2&y=z"
+    assert ev["cookies"] == ["a=1", "b=2"]
+    assert ev["headers"]["x-custom"] == "v" and "X-Custom" not in ev["headers"]
+    assert ev["queryStringParameters"] == {"x": "1,2", "y": "z"}
+    assert ev["body"] == "data!" and ev["isBase64Encoded"] is False
+    rc = ev["requestContext"]
+    assert rc["accountId"] == "anonymous" and rc["apiId"] == uid and rc["domainPrefix"] == uid
+    assert rc["domainName"] == "%s.lambda-url.localhost" % uid
+    assert rc["http"]["method"] == "POST" and rc["http"]["path"] == "/some/path"
+    assert rc["routeKey"] == "$default" and rc["stage"] == "$default"
+    assert "pathParameters" not in ev and "stageVariables" not in ev
+    assert dict((k.lower(), v) for k, v in headers).get("x-amzn-requestid")
+
+
+def test_url_response_mapping_and_errors(daemon, lam):
+    _, cfg = url_function(lam, AuthType="NONE")
+    st, headers, body = url_request(daemon, cfg["FunctionUrl"], "GET", "/shaped")
+    assert st == 201 and body == b"hello"
+    assert ("x-a", "b") in [(k.lower(), v) for k, v in headers]
+    assert sorted(v for k, v in headers if k.lower() == "set-cookie") == ["c=d", "e=f; Path=/"]
+    st, headers, body = url_request(daemon, cfg["FunctionUrl"], "GET", "/raw")
+    assert st == 200 and json.loads(body) == {"k": 1}
+    assert dict((k.lower(), v) for k, v in headers)["content-type"].startswith("application/json")
+    st, _, body = url_request(daemon, cfg["FunctionUrl"], "GET", "/fail")
+    assert st == 502 and json.loads(body) == {"Message": "Internal Server Error"}
+    st, _, body = url_request(daemon, "http://%s.lambda-url.localhost:1/" % ("z" * 32), "GET", "/")
+    assert st == 403 and json.loads(body) == {"Message": "Forbidden"}
+
+
+def test_url_auth_cors_and_alias(daemon, lam):
+    name, cfg = url_function(lam, AuthType="AWS_IAM",
+                             Cors={"AllowOrigins": ["https://app.example"], "AllowMethods": ["POST"],
+                                   "AllowHeaders": ["x-h"], "MaxAge": 60})
+    st, _, body = url_request(daemon, cfg["FunctionUrl"], "GET", "/raw")
+    assert st == 403 and json.loads(body) == {"Message": "Forbidden"}
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/lambda/aws4_request, "
+                               "SignedHeaders=host, Signature=0"}
+    st, _, body = url_request(daemon, cfg["FunctionUrl"], "GET", "/raw", headers=signed)
+    assert st == 200 and json.loads(body) == {"k": 1}
+    st, headers, _ = url_request(daemon, cfg["FunctionUrl"], "OPTIONS", "/raw",
+                                 headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    h = dict((k.lower(), v) for k, v in headers)
+    assert st in (200, 204) and h["access-control-allow-origin"] == "https://app.example"
+    assert h["access-control-allow-methods"] == "POST" and h["access-control-max-age"] == "60"
+    st, headers, _ = url_request(daemon, cfg["FunctionUrl"], "GET", "/raw",
+                                 headers=dict(signed, Origin="https://app.example"))
+    assert dict((k.lower(), v) for k, v in headers)["access-control-allow-origin"] == "https://app.example"
+    # An alias's URL runs the alias's version.
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    live = lam.create_function_url_config(FunctionName=name, Qualifier="live", AuthType="NONE")
+    st, _, body = url_request(daemon, live["FunctionUrl"], "GET", "/version")
+    assert st == 200 and body == b"1"
