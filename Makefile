@@ -123,6 +123,7 @@ check-asan: unit-asan e2e
 bench: build
 	bench/invoke.sh
 	bench/async.sh
+	bench/apigw.sh
 	$(PYTHON) bench/instances.py
 
 fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))

@@ -13,6 +13,7 @@ COLD_PORT=45661
 trap 'kill $PID $CPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
+. "$ROOT/bench/lib.sh"
 
 start() { # port keepalive-ms data-dir -> pid in $!
     "$BIN" --listen 127.0.0.1:$1 --data-dir "$3" --keepalive-ms "$2" --log-level warn \
@@ -87,16 +88,8 @@ PY
 }
 
 warm() { # function concurrency
-    url="http://127.0.0.1:$PORT/2015-03-31/functions/$1/invocations"
-    wrk -t1 -c"$2" -d1s -s "$ROOT/bench/post.lua" "$url" >/dev/null 2>&1 # warm the instances
-    out=$(wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d"${DUR}s" --latency \
-        -s "$ROOT/bench/post.lua" "$url")
-    p50=$(echo "$out" | awk '$1=="50%"{print $2}')
-    p99=$(echo "$out" | awk '$1=="99%"{print $2}')
-    rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
-    errs=$(echo "$out" | awk '/Non-2xx/{print $NF}')
-    printf '  %-10s c=%-3s p50 %-9s p99 %-9s %10s inv/s%s\n' "$1" "$2" "$p50" "$p99" "$rps" \
-        "${errs:+  (non-2xx: $errs)}"
+    wrk_row "$1" "$2" inv/s "http://127.0.0.1:$PORT/2015-03-31/functions/$1/invocations" \
+        -s "$ROOT/bench/post.lua"
 }
 
 echo "lambdad invoke benchmark ($(nproc) cores, ${DUR}s per run)"
