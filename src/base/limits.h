@@ -52,6 +52,7 @@
 #define HTTP_LISTENER_QUARANTINE_MS 30000   /* a closed Runtime API endpoint is not reused sooner */
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */
 #define EXT_MAX                     10      /* extensions per function (AWS's limit) */
+#define GW_ACCESS_LINE_MAX          8192    /* one access log line of an API stage */
 #define EXT_NAME_MAX                255     /* bytes of Lambda-Extension-Name (a file name) */
 #define EXT_SHUTDOWN_MS             2000    /* SHUTDOWN to SIGKILL with external extensions */
 #define EXT_REQUEST_MAX_BYTES       65536   /* an Extensions API request body */

@@ -375,6 +375,7 @@ static int start(struct server *srv)
                                     .timers = http_timers(srv->http),
                                     .invoke = &srv->api.invoke,
                                     .lambda = &srv->api,
+                                    .logs = srv->logs,
                                     .region = srv->cfg.region,
                                     .account = srv->cfg.account,
                                     .port = port};

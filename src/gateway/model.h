@@ -29,6 +29,7 @@ struct worker_pool;
 struct timer_heap;
 struct invoke_api;
 struct lambda_api;
+struct logs;
 struct gw_call;
 
 /* A deployment's routes, parsed for selection. */
@@ -77,6 +78,7 @@ struct gateway {
     struct timer_heap *timers;
     struct invoke_api *invoke;
     const struct lambda_api *lambda; /* function URL configurations */
+    struct logs *logs;               /* for stages' access logs */
     const char *region;
     const char *account;
     uint16_t port;        /* of the edge listener, for apiEndpoint */

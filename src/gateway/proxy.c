@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/util.h"
+#include "gateway/accesslog.h"
 #include "gateway/event.h"
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
@@ -1197,6 +1198,9 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     size_t skip;
     if (!select_target(req, api, rid, &t, &skip, auth == NULL))
         return;
+    if (auth == NULL)
+        gw_access_begin(gw->logs, req, t.stage, api->id, jstr(t.stage, "stageName"), rid,
+                        t.key->text, NULL, domain);
     if (auth == NULL && strcmp(jstr(t.route, "authorizationType"), "CUSTOM") == 0) {
         authorize(gw, req, api, &t, skip, rid, domain, cors, origin);
         return;
@@ -1240,6 +1244,8 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         return;
     }
     const cJSON *method = rt->routes[i], *res = rt->resources[i];
+    gw_access_begin(gw->logs, req, st, api->id, name, rid, rt->ptrs[i]->text, jstr(res, "path"),
+                    domain);
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(method, "methodIntegration");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
     char *full = malloc(slen + plen + 3);
