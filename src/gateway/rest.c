@@ -107,6 +107,7 @@ static void create_rest_api(struct gateway *gw, h2o_req_t *req)
     cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "resources"), root);
     cJSON_AddArrayToObject(doc, "deployments");
     cJSON_AddArrayToObject(doc, "stages");
+    cJSON_AddArrayToObject(doc, "authorizers");
     gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(a, true), dispatch_again);
 }
 
@@ -254,7 +255,7 @@ static const struct member rest_integration_members[] = {
     {"uri", M_STR, 2048},
 };
 
-static bool check_method(h2o_req_t *req, cJSON *m)
+static bool check_method(h2o_req_t *req, const cJSON *doc, cJSON *m)
 {
     const char *auth = gw_str_of(m, "authorizationType");
     gw_set_default(m, "apiKeyRequired", cJSON_CreateFalse());
@@ -263,12 +264,21 @@ static bool check_method(h2o_req_t *req, cJSON *m)
                  "CUSTOM, COGNITO_USER_POOLS");
         return false;
     }
-    if (strcmp(auth, "CUSTOM") == 0 || strcmp(auth, "COGNITO_USER_POOLS") == 0) {
-        const char *az = gw_str_of(m, "authorizerId");
-        not_found(req, "Authorizer", az != NULL ? az : "");
+    if (strcmp(auth, "COGNITO_USER_POOLS") == 0) {
+        bad(req, "lambdad does not support Cognito user pool authorizers yet");
         return false;
     }
-    if (strcmp(auth, "NONE") != 0 && strcmp(auth, "AWS_IAM") != 0) {
+    if (strcmp(auth, "CUSTOM") == 0) {
+        const char *az = gw_str_of(m, "authorizerId");
+        if (az == NULL || gw_item(doc, "authorizers", "id", az) == NULL) {
+            bad(req, "Invalid authorizer ID specified. Setting the authorization type to CUSTOM "
+                     "or COGNITO_USER_POOLS requires a valid authorizer.");
+            return false;
+        }
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "authorizerId");
+    }
+    if (!gw_one_of(auth, (const char *const[]){"NONE", "AWS_IAM", "CUSTOM", NULL})) {
         bad(req, "Invalid authorization type specified. Valid options are NONE, AWS_IAM, "
                  "CUSTOM, COGNITO_USER_POOLS");
         return false;
@@ -356,7 +366,7 @@ static void method_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, co
     bool ok = body != NULL &&
               (integration ? APPLY(req, body, obj, rest_integration_members) &&
                                  check_rest_integration(req, obj, rid)
-                           : APPLY(req, body, obj, method_members) && check_method(req, obj));
+                           : APPLY(req, body, obj, method_members) && check_method(req, doc, obj));
     cJSON_Delete(body);
     if (!ok) {
         cJSON_Delete(obj);
@@ -373,6 +383,92 @@ static void method_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, co
         cJSON_AddItemToObject(dmethods, verb, obj);
     }
     gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(obj, true), dispatch_again);
+}
+
+/* ---- authorizers ---- */
+
+static const struct member rest_authorizer_members[] = {
+    {"authType", M_STR, 64},
+    {"authorizerCredentials", M_STR, 2048},
+    {"authorizerResultTtlInSeconds", M_INT, 0},
+    {"authorizerUri", M_STR, 2048},
+    {"identitySource", M_STR, 1024},
+    {"identityValidationExpression", M_STR, 1024},
+    {"name", M_STR, GW_NAME_MAX},
+    {"providerARNs", M_STRARR, 0},
+    {"type", M_STR, 0},
+};
+
+static bool check_rest_authorizer(h2o_req_t *req, cJSON *a)
+{
+    const char *type = gw_str_of(a, "type"), *name = gw_str_of(a, "name");
+    struct fn_ref ref;
+    gw_set_default(a, "authorizerResultTtlInSeconds", cJSON_CreateNumber(300));
+    if (type != NULL && strcmp(type, "TOKEN") == 0)
+        gw_set_default(a, "identitySource",
+                       cJSON_CreateString("method.request.header.Authorization"));
+    const char *src = gw_str_of(a, "identitySource");
+    double ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds")->valuedouble;
+    if (name == NULL || name[0] == '\0')
+        bad(req, "Invalid authorizer name specified");
+    else if (type == NULL || !gw_one_of(type, (const char *const[]){"TOKEN", "REQUEST", NULL}))
+        bad(req, type != NULL && strcmp(type, "COGNITO_USER_POOLS") == 0
+                     ? "lambdad does not support Cognito user pool authorizers yet"
+                     : "Invalid authorizer type specified. Valid options are TOKEN, REQUEST, "
+                       "COGNITO_USER_POOLS");
+    else if (gw_lambda_uri(gw_str_of(a, "authorizerUri") != NULL ? gw_str_of(a, "authorizerUri")
+                                                                 : "",
+                           &ref) != 0 ||
+             strncmp(gw_str_of(a, "authorizerUri"), "arn:aws:apigateway:", 19) != 0)
+        bad(req, "Invalid Authorizer URI specified");
+    else if (ttl < 0 || ttl > 3600)
+        bad(req, "Invalid authorizerResultTtlInSeconds: must be between 0 and 3600");
+    else if (strcmp(type, "TOKEN") == 0 && strncmp(src, "method.request.header.", 22) != 0)
+        bad(req, "Invalid identity source specified: a TOKEN authorizer takes "
+                 "method.request.header.{name}");
+    else if (strcmp(type, "REQUEST") == 0 && ttl > 0 && (src == NULL || src[0] == '\0'))
+        bad(req, "Identity source is required when caching is enabled");
+    else
+        return true;
+    return false;
+}
+
+static void create_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api *api)
+{
+    cJSON *body = gw_parse_body(req);
+    if (body == NULL)
+        return;
+    cJSON *a = cJSON_CreateObject();
+    char id[8];
+    gw_new_id(id, 6);
+    cJSON_AddStringToObject(a, "id", id);
+    bool ok = APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
+    cJSON_Delete(body);
+    if (!ok) {
+        cJSON_Delete(a);
+        return;
+    }
+    cJSON *doc = cJSON_Duplicate(api->doc, true);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "authorizers");
+    if (list == NULL)
+        list = cJSON_AddArrayToObject(doc, "authorizers");
+    cJSON_AddItemToArray(list, a);
+    gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(a, true), dispatch_again);
+}
+
+static bool authorizer_used(const cJSON *doc, const char *id)
+{
+    const cJSON *r, *m;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "resources"))
+    {
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r, "resourceMethods"))
+        {
+            const char *a = gw_str_of(m, "authorizerId");
+            if (a != NULL && strcmp(a, id) == 0)
+                return true;
+        }
+    }
+    return false;
 }
 
 /* ---- deployments and stages ---- */
@@ -548,13 +644,13 @@ static bool stage_uses(const cJSON *doc, const char *dep)
 }
 
 /* GET and DELETE of one deployment (dep) or stage. */
-static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, bool dep,
+static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *list,
                         const char *id)
 {
-    const char *list = dep ? "deployments" : "stages";
-    cJSON *it = dep ? gw_item(api->doc, list, "id", id) : gw_stage(api->doc, id);
+    bool dep = strcmp(list, "deployments") == 0, stage = strcmp(list, "stages") == 0;
+    cJSON *it = stage ? gw_stage(api->doc, id) : gw_item(api->doc, list, "id", id);
     if (it == NULL) {
-        not_found(req, dep ? "Deployment" : "Stage", id);
+        not_found(req, dep ? "Deployment" : stage ? "Stage" : "Authorizer", id);
         return;
     }
     if (http_method_is(req, "GET")) {
@@ -564,6 +660,11 @@ static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     }
     if (dep && stage_uses(api->doc, id)) {
         bad(req, "Active stages pointing to this deployment must be moved or deleted");
+        return;
+    }
+    if (!dep && !stage && authorizer_used(api->doc, id)) {
+        aws_send_error_message(req, ERR_GW_CONFLICT,
+                               "Cannot delete authorizer '%s': methods use it", id);
         return;
     }
     if (gw_busy(api, req))
@@ -721,7 +822,7 @@ static void update(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const
                   : cJSON_GetObjectItemCaseSensitive(m, "methodIntegration");
         ok =
             strcmp(what, "method") == 0
-                ? PATCH(req, body, obj, method_patch) && check_method(req, obj)
+                ? PATCH(req, body, obj, method_patch) && check_method(req, doc, obj)
                 : PATCH(req, body, obj, integration_patch) && check_rest_integration(req, obj, rid);
     }
     cJSON_Delete(body);
@@ -771,12 +872,12 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
     }
     const char *sub = p.n >= 3 ? p.seg[2] : "";
     bool res = strcmp(sub, "resources") == 0, deps = strcmp(sub, "deployments") == 0,
-         stages = strcmp(sub, "stages") == 0;
+         stages = strcmp(sub, "stages") == 0, auths = strcmp(sub, "authorizers") == 0;
     bool known =
         (p.n == 2 && (get || del || patch_)) || (p.n == 3 && (res && get)) ||
-        (p.n == 3 && (deps || stages) && (get || post)) ||
+        (p.n == 3 && (deps || stages || auths) && (get || post)) ||
         (p.n == 4 && res && (get || post || del)) ||
-        (p.n == 4 && (deps || stages) && (get || del)) || (p.n == 4 && stages && patch_) ||
+        (p.n == 4 && (deps || stages || auths) && (get || del)) || (p.n == 4 && stages && patch_) ||
         (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del || patch_)) ||
         (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
          strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_));
@@ -801,9 +902,14 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
     } else if (p.n == 3 && res) {
         list_of(req, api->doc, "resources", true);
     } else if (p.n == 3 && get) {
-        list_of(req, api->doc, sub, deps);
+        list_of(req, api->doc, sub, !stages);
     } else if (p.n == 3 && !gw_busy(api, req)) {
-        deps ? create_deployment(gw, req, api) : create_stage(gw, req, api);
+        if (deps)
+            create_deployment(gw, req, api);
+        else if (stages)
+            create_stage(gw, req, api);
+        else
+            create_authorizer(gw, req, api);
     } else if (p.n == 4 && res) {
         resource_op(gw, req, api, p.seg[3]);
     } else if (p.n == 4 && patch_) {
@@ -812,7 +918,7 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
         else if (!gw_busy(api, req))
             update(gw, req, api, "stage", NULL, p.seg[3]);
     } else if (p.n == 4) {
-        one_of_list(gw, req, api, deps, p.seg[3]);
+        one_of_list(gw, req, api, sub, p.seg[3]);
     } else if (p.n >= 6 && patch_) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", p.seg[3]),
