@@ -414,19 +414,15 @@ static const cJSON *route_setting(const cJSON *stage, const char *route_key, con
     return cJSON_IsNumber(v) ? v : NULL;
 }
 
-/* Takes a token from the bucket of (stage, route); false when the route is
- * over its throttlingRateLimit (requests per second) and
- * throttlingBurstLimit (bucket size). */
-static bool take_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+/* Takes a token from the bucket called key; false when it is over rate
+ * (requests per second) and burst (bucket size). NULL limits are unset; with
+ * neither set nothing is throttled. */
+static bool take_token(struct gw_api *api, const char *key, const cJSON *rate, const cJSON *burst)
 {
-    const cJSON *rate = route_setting(stage, route_key, "throttlingRateLimit");
-    const cJSON *burst = route_setting(stage, route_key, "throttlingBurstLimit");
     if (rate == NULL && burst == NULL)
         return true;
     double r = rate != NULL ? rate->valuedouble : 1e12;
     double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
-    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
-    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
     struct gw_bucket *bk = NULL;
     for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
         if (strcmp(api->buckets[i].key, key) == 0)
@@ -452,6 +448,37 @@ static bool take_token(struct gw_api *api, const cJSON *stage, const char *route
         return false;
     bk->tokens -= 1.0;
     return true;
+}
+
+/* The HTTP API route's bucket: per stage and route key. */
+static bool route_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+{
+    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
+    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
+    return take_token(api, key, route_setting(stage, route_key, "throttlingRateLimit"),
+                      route_setting(stage, route_key, "throttlingBurstLimit"));
+}
+
+/* A REST API method's bucket: its methodSettings entry ("{path}/{VERB}"),
+ * else the stage-wide entry for every method. */
+static bool method_token(struct gw_api *api, const cJSON *stage, const char *res_path,
+                         const char *verb)
+{
+    char key[GW_ROUTE_KEY_MAX + 16];
+    snprintf(key, sizeof(key), "%s/%s", res_path[0] == '/' ? res_path + 1 : res_path, verb);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(stage, "methodSettings");
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(ms, key);
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(ms, "*/*");
+    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(own, "throttlingRateLimit");
+    const cJSON *burst = cJSON_GetObjectItemCaseSensitive(own, "throttlingBurstLimit");
+    if (!cJSON_IsNumber(rate))
+        rate = cJSON_GetObjectItemCaseSensitive(all, "throttlingRateLimit");
+    if (!cJSON_IsNumber(burst))
+        burst = cJSON_GetObjectItemCaseSensitive(all, "throttlingBurstLimit");
+    char bkey[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 32];
+    snprintf(bkey, sizeof(bkey), "%s %s", jstr(stage, "stageName"), key);
+    return take_token(api, bkey, cJSON_IsNumber(rate) ? rate : NULL,
+                      cJSON_IsNumber(burst) ? burst : NULL);
 }
 
 struct target {
@@ -492,7 +519,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
         send_message(req, &http_api, rid, 404, "Not Found");
         return false;
     }
-    if (throttle && !take_token(api, t->stage, t->key->text)) {
+    if (throttle && !route_token(api, t->stage, t->key->text)) {
         send_message(req, &http_api, rid, 429, "Too Many Requests");
         return false;
     }
@@ -1390,6 +1417,10 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         return;
     }
     const cJSON *method = rt->routes[i], *res = rt->resources[i];
+    if (auth == NULL && !method_token(api, st, jstr(res, "path"), jstr(method, "httpMethod"))) {
+        send_message(req, &rest_api, rid, 429, "Too Many Requests");
+        return;
+    }
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(method, "methodIntegration");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
     char *full = malloc(slen + plen + 3);

@@ -712,6 +712,53 @@ static const struct patch_path integration_patch[] = {
     {"credentials", M_STR},
 };
 
+/* A stage's methodSettings path "/{resource}/{VERB}/throttling/rateLimit"
+ * (or burstLimit), "~1" standing for '/' and "*" for any: applies op to
+ * obj.methodSettings. Returns 1 when done, 0 when path is not one, -1 after
+ * sending BadRequestException. */
+static int patch_method_setting(h2o_req_t *req, cJSON *obj, bool remove, const char *path,
+                                const char *value)
+{
+    static const char *const tails[] = {"/throttling/rateLimit", "/throttling/burstLimit"};
+    static const char *const members[] = {"throttlingRateLimit", "throttlingBurstLimit"};
+    size_t len = strlen(path);
+    for (size_t t = 0; t < 2; t++) {
+        size_t tl = strlen(tails[t]);
+        if (len <= tl + 1 || strcmp(path + len - tl, tails[t]) != 0)
+            continue;
+        char key[GW_ROUTE_KEY_MAX + 16];
+        size_t k = 0;
+        for (size_t i = 1; i < len - tl && k + 1 < sizeof(key); i++) {
+            if (path[i] == '~' && path[i + 1] == '1') {
+                key[k++] = '/';
+                i++;
+            } else {
+                key[k++] = path[i];
+            }
+        }
+        key[k] = '\0';
+        const char *verb = strrchr(key, '/');
+        if (verb == NULL || (strcmp(verb + 1, "*") != 0 && !gw_one_of(verb + 1, http_methods)))
+            return (bad(req, "Invalid method setting path"), -1);
+        const char *name = key[0] == '/' ? key + 1 : key; /* e.g. "items/GET" */
+        char *end = NULL;
+        double v = value != NULL ? strtod(value, &end) : 0;
+        if (!remove && (value == NULL || end == value || *end != '\0' || v < 0 || v > 1e9))
+            return (bad(req, "Invalid throttling limit"), -1);
+        cJSON *ms = cJSON_GetObjectItemCaseSensitive(obj, "methodSettings");
+        if (!cJSON_IsObject(ms))
+            ms = cJSON_AddObjectToObject(obj, "methodSettings");
+        cJSON *entry = cJSON_GetObjectItemCaseSensitive(ms, name);
+        if (entry == NULL)
+            entry = cJSON_AddObjectToObject(ms, name);
+        cJSON_DeleteItemFromObjectCaseSensitive(entry, members[t]);
+        if (!remove)
+            cJSON_AddNumberToObject(entry, members[t], t == 1 ? (double)(long)v : v);
+        return 1;
+    }
+    return 0;
+}
+
 /* Applies one operation to obj; sends BadRequestException and returns false
  * when its op, path or value is not one this object takes. */
 static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct patch_path *pp,
@@ -724,6 +771,11 @@ static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct 
         !gw_one_of(verb, (const char *const[]){"add", "replace", "remove", NULL})) {
         bad(req, "Invalid patch operation specified. Must be one of: [add, remove, replace]");
         return false;
+    }
+    if (pp == stage_patch) {
+        int done = patch_method_setting(req, obj, remove, path, value);
+        if (done != 0)
+            return done > 0;
     }
     for (size_t i = 0; i < n; i++) {
         size_t ml = strlen(pp[i].member);

@@ -277,3 +277,22 @@ def test_rest_authorizers(daemon, apigw, lam, fn):
     expect("NotFoundException", 404, apigw.get_authorizer, restApiId=api_id, authorizerId="nope12")
     expect("BadRequestException", 400, apigw.create_authorizer, restApiId=api_id, name="x", type="TOKEN",
            authorizerUri="arn:aws:lambda:us-east-1:000000000000:function:f")
+
+
+def test_rest_throttling(daemon, apigw, fn):
+    api_id, _ = rest_api(apigw, fn, ["/t", "/free"])
+    apigw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.001"},
+        {"op": "replace", "path": "/~1free/GET/throttling/burstLimit", "value": "1000"},
+        {"op": "replace", "path": "/~1free/GET/throttling/rateLimit", "value": "1000"}])
+    s = apigw.get_stage(restApiId=api_id, stageName="prod")
+    assert s["methodSettings"]["*/*"]["throttlingBurstLimit"] == 2
+    assert s["methodSettings"]["free/GET"]["throttlingRateLimit"] == 1000.0
+    codes = [call(daemon.port, api_id, "GET", "/prod/t")[0] for _ in range(3)]
+    assert codes == [200, 200, 429], codes
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/t")
+    assert st == 429 and json.loads(body) == {"message": "Too Many Requests"}
+    assert all(call(daemon.port, api_id, "GET", "/prod/free")[0] == 200 for _ in range(4))
+    expect("BadRequestException", 400, apigw.update_stage, restApiId=api_id, stageName="prod",
+           patchOperations=[{"op": "replace", "path": "/*/FETCH/throttling/rateLimit", "value": "1"}])
