@@ -1395,6 +1395,67 @@ static void authorize_rest(struct gateway *gw, h2o_req_t *req, struct gw_api *ap
     free(arn);
 }
 
+/* A three-digit status code string, or fallback. */
+static int status_of(const char *s, int fallback)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == '\0' && end != s && v >= 100 && v <= 599 ? (int)v : fallback;
+}
+
+/* Answers from a MOCK integration: the status its request template names
+ * (default 200), the integration response it selects, with that response's
+ * literal header values ('...') and its template as the body. */
+static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
+{
+    int status = 200;
+    cJSON *tmpl = cJSON_Parse(
+        jstr(cJSON_GetObjectItemCaseSensitive(integ, "requestTemplates"), "application/json"));
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(tmpl, "statusCode");
+    if (cJSON_IsNumber(sc) && sc->valuedouble >= 100 && sc->valuedouble <= 599)
+        status = sc->valueint;
+    cJSON_Delete(tmpl);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", status);
+    const cJSON *chosen = NULL, *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(integ, "integrationResponses"))
+    {
+        const char *pat = jstr(r, "selectionPattern");
+        regex_t re;
+        if (pat[0] == '\0') {
+            if (chosen == NULL)
+                chosen = r; /* the default response */
+        } else if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0) {
+            bool match = regexec(&re, code, 0, NULL, 0) == 0;
+            regfree(&re);
+            if (match) {
+                chosen = r;
+                break;
+            }
+        }
+    }
+    if (chosen == NULL) {
+        send_message(req, &rest_api, rid, 500, rest_api.internal);
+        return;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(chosen, "responseParameters"))
+    {
+        static const char pre[] = "method.response.header.";
+        const char *v = cJSON_IsString(p) ? p->valuestring : "";
+        size_t vl = strlen(v);
+        if (strncmp(p->string, pre, sizeof(pre) - 1) == 0 && vl >= 2 && v[0] == '\'' &&
+            v[vl - 1] == '\'')
+            add_header(req, p->string + sizeof(pre) - 1, strlen(p->string) - (sizeof(pre) - 1),
+                       v + 1, vl - 2);
+    }
+    const char *body =
+        jstr(cJSON_GetObjectItemCaseSensitive(chosen, "responseTemplates"), "application/json");
+    http_header(req, rest_api.rid_header, rid, strlen(rid));
+    http_send(req, status_of(jstr(chosen, "statusCode"), status), "application/json", body,
+              strlen(body));
+}
+
 /* A REST API request for stage (slen bytes) and the path after it. */
 static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
                         const char *domain, const char *stage, size_t slen, const char *path,
@@ -1452,6 +1513,11 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         r.authorized = true;
         r.auth_context = auth->context;
         r.auth_principal = auth->principal;
+    }
+    if (strcmp(jstr(integ, "type"), "MOCK") == 0) {
+        mock_respond(req, rid, integ);
+        free(full);
+        return;
     }
     const cJSON *to = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
     struct integration in = {

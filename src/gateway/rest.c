@@ -301,8 +301,10 @@ static bool check_rest_integration(h2o_req_t *req, cJSON *in, const char *resour
     gw_set_default(in, "cacheNamespace", cJSON_CreateString(resource_id));
     gw_set_default(in, "cacheKeyParameters", cJSON_CreateArray());
     double t = cJSON_GetObjectItemCaseSensitive(in, "timeoutInMillis")->valuedouble;
+    if (type != NULL && strcmp(type, "MOCK") == 0)
+        return true; /* answered from its integration responses */
     if (type == NULL || !gw_one_of(type, (const char *const[]){"AWS_PROXY", "HTTP_PROXY", NULL}))
-        bad(req, "lambdad supports the integration types AWS_PROXY and HTTP_PROXY");
+        bad(req, "lambdad supports the integration types AWS_PROXY, HTTP_PROXY and MOCK");
     else if (m == NULL || !gw_one_of(m, http_methods))
         bad(req, "Enumeration value for HttpMethod must be non-empty");
     else if (uri == NULL)
@@ -469,6 +471,86 @@ static bool authorizer_used(const cJSON *doc, const char *id)
         }
     }
     return false;
+}
+
+/* ---- method and integration responses ---- */
+
+static const struct member method_response_members[] = {
+    {"responseModels", M_STRMAP, 0},
+    {"responseParameters", M_OBJ, 0},
+};
+
+static const struct member integration_response_members[] = {
+    {"contentHandling", M_STR, 0},
+    {"responseParameters", M_STRMAP, 0},
+    {"responseTemplates", M_STRMAP, 0},
+    {"selectionPattern", M_STR, 1024},
+};
+
+static bool valid_status(const char *s)
+{
+    return strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+           s[2] >= '0' && s[2] <= '9';
+}
+
+/* PUT, GET and DELETE of a method response (integration: of an integration
+ * response) for status. */
+static void response_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *verb, const char *status, bool integration)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", rid),
+                                         "resourceMethods"),
+        verb);
+    const cJSON *owner = integration ? cJSON_GetObjectItemCaseSensitive(m, "methodIntegration") : m;
+    const char *list = integration ? "integrationResponses" : "methodResponses";
+    const cJSON *cur =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(owner, list), status);
+    bool put = http_method_is(req, "PUT");
+    if (owner == NULL) {
+        not_found(req, integration && m != NULL ? "Integration" : "Method", verb);
+        return;
+    }
+    if (!valid_status(status)) {
+        bad(req, "Invalid status code specified");
+        return;
+    }
+    if (!put && cur == NULL) {
+        not_found(req, "Response", status);
+        return;
+    }
+    if (http_method_is(req, "GET")) {
+        aws_send_json_take(req, 200, cJSON_Duplicate(cur, true));
+        return;
+    }
+    if (gw_busy(api, req))
+        return;
+    cJSON *doc = cJSON_Duplicate(api->doc, true);
+    cJSON *dm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(gw_item(doc, "resources", "id", rid), "resourceMethods"),
+        verb);
+    cJSON *downer = integration ? cJSON_GetObjectItemCaseSensitive(dm, "methodIntegration") : dm;
+    cJSON *dlist = cJSON_GetObjectItemCaseSensitive(downer, list);
+    if (dlist == NULL)
+        dlist = cJSON_AddObjectToObject(downer, list);
+    cJSON_DeleteItemFromObjectCaseSensitive(dlist, status);
+    if (!put) {
+        gw_commit(gw, api, req, doc, 204, NULL, dispatch_again);
+        return;
+    }
+    cJSON *body = gw_parse_body(req);
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "statusCode", status);
+    bool ok = body != NULL && (integration ? APPLY(req, body, obj, integration_response_members)
+                                           : APPLY(req, body, obj, method_response_members));
+    cJSON_Delete(body);
+    if (!ok) {
+        cJSON_Delete(obj);
+        cJSON_Delete(doc);
+        return;
+    }
+    cJSON_AddItemToObject(dlist, status, obj);
+    gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(obj, true), dispatch_again);
 }
 
 /* ---- deployments and stages ---- */
@@ -932,7 +1014,12 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
         (p.n == 4 && (deps || stages || auths) && (get || del)) || (p.n == 4 && stages && patch_) ||
         (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del || patch_)) ||
         (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
-         strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_));
+         strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_)) ||
+        (p.n == 8 && res && strcmp(p.seg[4], "methods") == 0 &&
+         strcmp(p.seg[6], "responses") == 0 && (get || put || del)) ||
+        (p.n == 9 && res && strcmp(p.seg[4], "methods") == 0 &&
+         strcmp(p.seg[6], "integration") == 0 && strcmp(p.seg[7], "responses") == 0 &&
+         (get || put || del));
     if (!known)
         return false;
     struct gw_api *api = gw_find(gw, p.seg[1]);
@@ -971,6 +1058,8 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
             update(gw, req, api, "stage", NULL, p.seg[3]);
     } else if (p.n == 4) {
         one_of_list(gw, req, api, sub, p.seg[3]);
+    } else if (p.n == 8 || p.n == 9) {
+        response_op(gw, req, api, p.seg[3], p.seg[5], p.seg[p.n - 1], p.n == 9);
     } else if (p.n >= 6 && patch_) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", p.seg[3]),

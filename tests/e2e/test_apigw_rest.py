@@ -296,3 +296,36 @@ def test_rest_throttling(daemon, apigw, fn):
     assert all(call(daemon.port, api_id, "GET", "/prod/free")[0] == 200 for _ in range(4))
     expect("BadRequestException", 400, apigw.update_stage, restApiId=api_id, stageName="prod",
            patchOperations=[{"op": "replace", "path": "/*/FETCH/throttling/rateLimit", "value": "1"}])
+
+
+def test_rest_mock_options_for_cors(daemon, apigw, fn):
+    """The console's "Enable CORS": an OPTIONS method with a MOCK integration and static response headers."""
+    api_id, ids = rest_api(apigw, fn, ["/items"], stage=None)
+    rid = ids["/items"]
+    apigw.put_method(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", type="MOCK",
+                          requestTemplates={"application/json": "{\"statusCode\": 200}"})
+    mr = apigw.put_method_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200",
+                                   responseParameters={"method.response.header.Access-Control-Allow-Origin": True,
+                                                       "method.response.header.Access-Control-Allow-Methods": True})
+    assert mr["statusCode"] == "200"
+    ir = apigw.put_integration_response(
+        restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200",
+        responseParameters={"method.response.header.Access-Control-Allow-Origin": "'*'",
+                            "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'"},
+        responseTemplates={"application/json": ""})
+    assert ir["statusCode"] == "200"
+    got = apigw.get_integration_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200")
+    assert got["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+    st, hdrs, body = call(daemon.port, api_id, "OPTIONS", "/prod/items",
+                          headers=[("Origin", "https://a.example"), ("Access-Control-Request-Method", "GET")])
+    assert st == 200 and body == b"", body
+    assert header(hdrs, "access-control-allow-origin") == "*"
+    assert header(hdrs, "access-control-allow-methods") == "GET,OPTIONS"
+    assert call(daemon.port, api_id, "GET", "/prod/items")[0] == 200
+    apigw.delete_integration_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200")
+    expect("NotFoundException", 404, apigw.get_integration_response, restApiId=api_id, resourceId=rid,
+           httpMethod="OPTIONS", statusCode="200")
+    expect("NotFoundException", 404, apigw.get_method_response, restApiId=api_id, resourceId=rid,
+           httpMethod="OPTIONS", statusCode="404")
