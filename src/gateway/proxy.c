@@ -13,7 +13,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <h2o/http1client.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -28,6 +27,7 @@
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/util.h"
+#include "gateway/authz.h"
 #include "gateway/event.h"
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
@@ -965,72 +965,13 @@ static const char *identity_value(h2o_req_t *req, const cJSON *vars, const char 
     return NULL;
 }
 
-/* True if pattern (a string, or a list of them) matches s as IAM matches: '*' and '?'. */
-static bool iam_match(const cJSON *pattern, const char *s)
-{
-    if (cJSON_IsString(pattern))
-        return fnmatch(pattern->valuestring, s, 0) == 0;
-    const cJSON *e, *list = cJSON_IsArray(pattern) ? pattern : NULL;
-    cJSON_ArrayForEach(e, list)
-    {
-        if (cJSON_IsString(e) && fnmatch(e->valuestring, s, 0) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* One statement about Invoke on arn: -1 denies, 1 allows, 0 does not apply. */
-static int statement_verdict(const cJSON *st, const char *arn)
-{
-    const char *eff = jstr(st, "Effect");
-    if (!iam_match(cJSON_GetObjectItemCaseSensitive(st, "Action"), "execute-api:Invoke") ||
-        !iam_match(cJSON_GetObjectItemCaseSensitive(st, "Resource"), arn))
-        return 0;
-    return strcmp(eff, "Deny") == 0 ? -1 : strcmp(eff, "Allow") == 0 ? 1 : 0;
-}
-
-/* 1 when an IAM policy allows Invoke on arn, 0 when nothing allows it, -1
- * for an explicit Deny (which wins). */
-static int policy_allows(const cJSON *resp, const char *arn)
-{
-    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"), "Statement");
-    if (cJSON_IsObject(sts))
-        return statement_verdict(sts, arn);
-    int allowed = 0;
-    const cJSON *st, *list = cJSON_IsArray(sts) ? sts : NULL;
-    cJSON_ArrayForEach(st, list)
-    {
-        int v = statement_verdict(st, arn);
-        if (v < 0)
-            return -1;
-        allowed = allowed || v > 0;
-    }
-    return allowed;
-}
-
 /* The authorizer's answer: 1 allowed (auth filled), 0 denied, -1 malformed. */
 static int decide(const struct gw_call *c, const struct invoke_done *d, struct gw_auth *auth)
 {
     if (d->status != 0 || d->inv->function_error)
         return -1;
-    cJSON *resp =
-        cJSON_ParseWithLength(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len);
-    int rc = -1;
-    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(resp, "context");
-    if (c->simple) {
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(resp, "isAuthorized");
-        rc = cJSON_IsBool(ok) ? cJSON_IsTrue(ok) : -1;
-    } else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"))) {
-        rc = policy_allows(resp, c->event_arn) > 0;
-        const char *p = jstr(resp, "principalId");
-        if (rc == 1 && p[0] != '\0' && (auth->principal = strdup(p)) == NULL)
-            abort();
-    }
-    if (rc == 1 && cJSON_IsObject(ctx))
-        auth->context = cJSON_Duplicate(ctx, true);
-    cJSON_Delete(resp);
-    return rc;
+    return gw_authorizer_verdict(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len,
+                                 c->simple, c->event_arn, &auth->context, &auth->principal);
 }
 
 static struct gw_auth_entry *cache_find(struct gw_api *api, const char *key)
