@@ -13,10 +13,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <h2o/http1client.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 #include "base/timer.h"
 #include "base/util.h"
 #include "gateway/accesslog.h"
+#include "gateway/authz.h"
 #include "gateway/event.h"
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
@@ -43,17 +44,38 @@ struct flavor {
     const char *missing;
     const char *internal;    /* 500 and 502 */
     const char *timed_out;   /* 504 */
-    const char *message_key; /* of the error body: {"message": ...} */
+    const char *denied;      /* the 403 body when an authorizer denies */
+    const char *message_key; /* of the gateway's own error bodies: {"message": ...} */
 };
 
 static const struct flavor http_api = {
-    "apigw-requestid", 404, "Not Found", "Internal Server Error", "Service Unavailable", "message"};
+    .rid_header = "apigw-requestid",
+    .missing_status = 404,
+    .missing = "Not Found",
+    .internal = "Internal Server Error",
+    .timed_out = "Service Unavailable",
+    .denied = "{\"message\":\"Forbidden\"}",
+    .message_key = "message",
+};
 static const struct flavor rest_api = {
-    "x-amzn-RequestId",           403,      "Missing Authentication Token", "Internal server error",
-    "Endpoint request timed out", "message"};
-static const struct flavor function_url = {"x-amzn-RequestId",    403,
-                                           "Forbidden",           "Internal Server Error",
-                                           "Service Unavailable", "Message"};
+    .rid_header = "x-amzn-RequestId",
+    .missing_status = 403,
+    .missing = "Missing Authentication Token",
+    .internal = "Internal server error",
+    .timed_out = "Endpoint request timed out",
+    .denied = "{\"Message\":\"User is not authorized to access this resource with an explicit "
+              "deny\"}",
+    .message_key = "message",
+};
+static const struct flavor function_url = {
+    .rid_header = "x-amzn-RequestId",
+    .missing_status = 403,
+    .missing = "Forbidden",
+    .internal = "Internal Server Error",
+    .timed_out = "Service Unavailable",
+    .denied = "{\"Message\":\"Forbidden\"}",
+    .message_key = "Message",
+};
 
 struct gw_call {
     h2o_req_t *req; /* NULL once answered by the timeout */
@@ -105,6 +127,13 @@ static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char
             n.base[i] = (char)(n.base[i] - 'A' + 'a');
     h2o_iovec_t v = h2o_strdup(&req->pool, value, vlen);
     h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+}
+
+static void send_body(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
+                      const char *body)
+{
+    http_header(req, fl->rid_header, rid, strlen(rid));
+    http_send(req, status, "application/json", body, strlen(body));
 }
 
 static void send_message(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
@@ -400,19 +429,15 @@ static const cJSON *route_setting(const cJSON *stage, const char *route_key, con
     return cJSON_IsNumber(v) ? v : NULL;
 }
 
-/* Takes a token from the bucket of (stage, route); false when the route is
- * over its throttlingRateLimit (requests per second) and
- * throttlingBurstLimit (bucket size). */
-static bool take_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+/* Takes a token from the bucket called key; false when it is over rate
+ * (requests per second) and burst (bucket size). NULL limits are unset; with
+ * neither set nothing is throttled. */
+static bool take_token(struct gw_api *api, const char *key, const cJSON *rate, const cJSON *burst)
 {
-    const cJSON *rate = route_setting(stage, route_key, "throttlingRateLimit");
-    const cJSON *burst = route_setting(stage, route_key, "throttlingBurstLimit");
     if (rate == NULL && burst == NULL)
         return true;
     double r = rate != NULL ? rate->valuedouble : 1e12;
     double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
-    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
-    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
     struct gw_bucket *bk = NULL;
     for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
         if (strcmp(api->buckets[i].key, key) == 0)
@@ -438,6 +463,37 @@ static bool take_token(struct gw_api *api, const cJSON *stage, const char *route
         return false;
     bk->tokens -= 1.0;
     return true;
+}
+
+/* The HTTP API route's bucket: per stage and route key. */
+static bool route_token(struct gw_api *api, const cJSON *stage, const char *route_key)
+{
+    char key[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 2];
+    snprintf(key, sizeof(key), "%s %s", jstr(stage, "stageName"), route_key);
+    return take_token(api, key, route_setting(stage, route_key, "throttlingRateLimit"),
+                      route_setting(stage, route_key, "throttlingBurstLimit"));
+}
+
+/* A REST API method's bucket: its methodSettings entry ("{path}/{VERB}"),
+ * else the stage-wide entry for every method. */
+static bool method_token(struct gw_api *api, const cJSON *stage, const char *res_path,
+                         const char *verb)
+{
+    char key[GW_ROUTE_KEY_MAX + 16];
+    snprintf(key, sizeof(key), "%s/%s", res_path[0] == '/' ? res_path + 1 : res_path, verb);
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(stage, "methodSettings");
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(ms, key);
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(ms, "*/*");
+    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(own, "throttlingRateLimit");
+    const cJSON *burst = cJSON_GetObjectItemCaseSensitive(own, "throttlingBurstLimit");
+    if (!cJSON_IsNumber(rate))
+        rate = cJSON_GetObjectItemCaseSensitive(all, "throttlingRateLimit");
+    if (!cJSON_IsNumber(burst))
+        burst = cJSON_GetObjectItemCaseSensitive(all, "throttlingBurstLimit");
+    char bkey[GW_NAME_MAX + GW_ROUTE_KEY_MAX + 32];
+    snprintf(bkey, sizeof(bkey), "%s %s", jstr(stage, "stageName"), key);
+    return take_token(api, bkey, cJSON_IsNumber(rate) ? rate : NULL,
+                      cJSON_IsNumber(burst) ? burst : NULL);
 }
 
 struct target {
@@ -478,7 +534,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
         send_message(req, &http_api, rid, 404, "Not Found");
         return false;
     }
-    if (throttle && !take_token(api, t->stage, t->key->text)) {
+    if (throttle && !route_token(api, t->stage, t->key->text)) {
         send_message(req, &http_api, rid, 429, "Too Many Requests");
         return false;
     }
@@ -868,8 +924,7 @@ struct gw_auth {
     char *principal; /* owned, or NULL */
 };
 
-static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
-                        const char *domain, const struct gw_auth *auth);
+static bool proxy(struct gateway *gw, h2o_req_t *req, const char *rid, const struct gw_auth *auth);
 
 /* The event fields an HTTP API route decides, for the integration and the
  * authorizer alike. */
@@ -890,13 +945,18 @@ static void http_request_of(h2o_req_t *req, const struct gw_api *api, const stru
     };
 }
 
-/* The value of identity source src for req, in buf; NULL when absent.
- * $context sources are not checked (they always exist). */
-static const char *identity_value(h2o_req_t *req, const cJSON *stage, const char *src, char *buf,
+/* The value of identity source src for req, in buf; NULL when absent. HTTP
+ * APIs write "$request.header.X", REST APIs "method.request.header.X" (and
+ * querystring, stageVariables); context sources always exist (*skip set). */
+static const char *identity_value(h2o_req_t *req, const cJSON *vars, const char *src, char *buf,
                                   size_t cap, bool *skip)
 {
-    static const char hdr[] = "$request.header.", qs[] = "$request.querystring.",
-                      sv[] = "$stageVariables.";
+    static const char hdr[] = "request.header.", qs[] = "request.querystring.",
+                      sv[] = "stageVariables.";
+    if (src[0] == '$')
+        src++;
+    else if (strncmp(src, "method.", 7) == 0)
+        src += 7;
     *skip = false;
     if (strncmp(src, hdr, sizeof(hdr) - 1) == 0) {
         char name[256];
@@ -913,8 +973,7 @@ static const char *identity_value(h2o_req_t *req, const cJSON *stage, const char
     if (strncmp(src, qs, sizeof(qs) - 1) == 0)
         return http_query(req, src + sizeof(qs) - 1, buf, cap) > 0 ? buf : NULL;
     if (strncmp(src, sv, sizeof(sv) - 1) == 0) {
-        const char *v =
-            jstr(cJSON_GetObjectItemCaseSensitive(stage, "stageVariables"), src + sizeof(sv) - 1);
+        const char *v = jstr(vars, src + sizeof(sv) - 1);
         snprintf(buf, cap, "%s", v);
         return v[0] != '\0' ? buf : NULL;
     }
@@ -922,72 +981,13 @@ static const char *identity_value(h2o_req_t *req, const cJSON *stage, const char
     return NULL;
 }
 
-/* True if pattern (a string, or a list of them) matches s as IAM matches: '*' and '?'. */
-static bool iam_match(const cJSON *pattern, const char *s)
-{
-    if (cJSON_IsString(pattern))
-        return fnmatch(pattern->valuestring, s, 0) == 0;
-    const cJSON *e, *list = cJSON_IsArray(pattern) ? pattern : NULL;
-    cJSON_ArrayForEach(e, list)
-    {
-        if (cJSON_IsString(e) && fnmatch(e->valuestring, s, 0) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* One statement about Invoke on arn: -1 denies, 1 allows, 0 does not apply. */
-static int statement_verdict(const cJSON *st, const char *arn)
-{
-    const char *eff = jstr(st, "Effect");
-    if (!iam_match(cJSON_GetObjectItemCaseSensitive(st, "Action"), "execute-api:Invoke") ||
-        !iam_match(cJSON_GetObjectItemCaseSensitive(st, "Resource"), arn))
-        return 0;
-    return strcmp(eff, "Deny") == 0 ? -1 : strcmp(eff, "Allow") == 0 ? 1 : 0;
-}
-
-/* 1 when an IAM policy allows Invoke on arn, 0 when it does not (an explicit
- * Deny wins). */
-static int policy_allows(const cJSON *resp, const char *arn)
-{
-    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"), "Statement");
-    if (cJSON_IsObject(sts))
-        return statement_verdict(sts, arn) == 1;
-    int allowed = 0;
-    const cJSON *st, *list = cJSON_IsArray(sts) ? sts : NULL;
-    cJSON_ArrayForEach(st, list)
-    {
-        int v = statement_verdict(st, arn);
-        if (v < 0)
-            return 0;
-        allowed = allowed || v > 0;
-    }
-    return allowed;
-}
-
 /* The authorizer's answer: 1 allowed (auth filled), 0 denied, -1 malformed. */
 static int decide(const struct gw_call *c, const struct invoke_done *d, struct gw_auth *auth)
 {
     if (d->status != 0 || d->inv->function_error)
         return -1;
-    cJSON *resp =
-        cJSON_ParseWithLength(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len);
-    int rc = -1;
-    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(resp, "context");
-    if (c->simple) {
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(resp, "isAuthorized");
-        rc = cJSON_IsBool(ok) ? cJSON_IsTrue(ok) : -1;
-    } else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(resp, "policyDocument"))) {
-        rc = policy_allows(resp, c->event_arn);
-        const char *p = jstr(resp, "principalId");
-        if (rc == 1 && p[0] != '\0' && (auth->principal = strdup(p)) == NULL)
-            abort();
-    }
-    if (rc == 1 && cJSON_IsObject(ctx))
-        auth->context = cJSON_Duplicate(ctx, true);
-    cJSON_Delete(resp);
-    return rc;
+    return gw_authorizer_verdict(d->inv->result != NULL ? d->inv->result : "", d->inv->result_len,
+                                 c->simple, c->event_arn, &auth->context, &auth->principal);
 }
 
 static struct gw_auth_entry *cache_find(struct gw_api *api, const char *key)
@@ -1045,143 +1045,219 @@ static void on_authorized(void *arg, const struct invoke_done *d)
     int rc = decide(c, d, &auth);
     h2o_req_t *req = c->req;
     struct gateway *gw = c->gw;
-    char rid[40], domain[256], id[16];
+    char rid[40], id[16];
     memcpy(rid, c->request_id, sizeof(rid));
-    snprintf(domain, sizeof(domain), "%s", c->domain);
     snprintf(id, sizeof(id), "%s", c->api_id);
     struct gw_api *api = gw_find(gw, id);
     if (rc >= 0 && c->cache_key != NULL && api != NULL)
         cache_put(api, c, rc == 1, &auth);
     if (rc != 1) {
         cors_headers(c);
-        send_message(req, c->fl, rid, rc == 0 ? 403 : 500, rc == 0 ? "Forbidden" : c->fl->internal);
+        if (rc == 0)
+            send_body(req, c->fl, rid, 403, c->fl->denied);
+        else
+            send_message(req, c->fl, rid, 500, c->fl->internal);
         call_free(c);
         return;
     }
     call_free(c);
     /* route again on the API as it is now: it may have changed meanwhile */
-    if (api == NULL)
-        send_message(req, &http_api, rid, 404, "Not Found");
-    else
-        http_invoke(gw, req, api, rid, domain, &auth);
+    proxy(gw, req, rid, &auth);
     cJSON_Delete(auth.context);
     free(auth.principal);
 }
 
-/* Invokes the route's Lambda authorizer (REQUEST); the request goes on in
- * on_authorized. skip: the stage prefix of the path. */
-static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
-                      const struct target *t, size_t skip, const char *rid, const char *domain,
-                      const cJSON *cors, const h2o_iovec_t *origin)
+/* An authorizer invocation, whichever kind of API asks for it. */
+struct auth_req {
+    const struct flavor *fl;
+    const cJSON *authorizer;
+    const char *id;  /* the authorizer's id */
+    const char *uri; /* its Lambda */
+    cJSON *values;   /* identity values (taken) */
+    int ttl_s;       /* how long decisions are cached (0: never) */
+    bool simple;     /* enableSimpleResponses */
+    int version;     /* event: 1 or 2 (HTTP APIs), 0 (REST REQUEST) */
+    bool token;      /* a REST TOKEN authorizer */
+    const char *arn; /* routeArn / methodArn */
+    struct gw_request *r;
+};
+
+/* The authorizer's event: the route's event without its body, plus type,
+ * the ARN and the identity; a TOKEN authorizer's is just those. */
+static cJSON *auth_event(struct gateway *gw, h2o_req_t *req, const struct auth_req *ar,
+                         struct gw_call *c)
 {
-    const cJSON *a = gw_item(api->doc, "authorizers", "authorizerId",
-                             jstr(t->route, "authorizerId")),
-                *src;
-    struct fn_ref ref;
-    struct function *fn = NULL;
-    if (a == NULL || gw_lambda_uri(jstr(a, "authorizerUri"), &ref) != 0 ||
-        invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
-        log_warn("msg=\"authorizer cannot run\" api=%s", api->id);
-        send_message(req, &http_api, rid, 500, http_api.internal);
-        return;
+    cJSON *ev;
+    if (ar->token) {
+        ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "type", "TOKEN");
+        cJSON_AddStringToObject(ev, "authorizationToken",
+                                cJSON_GetArrayItem(ar->values, 0)->valuestring);
+        cJSON_AddStringToObject(ev, "methodArn", ar->arn);
+        return ev;
     }
-    cJSON *values = cJSON_CreateArray();
-    cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(a, "identitySource"))
-    {
-        char buf[4096];
-        bool ctx_var;
-        const char *v = identity_value(req, t->stage, src->valuestring, buf, sizeof(buf), &ctx_var);
-        if (v == NULL && !ctx_var) {
-            cJSON_Delete(values);
-            send_message(req, &http_api, rid, 401, "Unauthorized");
-            return;
-        }
-        if (v != NULL)
-            cJSON_AddItemToArray(values, cJSON_CreateString(v));
-    }
-    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds");
-    char *key = NULL;
-    if (cJSON_IsNumber(ttl) && ttl->valueint > 0 && cJSON_GetArraySize(values) > 0) {
-        char *vals = cJSON_PrintUnformatted(values);
-        size_t kl = strlen(jstr(a, "authorizerId")) + (vals != NULL ? strlen(vals) : 0) + 2;
-        key = malloc(kl);
-        if (vals == NULL || key == NULL)
-            abort();
-        snprintf(key, kl, "%s %s", jstr(a, "authorizerId"), vals);
-        free(vals);
-        const struct gw_auth_entry *e = cache_find(api, key);
-        if (e != NULL) {
-            struct gw_auth hit = {.context = e->context, .principal = e->principal};
-            free(key);
-            cJSON_Delete(values);
-            if (e->allowed)
-                http_invoke(gw, req, api, rid, domain, &hit);
-            else
-                send_message(req, &http_api, rid, 403, "Forbidden");
-            return;
-        }
-    }
-    struct gw_call *c = call_new(gw, req, &http_api, rid, cors, origin);
-    c->cache_key = key;
-    c->ttl_s = key != NULL ? ttl->valueint : 0;
-    c->version = strcmp(jstr(a, "authorizerPayloadFormatVersion"), "1.0") == 0 ? 1 : 2;
-    c->simple = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses"));
-    snprintf(c->api_id, sizeof(c->api_id), "%s", api->id);
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    size_t alen = strlen(gw->region) + strlen(gw->account) + strlen(api->id) + GW_NAME_MAX +
-                  req->method.len + plen + 64;
-    c->domain = strdup(domain);
-    c->event_arn = malloc(alen);
-    if (c->domain == NULL || c->event_arn == NULL)
-        abort();
-    snprintf(c->event_arn, alen, "arn:aws:execute-api:%s:%s:%s/%s/%.*s%.*s", gw->region,
-             gw->account, api->id, jstr(t->stage, "stageName"), (int)req->method.len,
-             req->method.base, (int)(plen - skip), req->path.base + skip);
-    struct gw_request r;
-    http_request_of(req, api, t, domain, &r);
-    cJSON *ev = build_event(gw, req, &r, c) ? cJSON_Parse(c->event) : NULL;
-    if (ev == NULL) {
-        cJSON_Delete(values);
-        send_message(req, &http_api, rid, 500, http_api.internal);
-        call_free(c);
-        return;
-    }
-    /* an authorizer sees the request without its body */
+    if (!build_event(gw, req, ar->r, c) || (ev = cJSON_Parse(c->event)) == NULL)
+        return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(ev, "body");
     cJSON_DeleteItemFromObjectCaseSensitive(ev, "isBase64Encoded");
     cJSON_AddStringToObject(ev, "type", "REQUEST");
-    if (c->version == 2) {
-        cJSON_AddStringToObject(ev, "routeArn", c->event_arn);
-        cJSON_AddItemToObject(ev, "identitySource", values);
-    } else {
+    cJSON_AddStringToObject(ev, ar->version == 2 ? "routeArn" : "methodArn", ar->arn);
+    if (ar->version == 2) {
+        cJSON_AddItemToObject(ev, "identitySource", cJSON_Duplicate(ar->values, true));
+    } else if (ar->version == 1) {
         char joined[8192] = "";
         size_t n = 0;
         const cJSON *v;
-        cJSON_ArrayForEach(v, values)
+        cJSON_ArrayForEach(v, ar->values)
         {
             int w =
                 snprintf(joined + n, sizeof(joined) - n, "%s%s", n > 0 ? "," : "", v->valuestring);
             if (w > 0 && (size_t)w < sizeof(joined) - n)
                 n += (size_t)w;
         }
-        cJSON_Delete(values);
-        cJSON_AddStringToObject(ev, "methodArn", c->event_arn);
         cJSON_AddStringToObject(ev, "identitySource", joined);
         cJSON_AddStringToObject(ev, "authorizationToken", joined);
     }
-    free(c->event);
-    c->event = cJSON_PrintUnformatted(ev);
-    cJSON_Delete(ev);
-    if (c->event == NULL)
+    return ev;
+}
+
+/* Invokes the authorizer of ar (fn), taking key (the cache key or NULL). */
+static void start_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
+                             const char *rid, const cJSON *cors, const h2o_iovec_t *origin,
+                             const struct auth_req *ar, struct function *fn, const char *qualifier,
+                             char *key)
+{
+    struct gw_call *c = call_new(gw, req, ar->fl, rid, cors, origin);
+    c->cache_key = key;
+    c->ttl_s = ar->ttl_s;
+    c->version = ar->version;
+    c->simple = ar->simple;
+    snprintf(c->api_id, sizeof(c->api_id), "%s", api->id);
+    if ((c->event_arn = strdup(ar->arn)) == NULL)
         abort();
-    c->event_len = strlen(c->event);
-    if (invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL, false,
-                          on_authorized, c) != 0) {
-        send_message(req, &http_api, rid, 500, http_api.internal);
+    cJSON *ev = auth_event(gw, req, ar, c);
+    free(c->event);
+    c->event = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
+    cJSON_Delete(ev);
+    c->event_len = c->event != NULL ? strlen(c->event) : 0;
+    if (c->event == NULL || invoke_api_submit(gw->invoke, fn, qualifier, c->event, c->event_len,
+                                              NULL, false, on_authorized, c) != 0) {
+        send_message(req, ar->fl, rid, 500, ar->fl->internal);
         call_free(c);
         return;
     }
     timer_arm(gw->timers, &c->timer, GW_AUTHORIZER_TIMEOUT_MS);
+}
+
+/* The cache key of ar's decision (malloc'd), or NULL when it is not cached. */
+static char *cache_key_of(const struct auth_req *ar)
+{
+    if (ar->ttl_s <= 0 || cJSON_GetArraySize(ar->values) == 0)
+        return NULL;
+    char *vals = cJSON_PrintUnformatted(ar->values);
+    size_t kl = strlen(ar->id) + (vals != NULL ? strlen(vals) : 0) + 2;
+    char *key = malloc(kl);
+    if (vals == NULL || key == NULL)
+        abort();
+    snprintf(key, kl, "%s %s", ar->id, vals);
+    free(vals);
+    return key;
+}
+
+/* Runs the authorizer of ar (or uses its cached decision); the request goes
+ * on in on_authorized. Takes ar->values. */
+static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                      const cJSON *cors, const h2o_iovec_t *origin, struct auth_req *ar)
+{
+    struct fn_ref ref;
+    struct function *fn = NULL;
+    char *key = cache_key_of(ar);
+    const struct gw_auth_entry *e = key != NULL ? cache_find(api, key) : NULL;
+    if (e != NULL && e->allowed) {
+        struct gw_auth hit = {.context = e->context, .principal = e->principal};
+        proxy(gw, req, rid, &hit);
+    } else if (e != NULL) {
+        send_body(req, ar->fl, rid, 403, ar->fl->denied);
+    } else if (gw_lambda_uri(ar->uri, &ref) != 0 ||
+               invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        log_warn("msg=\"authorizer cannot run\" api=%s", api->id);
+        send_message(req, ar->fl, rid, 500, ar->fl->internal);
+    } else {
+        start_authorizer(gw, req, api, rid, cors, origin, ar, fn, ref.qualifier, key);
+        key = NULL;
+    }
+    free(key);
+    cJSON_Delete(ar->values);
+}
+
+/* Collects the identity values of sources (a list of strings); false after
+ * answering 401 when one is missing. */
+static bool identity_values(h2o_req_t *req, const struct flavor *fl, const char *rid,
+                            const cJSON *sources, const cJSON *vars, cJSON **out)
+{
+    cJSON *values = cJSON_CreateArray();
+    const cJSON *src;
+    cJSON_ArrayForEach(src, sources)
+    {
+        char buf[4096];
+        bool ctx_var;
+        const char *v = cJSON_IsString(src) ? identity_value(req, vars, src->valuestring, buf,
+                                                             sizeof(buf), &ctx_var)
+                                            : NULL;
+        if (v == NULL && !ctx_var) {
+            cJSON_Delete(values);
+            send_message(req, fl, rid, 401, "Unauthorized");
+            return false;
+        }
+        if (v != NULL)
+            cJSON_AddItemToArray(values, cJSON_CreateString(v));
+    }
+    *out = values;
+    return true;
+}
+
+/* The ARN of a request: arn:aws:execute-api:{region}:{account}:{api}/{stage}/{VERB}{path}. */
+static char *request_arn(const struct gateway *gw, const h2o_req_t *req, const char *api_id,
+                         const char *stage, const char *path, size_t plen)
+{
+    size_t n = strlen(gw->region) + strlen(gw->account) + strlen(api_id) + strlen(stage) +
+               req->method.len + plen + 32;
+    char *arn = malloc(n);
+    if (arn == NULL)
+        abort();
+    snprintf(arn, n, "arn:aws:execute-api:%s:%s:%s/%s/%.*s%.*s", gw->region, gw->account, api_id,
+             stage, (int)req->method.len, req->method.base, (int)plen, path);
+    return arn;
+}
+
+/* An HTTP API route with authorizationType CUSTOM. */
+static void authorize_http(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
+                           const struct target *t, size_t skip, const char *rid, const char *domain,
+                           const cJSON *cors, const h2o_iovec_t *origin)
+{
+    const cJSON *a =
+        gw_item(api->doc, "authorizers", "authorizerId", jstr(t->route, "authorizerId"));
+    struct gw_request r;
+    http_request_of(req, api, t, domain, &r);
+    struct auth_req ar = {
+        .fl = &http_api,
+        .authorizer = a,
+        .id = jstr(a, "authorizerId"),
+        .uri = jstr(a, "authorizerUri"),
+        .simple = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "enableSimpleResponses")),
+        .version = strcmp(jstr(a, "authorizerPayloadFormatVersion"), "1.0") == 0 ? 1 : 2,
+        .r = &r,
+    };
+    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds");
+    ar.ttl_s = cJSON_IsNumber(ttl) ? ttl->valueint : 0;
+    if (!identity_values(req, &http_api, rid, cJSON_GetObjectItemCaseSensitive(a, "identitySource"),
+                         r.stage_vars, &ar.values))
+        return;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    char *arn = request_arn(gw, req, api->id, r.stage, req->path.base + skip, plen - skip);
+    ar.arn = arn;
+    authorize(gw, req, api, rid, cors, origin, &ar);
+    free(arn);
 }
 
 static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
@@ -1202,7 +1278,7 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         gw_access_begin(gw->logs, req, t.stage, api->id, jstr(t.stage, "stageName"), rid,
                         t.key->text, NULL, domain);
     if (auth == NULL && strcmp(jstr(t.route, "authorizationType"), "CUSTOM") == 0) {
-        authorize(gw, req, api, &t, skip, rid, domain, cors, origin);
+        authorize_http(gw, req, api, &t, skip, rid, domain, cors, origin);
         return;
     }
     struct gw_request r;
@@ -1222,10 +1298,128 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
 }
 
+/* A REST API method with authorizationType CUSTOM: its TOKEN or REQUEST
+ * authorizer. identitySource is "method.request.header.X" (TOKEN) or a
+ * comma-separated list of sources (REQUEST). */
+static void authorize_rest(struct gateway *gw, h2o_req_t *req, struct gw_api *api,
+                           const cJSON *method, struct gw_request *r, const char *rid,
+                           const char *stage, const char *path, size_t plen)
+{
+    const cJSON *a = gw_item(api->doc, "authorizers", "id", jstr(method, "authorizerId"));
+    const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds");
+    struct auth_req ar = {
+        .fl = &rest_api,
+        .authorizer = a,
+        .id = jstr(a, "id"),
+        .uri = jstr(a, "authorizerUri"),
+        .ttl_s = cJSON_IsNumber(ttl) ? ttl->valueint : 0,
+        .version = 0,
+        .token = strcmp(jstr(a, "type"), "TOKEN") == 0,
+        .r = r,
+    };
+    cJSON *sources = cJSON_CreateArray();
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", jstr(a, "identitySource"));
+    for (char *p = buf, *comma; p != NULL && *p != '\0'; p = comma) {
+        if ((comma = strchr(p, ',')) != NULL)
+            *comma++ = '\0';
+        while (*p == ' ')
+            p++;
+        if (*p != '\0')
+            cJSON_AddItemToArray(sources, cJSON_CreateString(p));
+    }
+    bool ok = identity_values(req, &rest_api, rid, sources, r->stage_vars, &ar.values);
+    cJSON_Delete(sources);
+    if (!ok)
+        return;
+    const char *expr = jstr(a, "identityValidationExpression");
+    regex_t re;
+    if (ar.token && expr[0] != '\0' && cJSON_GetArraySize(ar.values) > 0 &&
+        regcomp(&re, expr, REG_EXTENDED | REG_NOSUB) == 0) {
+        bool match = regexec(&re, cJSON_GetArrayItem(ar.values, 0)->valuestring, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (!match) {
+            cJSON_Delete(ar.values);
+            send_message(req, &rest_api, rid, 401, "Unauthorized");
+            return;
+        }
+    }
+    if (ar.token && cJSON_GetArraySize(ar.values) == 0) {
+        cJSON_Delete(ar.values);
+        send_message(req, &rest_api, rid, 401, "Unauthorized");
+        return;
+    }
+    char *arn = request_arn(gw, req, api->id, stage, path, plen);
+    ar.arn = arn;
+    authorize(gw, req, api, rid, NULL, NULL, &ar);
+    free(arn);
+}
+
+/* A three-digit status code string, or fallback. */
+static int status_of(const char *s, int fallback)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == '\0' && end != s && v >= 100 && v <= 599 ? (int)v : fallback;
+}
+
+/* Answers from a MOCK integration: the status its request template names
+ * (default 200), the integration response it selects, with that response's
+ * literal header values ('...') and its template as the body. */
+static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
+{
+    int status = 200;
+    cJSON *tmpl = cJSON_Parse(
+        jstr(cJSON_GetObjectItemCaseSensitive(integ, "requestTemplates"), "application/json"));
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(tmpl, "statusCode");
+    if (cJSON_IsNumber(sc) && sc->valuedouble >= 100 && sc->valuedouble <= 599)
+        status = sc->valueint;
+    cJSON_Delete(tmpl);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", status);
+    const cJSON *chosen = NULL, *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(integ, "integrationResponses"))
+    {
+        const char *pat = jstr(r, "selectionPattern");
+        regex_t re;
+        if (pat[0] == '\0') {
+            if (chosen == NULL)
+                chosen = r; /* the default response */
+        } else if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0) {
+            bool match = regexec(&re, code, 0, NULL, 0) == 0;
+            regfree(&re);
+            if (match) {
+                chosen = r;
+                break;
+            }
+        }
+    }
+    if (chosen == NULL) {
+        send_message(req, &rest_api, rid, 500, rest_api.internal);
+        return;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(chosen, "responseParameters"))
+    {
+        static const char pre[] = "method.response.header.";
+        const char *v = cJSON_IsString(p) ? p->valuestring : "";
+        size_t vl = strlen(v);
+        if (strncmp(p->string, pre, sizeof(pre) - 1) == 0 && vl >= 2 && v[0] == '\'' &&
+            v[vl - 1] == '\'')
+            add_header(req, p->string + sizeof(pre) - 1, strlen(p->string) - (sizeof(pre) - 1),
+                       v + 1, vl - 2);
+    }
+    const char *body =
+        jstr(cJSON_GetObjectItemCaseSensitive(chosen, "responseTemplates"), "application/json");
+    http_header(req, rest_api.rid_header, rid, strlen(rid));
+    http_send(req, status_of(jstr(chosen, "statusCode"), status), "application/json", body,
+              strlen(body));
+}
+
 /* A REST API request for stage (slen bytes) and the path after it. */
 static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
                         const char *domain, const char *stage, size_t slen, const char *path,
-                        size_t plen)
+                        size_t plen, const struct gw_auth *auth)
 {
     char name[GW_NAME_MAX + 1];
     const cJSON *st = NULL;
@@ -1244,8 +1438,13 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         return;
     }
     const cJSON *method = rt->routes[i], *res = rt->resources[i];
-    gw_access_begin(gw->logs, req, st, api->id, name, rid, rt->ptrs[i]->text, jstr(res, "path"),
-                    domain);
+    if (auth == NULL && !method_token(api, st, jstr(res, "path"), jstr(method, "httpMethod"))) {
+        send_message(req, &rest_api, rid, 429, "Too Many Requests");
+        return;
+    }
+    if (auth == NULL)
+        gw_access_begin(gw->logs, req, st, api->id, name, rid, rt->ptrs[i]->text, jstr(res, "path"),
+                        domain);
     const cJSON *integ = cJSON_GetObjectItemCaseSensitive(method, "methodIntegration");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
     char *full = malloc(slen + plen + 3);
@@ -1267,6 +1466,22 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .m = &m,
         .stage_vars = cJSON_IsObject(vars) ? vars : NULL,
     };
+    if (auth == NULL && strcmp(jstr(method, "authorizationType"), "CUSTOM") == 0) {
+        authorize_rest(gw, req, api, method, &r, rid, name, plen > 0 ? path : "/",
+                       plen > 0 ? plen : 1);
+        free(full);
+        return;
+    }
+    if (auth != NULL) {
+        r.authorized = true;
+        r.auth_context = auth->context;
+        r.auth_principal = auth->principal;
+    }
+    if (strcmp(jstr(integ, "type"), "MOCK") == 0) {
+        mock_respond(req, rid, integ);
+        free(full);
+        return;
+    }
     const cJSON *to = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
     struct integration in = {
         .type = jstr(integ, "type"),
@@ -1417,7 +1632,10 @@ static void furl_invoke(struct gateway *gw, h2o_req_t *req, const char *id, cons
     cJSON_Delete(cors);
 }
 
-bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+/* Routes req to its API (rid and auth are set when an authorizer allowed
+ * it). Returns false if req is not for an API. */
+static bool proxy(struct gateway *gw, h2o_req_t *req, const char *given_rid,
+                  const struct gw_auth *auth)
 {
     char id[16], domain[256], rid[40];
     const char *stage = NULL, *path = NULL;
@@ -1439,7 +1657,9 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
     struct gw_api *api = gw_find(gw, id);
     bool rest = api != NULL && gw_is_rest(api);
     const struct flavor *fl = rest || !by_host ? &rest_api : &http_api;
-    if (rest || !by_host)
+    if (given_rid != NULL)
+        snprintf(rid, sizeof(rid), "%s", given_rid);
+    else if (rest || !by_host)
         rand_uuid(rid);
     else
         request_id(rid);
@@ -1448,10 +1668,10 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
                      fl == &rest_api ? "Forbidden" : "Not Found");
         return true;
     }
-    if (!within_limits(req, api, fl, rid))
+    if (auth == NULL && !within_limits(req, api, fl, rid))
         return true;
     if (!rest) {
-        http_invoke(gw, req, api, rid, domain, NULL);
+        http_invoke(gw, req, api, rid, domain, auth);
         return true;
     }
     if (by_host) { /* /{stage}/{path} */
@@ -1462,6 +1682,11 @@ bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
         path = slash != NULL ? slash : p + len;
         plen = slash != NULL ? (size_t)(p + len - slash) : 0;
     }
-    rest_invoke(gw, req, api, rid, domain, stage, slen, path, plen);
+    rest_invoke(gw, req, api, rid, domain, stage, slen, path, plen, auth);
     return true;
+}
+
+bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req)
+{
+    return proxy(gw, req, NULL, NULL);
 }

@@ -107,6 +107,7 @@ static void create_rest_api(struct gateway *gw, h2o_req_t *req)
     cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "resources"), root);
     cJSON_AddArrayToObject(doc, "deployments");
     cJSON_AddArrayToObject(doc, "stages");
+    cJSON_AddArrayToObject(doc, "authorizers");
     gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(a, true), dispatch_again);
 }
 
@@ -254,7 +255,7 @@ static const struct member rest_integration_members[] = {
     {"uri", M_STR, 2048},
 };
 
-static bool check_method(h2o_req_t *req, cJSON *m)
+static bool check_method(h2o_req_t *req, const cJSON *doc, cJSON *m)
 {
     const char *auth = gw_str_of(m, "authorizationType");
     gw_set_default(m, "apiKeyRequired", cJSON_CreateFalse());
@@ -263,12 +264,21 @@ static bool check_method(h2o_req_t *req, cJSON *m)
                  "CUSTOM, COGNITO_USER_POOLS");
         return false;
     }
-    if (strcmp(auth, "CUSTOM") == 0 || strcmp(auth, "COGNITO_USER_POOLS") == 0) {
-        const char *az = gw_str_of(m, "authorizerId");
-        not_found(req, "Authorizer", az != NULL ? az : "");
+    if (strcmp(auth, "COGNITO_USER_POOLS") == 0) {
+        bad(req, "lambdad does not support Cognito user pool authorizers yet");
         return false;
     }
-    if (strcmp(auth, "NONE") != 0 && strcmp(auth, "AWS_IAM") != 0) {
+    if (strcmp(auth, "CUSTOM") == 0) {
+        const char *az = gw_str_of(m, "authorizerId");
+        if (az == NULL || gw_item(doc, "authorizers", "id", az) == NULL) {
+            bad(req, "Invalid authorizer ID specified. Setting the authorization type to CUSTOM "
+                     "or COGNITO_USER_POOLS requires a valid authorizer.");
+            return false;
+        }
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "authorizerId");
+    }
+    if (!gw_one_of(auth, (const char *const[]){"NONE", "AWS_IAM", "CUSTOM", NULL})) {
         bad(req, "Invalid authorization type specified. Valid options are NONE, AWS_IAM, "
                  "CUSTOM, COGNITO_USER_POOLS");
         return false;
@@ -291,8 +301,10 @@ static bool check_rest_integration(h2o_req_t *req, cJSON *in, const char *resour
     gw_set_default(in, "cacheNamespace", cJSON_CreateString(resource_id));
     gw_set_default(in, "cacheKeyParameters", cJSON_CreateArray());
     double t = cJSON_GetObjectItemCaseSensitive(in, "timeoutInMillis")->valuedouble;
+    if (type != NULL && strcmp(type, "MOCK") == 0)
+        return true; /* answered from its integration responses */
     if (type == NULL || !gw_one_of(type, (const char *const[]){"AWS_PROXY", "HTTP_PROXY", NULL}))
-        bad(req, "lambdad supports the integration types AWS_PROXY and HTTP_PROXY");
+        bad(req, "lambdad supports the integration types AWS_PROXY, HTTP_PROXY and MOCK");
     else if (m == NULL || !gw_one_of(m, http_methods))
         bad(req, "Enumeration value for HttpMethod must be non-empty");
     else if (uri == NULL)
@@ -356,7 +368,7 @@ static void method_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, co
     bool ok = body != NULL &&
               (integration ? APPLY(req, body, obj, rest_integration_members) &&
                                  check_rest_integration(req, obj, rid)
-                           : APPLY(req, body, obj, method_members) && check_method(req, obj));
+                           : APPLY(req, body, obj, method_members) && check_method(req, doc, obj));
     cJSON_Delete(body);
     if (!ok) {
         cJSON_Delete(obj);
@@ -372,6 +384,172 @@ static void method_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, co
         cJSON_DeleteItemFromObjectCaseSensitive(dmethods, verb);
         cJSON_AddItemToObject(dmethods, verb, obj);
     }
+    gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(obj, true), dispatch_again);
+}
+
+/* ---- authorizers ---- */
+
+static const struct member rest_authorizer_members[] = {
+    {"authType", M_STR, 64},
+    {"authorizerCredentials", M_STR, 2048},
+    {"authorizerResultTtlInSeconds", M_INT, 0},
+    {"authorizerUri", M_STR, 2048},
+    {"identitySource", M_STR, 1024},
+    {"identityValidationExpression", M_STR, 1024},
+    {"name", M_STR, GW_NAME_MAX},
+    {"providerARNs", M_STRARR, 0},
+    {"type", M_STR, 0},
+};
+
+static bool check_rest_authorizer(h2o_req_t *req, cJSON *a)
+{
+    const char *type = gw_str_of(a, "type"), *name = gw_str_of(a, "name");
+    struct fn_ref ref;
+    gw_set_default(a, "authorizerResultTtlInSeconds", cJSON_CreateNumber(300));
+    if (type != NULL && strcmp(type, "TOKEN") == 0)
+        gw_set_default(a, "identitySource",
+                       cJSON_CreateString("method.request.header.Authorization"));
+    const char *src = gw_str_of(a, "identitySource");
+    double ttl = cJSON_GetObjectItemCaseSensitive(a, "authorizerResultTtlInSeconds")->valuedouble;
+    if (name == NULL || name[0] == '\0')
+        bad(req, "Invalid authorizer name specified");
+    else if (type == NULL || !gw_one_of(type, (const char *const[]){"TOKEN", "REQUEST", NULL}))
+        bad(req, type != NULL && strcmp(type, "COGNITO_USER_POOLS") == 0
+                     ? "lambdad does not support Cognito user pool authorizers yet"
+                     : "Invalid authorizer type specified. Valid options are TOKEN, REQUEST, "
+                       "COGNITO_USER_POOLS");
+    else if (gw_lambda_uri(gw_str_of(a, "authorizerUri") != NULL ? gw_str_of(a, "authorizerUri")
+                                                                 : "",
+                           &ref) != 0 ||
+             strncmp(gw_str_of(a, "authorizerUri"), "arn:aws:apigateway:", 19) != 0)
+        bad(req, "Invalid Authorizer URI specified");
+    else if (ttl < 0 || ttl > 3600)
+        bad(req, "Invalid authorizerResultTtlInSeconds: must be between 0 and 3600");
+    else if (strcmp(type, "TOKEN") == 0 && strncmp(src, "method.request.header.", 22) != 0)
+        bad(req, "Invalid identity source specified: a TOKEN authorizer takes "
+                 "method.request.header.{name}");
+    else if (strcmp(type, "REQUEST") == 0 && ttl > 0 && (src == NULL || src[0] == '\0'))
+        bad(req, "Identity source is required when caching is enabled");
+    else
+        return true;
+    return false;
+}
+
+static void create_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api *api)
+{
+    cJSON *body = gw_parse_body(req);
+    if (body == NULL)
+        return;
+    cJSON *a = cJSON_CreateObject();
+    char id[8];
+    gw_new_id(id, 6);
+    cJSON_AddStringToObject(a, "id", id);
+    bool ok = APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
+    cJSON_Delete(body);
+    if (!ok) {
+        cJSON_Delete(a);
+        return;
+    }
+    cJSON *doc = cJSON_Duplicate(api->doc, true);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "authorizers");
+    if (list == NULL)
+        list = cJSON_AddArrayToObject(doc, "authorizers");
+    cJSON_AddItemToArray(list, a);
+    gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(a, true), dispatch_again);
+}
+
+static bool authorizer_used(const cJSON *doc, const char *id)
+{
+    const cJSON *r, *m;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "resources"))
+    {
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r, "resourceMethods"))
+        {
+            const char *a = gw_str_of(m, "authorizerId");
+            if (a != NULL && strcmp(a, id) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ---- method and integration responses ---- */
+
+static const struct member method_response_members[] = {
+    {"responseModels", M_STRMAP, 0},
+    {"responseParameters", M_OBJ, 0},
+};
+
+static const struct member integration_response_members[] = {
+    {"contentHandling", M_STR, 0},
+    {"responseParameters", M_STRMAP, 0},
+    {"responseTemplates", M_STRMAP, 0},
+    {"selectionPattern", M_STR, 1024},
+};
+
+static bool valid_status(const char *s)
+{
+    return strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+           s[2] >= '0' && s[2] <= '9';
+}
+
+/* PUT, GET and DELETE of a method response (integration: of an integration
+ * response) for status. */
+static void response_op(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
+                        const char *verb, const char *status, bool integration)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", rid),
+                                         "resourceMethods"),
+        verb);
+    const cJSON *owner = integration ? cJSON_GetObjectItemCaseSensitive(m, "methodIntegration") : m;
+    const char *list = integration ? "integrationResponses" : "methodResponses";
+    const cJSON *cur =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(owner, list), status);
+    bool put = http_method_is(req, "PUT");
+    if (owner == NULL) {
+        not_found(req, integration && m != NULL ? "Integration" : "Method", verb);
+        return;
+    }
+    if (!valid_status(status)) {
+        bad(req, "Invalid status code specified");
+        return;
+    }
+    if (!put && cur == NULL) {
+        not_found(req, "Response", status);
+        return;
+    }
+    if (http_method_is(req, "GET")) {
+        aws_send_json_take(req, 200, cJSON_Duplicate(cur, true));
+        return;
+    }
+    if (gw_busy(api, req))
+        return;
+    cJSON *doc = cJSON_Duplicate(api->doc, true);
+    cJSON *dm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(gw_item(doc, "resources", "id", rid), "resourceMethods"),
+        verb);
+    cJSON *downer = integration ? cJSON_GetObjectItemCaseSensitive(dm, "methodIntegration") : dm;
+    cJSON *dlist = cJSON_GetObjectItemCaseSensitive(downer, list);
+    if (dlist == NULL)
+        dlist = cJSON_AddObjectToObject(downer, list);
+    cJSON_DeleteItemFromObjectCaseSensitive(dlist, status);
+    if (!put) {
+        gw_commit(gw, api, req, doc, 204, NULL, dispatch_again);
+        return;
+    }
+    cJSON *body = gw_parse_body(req);
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "statusCode", status);
+    bool ok = body != NULL && (integration ? APPLY(req, body, obj, integration_response_members)
+                                           : APPLY(req, body, obj, method_response_members));
+    cJSON_Delete(body);
+    if (!ok) {
+        cJSON_Delete(obj);
+        cJSON_Delete(doc);
+        return;
+    }
+    cJSON_AddItemToObject(dlist, status, obj);
     gw_commit(gw, api, req, doc, 201, cJSON_Duplicate(obj, true), dispatch_again);
 }
 
@@ -548,13 +726,13 @@ static bool stage_uses(const cJSON *doc, const char *dep)
 }
 
 /* GET and DELETE of one deployment (dep) or stage. */
-static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, bool dep,
+static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *list,
                         const char *id)
 {
-    const char *list = dep ? "deployments" : "stages";
-    cJSON *it = dep ? gw_item(api->doc, list, "id", id) : gw_stage(api->doc, id);
+    bool dep = strcmp(list, "deployments") == 0, stage = strcmp(list, "stages") == 0;
+    cJSON *it = stage ? gw_stage(api->doc, id) : gw_item(api->doc, list, "id", id);
     if (it == NULL) {
-        not_found(req, dep ? "Deployment" : "Stage", id);
+        not_found(req, dep ? "Deployment" : stage ? "Stage" : "Authorizer", id);
         return;
     }
     if (http_method_is(req, "GET")) {
@@ -564,6 +742,11 @@ static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
     }
     if (dep && stage_uses(api->doc, id)) {
         bad(req, "Active stages pointing to this deployment must be moved or deleted");
+        return;
+    }
+    if (!dep && !stage && authorizer_used(api->doc, id)) {
+        aws_send_error_message(req, ERR_GW_CONFLICT,
+                               "Cannot delete authorizer '%s': methods use it", id);
         return;
     }
     if (gw_busy(api, req))
@@ -611,6 +794,53 @@ static const struct patch_path integration_patch[] = {
     {"credentials", M_STR},
 };
 
+/* A stage's methodSettings path "/{resource}/{VERB}/throttling/rateLimit"
+ * (or burstLimit), "~1" standing for '/' and "*" for any: applies op to
+ * obj.methodSettings. Returns 1 when done, 0 when path is not one, -1 after
+ * sending BadRequestException. */
+static int patch_method_setting(h2o_req_t *req, cJSON *obj, bool remove, const char *path,
+                                const char *value)
+{
+    static const char *const tails[] = {"/throttling/rateLimit", "/throttling/burstLimit"};
+    static const char *const members[] = {"throttlingRateLimit", "throttlingBurstLimit"};
+    size_t len = strlen(path);
+    for (size_t t = 0; t < 2; t++) {
+        size_t tl = strlen(tails[t]);
+        if (len <= tl + 1 || strcmp(path + len - tl, tails[t]) != 0)
+            continue;
+        char key[GW_ROUTE_KEY_MAX + 16];
+        size_t k = 0;
+        for (size_t i = 1; i < len - tl && k + 1 < sizeof(key); i++) {
+            if (path[i] == '~' && path[i + 1] == '1') {
+                key[k++] = '/';
+                i++;
+            } else {
+                key[k++] = path[i];
+            }
+        }
+        key[k] = '\0';
+        const char *verb = strrchr(key, '/');
+        if (verb == NULL || (strcmp(verb + 1, "*") != 0 && !gw_one_of(verb + 1, http_methods)))
+            return (bad(req, "Invalid method setting path"), -1);
+        const char *name = key[0] == '/' ? key + 1 : key; /* e.g. "items/GET" */
+        char *end = NULL;
+        double v = value != NULL ? strtod(value, &end) : 0;
+        if (!remove && (value == NULL || end == value || *end != '\0' || v < 0 || v > 1e9))
+            return (bad(req, "Invalid throttling limit"), -1);
+        cJSON *ms = cJSON_GetObjectItemCaseSensitive(obj, "methodSettings");
+        if (!cJSON_IsObject(ms))
+            ms = cJSON_AddObjectToObject(obj, "methodSettings");
+        cJSON *entry = cJSON_GetObjectItemCaseSensitive(ms, name);
+        if (entry == NULL)
+            entry = cJSON_AddObjectToObject(ms, name);
+        cJSON_DeleteItemFromObjectCaseSensitive(entry, members[t]);
+        if (!remove)
+            cJSON_AddNumberToObject(entry, members[t], t == 1 ? (double)(long)v : v);
+        return 1;
+    }
+    return 0;
+}
+
 /* Applies one operation to obj; sends BadRequestException and returns false
  * when its op, path or value is not one this object takes. */
 static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct patch_path *pp,
@@ -623,6 +853,11 @@ static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct 
         !gw_one_of(verb, (const char *const[]){"add", "replace", "remove", NULL})) {
         bad(req, "Invalid patch operation specified. Must be one of: [add, remove, replace]");
         return false;
+    }
+    if (pp == stage_patch) {
+        int done = patch_method_setting(req, obj, remove, path, value);
+        if (done != 0)
+            return done > 0;
     }
     for (size_t i = 0; i < n; i++) {
         size_t ml = strlen(pp[i].member);
@@ -721,7 +956,7 @@ static void update(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const
                   : cJSON_GetObjectItemCaseSensitive(m, "methodIntegration");
         ok =
             strcmp(what, "method") == 0
-                ? PATCH(req, body, obj, method_patch) && check_method(req, obj)
+                ? PATCH(req, body, obj, method_patch) && check_method(req, doc, obj)
                 : PATCH(req, body, obj, integration_patch) && check_rest_integration(req, obj, rid);
     }
     cJSON_Delete(body);
@@ -771,15 +1006,20 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
     }
     const char *sub = p.n >= 3 ? p.seg[2] : "";
     bool res = strcmp(sub, "resources") == 0, deps = strcmp(sub, "deployments") == 0,
-         stages = strcmp(sub, "stages") == 0;
+         stages = strcmp(sub, "stages") == 0, auths = strcmp(sub, "authorizers") == 0;
     bool known =
         (p.n == 2 && (get || del || patch_)) || (p.n == 3 && (res && get)) ||
-        (p.n == 3 && (deps || stages) && (get || post)) ||
+        (p.n == 3 && (deps || stages || auths) && (get || post)) ||
         (p.n == 4 && res && (get || post || del)) ||
-        (p.n == 4 && (deps || stages) && (get || del)) || (p.n == 4 && stages && patch_) ||
+        (p.n == 4 && (deps || stages || auths) && (get || del)) || (p.n == 4 && stages && patch_) ||
         (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del || patch_)) ||
         (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
-         strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_));
+         strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_)) ||
+        (p.n == 8 && res && strcmp(p.seg[4], "methods") == 0 &&
+         strcmp(p.seg[6], "responses") == 0 && (get || put || del)) ||
+        (p.n == 9 && res && strcmp(p.seg[4], "methods") == 0 &&
+         strcmp(p.seg[6], "integration") == 0 && strcmp(p.seg[7], "responses") == 0 &&
+         (get || put || del));
     if (!known)
         return false;
     struct gw_api *api = gw_find(gw, p.seg[1]);
@@ -801,9 +1041,14 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
     } else if (p.n == 3 && res) {
         list_of(req, api->doc, "resources", true);
     } else if (p.n == 3 && get) {
-        list_of(req, api->doc, sub, deps);
+        list_of(req, api->doc, sub, !stages);
     } else if (p.n == 3 && !gw_busy(api, req)) {
-        deps ? create_deployment(gw, req, api) : create_stage(gw, req, api);
+        if (deps)
+            create_deployment(gw, req, api);
+        else if (stages)
+            create_stage(gw, req, api);
+        else
+            create_authorizer(gw, req, api);
     } else if (p.n == 4 && res) {
         resource_op(gw, req, api, p.seg[3]);
     } else if (p.n == 4 && patch_) {
@@ -812,7 +1057,9 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
         else if (!gw_busy(api, req))
             update(gw, req, api, "stage", NULL, p.seg[3]);
     } else if (p.n == 4) {
-        one_of_list(gw, req, api, deps, p.seg[3]);
+        one_of_list(gw, req, api, sub, p.seg[3]);
+    } else if (p.n == 8 || p.n == 9) {
+        response_op(gw, req, api, p.seg[3], p.seg[5], p.seg[p.n - 1], p.n == 9);
     } else if (p.n >= 6 && patch_) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(gw_item(api->doc, "resources", "id", p.seg[3]),

@@ -80,7 +80,7 @@ int http_query(const h2o_req_t *req, const char *name, char *buf, size_t cap);
 /* Like http_query, for the nth (0-based) occurrence of a repeated parameter. */
 int http_query_nth(const h2o_req_t *req, const char *name, int nth, char *buf, size_t cap);
 
-#define HTTP_SEGMENT_MAX   8 /* path segments http_split_path keeps */
+#define HTTP_SEGMENT_MAX   10 /* path segments http_split_path keeps */
 #define HTTP_SEGMENT_BYTES 1024
 
 struct http_path {

@@ -829,3 +829,13 @@ def test_authorizer_cache(daemon, gw, lam, fn):
     assert call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "deny")])[0] == 403
     again = json.loads(call(daemon.port, api_id, "GET", "/c", headers=[("X-Token", "t3")])[2])
     assert again["requestContext"]["authorizer"]["lambda"]["calls"] == calls[0] + 3
+
+
+def test_disable_execute_api_endpoint(daemon, gw, fn):
+    api_id, _, _ = http_api(gw, fn, ["$default"])
+    assert call(daemon.port, api_id, "GET", "/x")[0] == 200
+    gw.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
+    st, _, body = call(daemon.port, api_id, "GET", "/x")
+    assert st == 403 and json.loads(body) == {"message": "Forbidden"}
+    gw.update_api(ApiId=api_id, DisableExecuteApiEndpoint=False)
+    assert call(daemon.port, api_id, "GET", "/x")[0] == 200

@@ -228,3 +228,104 @@ def test_rest_updates(daemon, apigw, fn):
     dep = apigw.create_deployment(restApiId=api_id, stageName="prod")
     assert apigw.get_stage(restApiId=api_id, stageName="prod")["deploymentId"] == dep["id"]
     assert call(daemon.port, api_id, "GET", "/prod/u")[0] == 200
+
+
+def test_rest_authorizers(daemon, apigw, lam, fn):
+    zipped = zip_dir(FUNCTIONS / "apigw")
+    tok_fn = create(lam, unique("rtok"), zipped, "python3.12", "auth.rest_token")["FunctionArn"]
+    req_fn = create(lam, unique("rreq"), zipped, "python3.12", "auth.rest_request")["FunctionArn"]
+    api_id, ids = rest_api(apigw, fn, ["/tok", "/req"], stage=None)
+    tok = apigw.create_authorizer(restApiId=api_id, name="tok", type="TOKEN", authorizerUri=lambda_uri(tok_fn),
+                                  identitySource="method.request.header.Authorization",
+                                  identityValidationExpression="^(allow|deny)$", authorizerResultTtlInSeconds=0)
+    assert tok["type"] == "TOKEN" and tok["id"] and tok["authorizerResultTtlInSeconds"] == 0
+    req = apigw.create_authorizer(restApiId=api_id, name="req", type="REQUEST", authorizerUri=lambda_uri(req_fn),
+                                  identitySource="method.request.header.X-Key, method.request.querystring.q",
+                                  authorizerResultTtlInSeconds=300)
+    assert {a["name"] for a in apigw.get_authorizers(restApiId=api_id)["items"]} == {"tok", "req"}
+    for path, az in (("/tok", tok), ("/req", req)):
+        apigw.put_method(restApiId=api_id, resourceId=ids[path], httpMethod="GET", authorizationType="CUSTOM",
+                         authorizerId=az["id"])
+        apigw.put_integration(restApiId=api_id, resourceId=ids[path], httpMethod="GET", type="AWS_PROXY",
+                              integrationHttpMethod="POST", uri=lambda_uri(fn))
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/tok", headers=[("Authorization", "allow")])
+    assert st == 200, body
+    a = json.loads(body)["requestContext"]["authorizer"]
+    assert a["principalId"] == "tok-user" and a["type"] == "TOKEN"
+    assert a["methodArn"] == "arn:aws:execute-api:us-east-1:000000000000:%s/prod/GET/tok" % api_id
+    assert a["keys"] == "authorizationToken,methodArn,type"
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/tok", headers=[("Authorization", "deny")])
+    assert st == 403 and json.loads(body) == {
+        "Message": "User is not authorized to access this resource with an explicit deny"}
+    for hdrs in ([], [("Authorization", "other")]):  # missing, or failing identityValidationExpression
+        st, _, body = call(daemon.port, api_id, "GET", "/prod/tok", headers=hdrs)
+        assert st == 401 and json.loads(body) == {"message": "Unauthorized"}
+
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/req?q=1", headers=[("X-Key", "k1")])
+    assert st == 200, body
+    a = json.loads(body)["requestContext"]["authorizer"]
+    assert a["principalId"] == "req-user" and a["type"] == "REQUEST" and a["resource"] == "/req"
+    assert a["hasBody"] == "false"
+    assert call(daemon.port, api_id, "GET", "/prod/req?q=1", headers=[("X-Key", "bad")])[0] == 403
+    assert call(daemon.port, api_id, "GET", "/prod/req", headers=[("X-Key", "k1")])[0] == 401
+
+    expect("BadRequestException", 400, apigw.put_method, restApiId=api_id, resourceId=ids["/tok"],
+           httpMethod="POST", authorizationType="CUSTOM", authorizerId="nope12")
+    expect("ConflictException", 409, apigw.delete_authorizer, restApiId=api_id, authorizerId=tok["id"])
+    expect("NotFoundException", 404, apigw.get_authorizer, restApiId=api_id, authorizerId="nope12")
+    expect("BadRequestException", 400, apigw.create_authorizer, restApiId=api_id, name="x", type="TOKEN",
+           authorizerUri="arn:aws:lambda:us-east-1:000000000000:function:f")
+
+
+def test_rest_throttling(daemon, apigw, fn):
+    api_id, _ = rest_api(apigw, fn, ["/t", "/free"])
+    apigw.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.001"},
+        {"op": "replace", "path": "/~1free/GET/throttling/burstLimit", "value": "1000"},
+        {"op": "replace", "path": "/~1free/GET/throttling/rateLimit", "value": "1000"}])
+    s = apigw.get_stage(restApiId=api_id, stageName="prod")
+    assert s["methodSettings"]["*/*"]["throttlingBurstLimit"] == 2
+    assert s["methodSettings"]["free/GET"]["throttlingRateLimit"] == 1000.0
+    codes = [call(daemon.port, api_id, "GET", "/prod/t")[0] for _ in range(3)]
+    assert codes == [200, 200, 429], codes
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/t")
+    assert st == 429 and json.loads(body) == {"message": "Too Many Requests"}
+    assert all(call(daemon.port, api_id, "GET", "/prod/free")[0] == 200 for _ in range(4))
+    expect("BadRequestException", 400, apigw.update_stage, restApiId=api_id, stageName="prod",
+           patchOperations=[{"op": "replace", "path": "/*/FETCH/throttling/rateLimit", "value": "1"}])
+
+
+def test_rest_mock_options_for_cors(daemon, apigw, fn):
+    """The console's "Enable CORS": an OPTIONS method with a MOCK integration and static response headers."""
+    api_id, ids = rest_api(apigw, fn, ["/items"], stage=None)
+    rid = ids["/items"]
+    apigw.put_method(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", type="MOCK",
+                          requestTemplates={"application/json": "{\"statusCode\": 200}"})
+    mr = apigw.put_method_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200",
+                                   responseParameters={"method.response.header.Access-Control-Allow-Origin": True,
+                                                       "method.response.header.Access-Control-Allow-Methods": True})
+    assert mr["statusCode"] == "200"
+    ir = apigw.put_integration_response(
+        restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200",
+        responseParameters={"method.response.header.Access-Control-Allow-Origin": "'*'",
+                            "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'"},
+        responseTemplates={"application/json": ""})
+    assert ir["statusCode"] == "200"
+    got = apigw.get_integration_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200")
+    assert got["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+    st, hdrs, body = call(daemon.port, api_id, "OPTIONS", "/prod/items",
+                          headers=[("Origin", "https://a.example"), ("Access-Control-Request-Method", "GET")])
+    assert st == 200 and body == b"", body
+    assert header(hdrs, "access-control-allow-origin") == "*"
+    assert header(hdrs, "access-control-allow-methods") == "GET,OPTIONS"
+    assert call(daemon.port, api_id, "GET", "/prod/items")[0] == 200
+    apigw.delete_integration_response(restApiId=api_id, resourceId=rid, httpMethod="OPTIONS", statusCode="200")
+    expect("NotFoundException", 404, apigw.get_integration_response, restApiId=api_id, resourceId=rid,
+           httpMethod="OPTIONS", statusCode="200")
+    expect("NotFoundException", 404, apigw.get_method_response, restApiId=api_id, resourceId=rid,
+           httpMethod="OPTIONS", statusCode="404")

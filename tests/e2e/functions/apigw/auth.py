@@ -32,3 +32,23 @@ def counting(event, context):
     global CALLS
     CALLS += 1
     return {"isAuthorized": event["identitySource"] != ["deny"], "context": {"calls": CALLS}}
+
+
+def rest_token(event, context):
+    """REST TOKEN authorizer: Allow for "allow", Deny for anything else."""
+    effect = "Allow" if event["authorizationToken"] == "allow" else "Deny"
+    return {"principalId": "tok-user",
+            "policyDocument": {"Version": "2012-10-17",
+                               "Statement": [{"Action": "execute-api:Invoke", "Effect": effect,
+                                              "Resource": event["methodArn"]}]},
+            "context": {"type": event["type"], "methodArn": event["methodArn"], "keys": ",".join(sorted(event))}}
+
+
+def rest_request(event, context):
+    """REST REQUEST authorizer: reads a header and a query parameter."""
+    ok = event["headers"].get("x-key") == "k1" and (event.get("queryStringParameters") or {}).get("q") == "1"
+    return {"principalId": "req-user",
+            "policyDocument": {"Version": "2012-10-17",
+                               "Statement": {"Action": "execute-api:*", "Effect": "Allow" if ok else "Deny",
+                                             "Resource": "arn:aws:execute-api:*"}},
+            "context": {"type": event["type"], "resource": event["resource"], "hasBody": "body" in event}}
