@@ -24,7 +24,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test_*.c)
 PYTHON := /usr/bin/python3
 DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev libsqlite3-dev \
              libzip-dev libssl-dev libseccomp-dev
-DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 awscli nodejs zip curl clang \
+DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 python3-cryptography awscli nodejs zip curl clang \
              libclang-rt-14-dev clang-format wrk cmake g++ autoconf automake libtool
 
 .PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz checksrc \

@@ -53,6 +53,9 @@
 #define SHUTDOWN_GRACE_MS           10000   /* SIGTERM: time in-flight invocations get */
 #define EXT_MAX                     10      /* extensions per function (AWS's limit) */
 #define GW_ACCESS_LINE_MAX          8192    /* one access log line of an API stage */
+#define GW_JWKS_TTL_MS              3600000 /* a JWT issuer's key set is kept this long */
+#define GW_JWKS_RETRY_MS            10000   /* an issuer that failed is not asked again sooner */
+#define GW_JWKS_MAX_BYTES           1048576 /* a discovery document or key set */
 #define EXT_NAME_MAX                255     /* bytes of Lambda-Extension-Name (a file name) */
 #define EXT_SHUTDOWN_MS             2000    /* SHUTDOWN to SIGKILL with external extensions */
 #define EXT_REQUEST_MAX_BYTES       65536   /* an Extensions API request body */

@@ -382,6 +382,40 @@ static bool valid_identity_source(const char *s)
     return false;
 }
 
+/* A JWT authorizer: jwtConfiguration {issuer (an http(s) URL), audience (a
+ * non-empty list)} and one identity source, a header ($request.header.X,
+ * by default Authorization). */
+static bool check_jwt_authorizer(h2o_req_t *req, cJSON *a)
+{
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(a, "jwtConfiguration");
+    const char *issuer = gw_str_of(jc, "issuer");
+    const cJSON *aud = cJSON_GetObjectItemCaseSensitive(jc, "audience");
+    cJSON *src = cJSON_GetObjectItemCaseSensitive(a, "identitySource");
+    if (cJSON_GetArraySize(src) == 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(a, "identitySource");
+        cJSON *one = cJSON_AddArrayToObject(a, "identitySource");
+        cJSON_AddItemToArray(one, cJSON_CreateString("$request.header.Authorization"));
+        src = one;
+    }
+    const char *first = cJSON_GetStringValue(cJSON_GetArrayItem(src, 0));
+    if (!cJSON_IsObject(jc) || issuer == NULL ||
+        (strncmp(issuer, "https://", 8) != 0 && strncmp(issuer, "http://", 7) != 0))
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "JwtConfiguration.Issuer must be an https:// URL for a JWT "
+                               "authorizer");
+    else if (!cJSON_IsArray(aud) || cJSON_GetArraySize(aud) == 0 || !gw_all_strings(aud))
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "JwtConfiguration.Audience must list at least one audience");
+    else if (cJSON_GetArraySize(src) != 1 || first == NULL ||
+             strncmp(first, "$request.header.", 16) != 0 || first[16] == '\0')
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "A JWT authorizer takes one identity source, a header: "
+                               "$request.header.Authorization");
+    else
+        return true;
+    return false;
+}
+
 static bool check_authorizer(h2o_req_t *req, cJSON *a)
 {
     const char *type = gw_str_of(a, "authorizerType"), *name = gw_str_of(a, "name");
@@ -397,9 +431,7 @@ static bool check_authorizer(h2o_req_t *req, cJSON *a)
     else if (type == NULL || (strcmp(type, "REQUEST") != 0 && strcmp(type, "JWT") != 0))
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "AuthorizerType must be REQUEST or JWT");
     else if (strcmp(type, "JWT") == 0)
-        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
-                               "lambdad does not support JWT authorizers yet; use a REQUEST "
-                               "(Lambda) authorizer");
+        return check_jwt_authorizer(req, a);
     else if (uri == NULL || gw_lambda_uri(uri, &ref) != 0)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
                                "Invalid authorizer URI %.256s: it must be "

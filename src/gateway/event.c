@@ -229,10 +229,39 @@ static void add_common_context(cJSON *ctx, const struct gw_request *r)
     cJSON_AddStringToObject(ctx, "domainPrefix", name_of(r->domain, n, prefix, sizeof(prefix)));
 }
 
-/* requestContext.authorizer: 2.0 {"lambda": context}; 1.0 the principal and
- * the context's values as strings. */
+/* A JWT authorizer's part: {"claims": {name: value as a string},
+ * "scopes": [...] or null}. */
+static void add_jwt(cJSON *to, const struct gw_request *r)
+{
+    cJSON *claims = cJSON_AddObjectToObject(to, "claims");
+    const cJSON *v;
+    cJSON_ArrayForEach(v, r->jwt_claims)
+    {
+        if (cJSON_IsString(v)) {
+            cJSON_AddStringToObject(claims, v->string, v->valuestring);
+            continue;
+        }
+        char *text = cJSON_PrintUnformatted(v);
+        if (text == NULL)
+            abort();
+        cJSON_AddStringToObject(claims, v->string, text);
+        free(text);
+    }
+    cJSON_AddItemToObject(to, "scopes",
+                          r->jwt_scopes != NULL ? cJSON_Duplicate(r->jwt_scopes, true)
+                                                : cJSON_CreateNull());
+}
+
+/* requestContext.authorizer: 2.0 {"lambda": context} or {"jwt": {claims,
+ * scopes}}; 1.0 the principal and the context's values as strings, or the
+ * JWT's claims and scopes. */
 static void add_authorizer(cJSON *ctx, const struct gw_request *r, int version)
 {
+    if (r->jwt_claims != NULL) {
+        cJSON *a = cJSON_AddObjectToObject(ctx, "authorizer");
+        add_jwt(version == 2 ? cJSON_AddObjectToObject(a, "jwt") : a, r);
+        return;
+    }
     if (!r->authorized)
         return;
     cJSON *a = cJSON_AddObjectToObject(ctx, "authorizer");

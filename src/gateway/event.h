@@ -52,6 +52,8 @@ struct gw_request {
     bool authorized;
     const cJSON *auth_context;  /* the authorizer's context object, or NULL */
     const char *auth_principal; /* its principalId (IAM policy responses), or NULL */
+    const cJSON *jwt_claims;    /* a JWT authorizer's token claims (object), or NULL */
+    const cJSON *jwt_scopes;    /* and the token's scopes (list), or NULL */
     /* REST APIs (payload 1.0 without "version"): path is then "/{stage}/..." */
     bool rest;
     const char *rest_path; /* the path after the stage (the event's "path") */

@@ -31,6 +31,7 @@ struct invoke_api;
 struct lambda_api;
 struct logs;
 struct gw_call;
+struct gw_jwks;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -90,6 +91,7 @@ struct gateway {
     h2o_http1client_ctx_t fwd;
     h2o_timeout_t fwd_timeout;
     struct gw_call *fwd_calls; /* forwards in flight */
+    struct gw_jwks *jwks;      /* JWT issuers' key sets (jwks.c) */
 };
 
 /* Loads every API from the store (start-up). Returns 0 or the store's error. */

@@ -30,6 +30,8 @@
 #include "gateway/accesslog.h"
 #include "gateway/authz.h"
 #include "gateway/event.h"
+#include "gateway/jwks.h"
+#include "gateway/jwt.h"
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
 #include "invoke/sched.h"
@@ -761,7 +763,7 @@ static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_r
     return b;
 }
 
-static bool fwd_setup(struct gateway *gw, h2o_req_t *req)
+bool gw_fwd_setup(struct gateway *gw, h2o_req_t *req)
 {
     if (gw->fwd_ready)
         return gw->fwd.ssl_ctx != NULL;
@@ -819,7 +821,7 @@ static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const c
 {
     char *url = upstream_url(uri, m, req);
     h2o_url_t u;
-    if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
+    if (!gw_fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
         free(url);
         fwd_fail(c, "invalid integration URI");
         return;
@@ -841,6 +843,7 @@ static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const c
 
 void gw_proxy_fini(struct gateway *gw)
 {
+    gw_jwks_fini(gw);
     while (gw->fwd_calls != NULL) {
         struct gw_call *c = gw->fwd_calls;
         if (c->client != NULL)
@@ -922,6 +925,8 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
 struct gw_auth {
     cJSON *context;  /* owned, or NULL */
     char *principal; /* owned, or NULL */
+    cJSON *claims;   /* a JWT authorizer's: the token's claims, owned, or NULL */
+    cJSON *scopes;   /* and its scopes (a list), owned, or NULL */
 };
 
 static bool proxy(struct gateway *gw, h2o_req_t *req, const char *rid, const struct gw_auth *auth);
@@ -1260,6 +1265,126 @@ static void authorize_http(struct gateway *gw, h2o_req_t *req, struct gw_api *ap
     free(arn);
 }
 
+/* ---- JWT authorizers ---- */
+
+/* A request waiting for its JWT issuer's keys. */
+struct jwt_wait {
+    struct gateway *gw;
+    struct gw_call *c; /* its request, rid and CORS answers */
+    struct jwt tok;
+    char *issuer;
+    cJSON *audience; /* the authorizer's (a copy) */
+    cJSON *required; /* the route's authorizationScopes (a copy), or NULL */
+};
+
+/* The token's scopes as a list ("scope" split at spaces, else "scp"), or NULL. */
+static cJSON *token_scopes(const struct jwt *t)
+{
+    const char *scope = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->claims, "scope"));
+    const cJSON *scp = cJSON_GetObjectItemCaseSensitive(t->claims, "scp");
+    if (scope == NULL)
+        return cJSON_IsArray(scp) ? cJSON_Duplicate(scp, true) : NULL;
+    cJSON *list = cJSON_CreateArray();
+    for (const char *p = scope + strspn(scope, " "); *p != '\0';) {
+        size_t l = strcspn(p, " ");
+        char *one = strndup(p, l);
+        if (one == NULL)
+            abort();
+        cJSON_AddItemToArray(list, cJSON_CreateString(one));
+        free(one);
+        p += l;
+        p += strspn(p, " ");
+    }
+    return list;
+}
+
+static void jwt_wait_free(struct jwt_wait *w)
+{
+    jwt_free(&w->tok);
+    free(w->issuer);
+    cJSON_Delete(w->audience);
+    cJSON_Delete(w->required);
+    free(w);
+}
+
+/* The keys are here (or not): judge the token, then route the request again
+ * with its claims, as a Lambda authorizer's verdict does. */
+static void on_jwks(void *arg, const cJSON *jwks)
+{
+    struct jwt_wait *w = arg;
+    struct gw_call *c = w->c;
+    const cJSON *key = jwks != NULL ? jwt_find_key(jwks, w->tok.kid) : NULL;
+    const char *why = key == NULL ? "no key of the issuer signed it"
+                      : jwt_verify(&w->tok, key) != 0
+                          ? "the signature does not verify"
+                          : jwt_check(&w->tok, w->issuer, w->audience, clock_ms() / 1000);
+    if (why != NULL || !jwt_has_scope(&w->tok, w->required)) {
+        log_info("msg=\"JWT refused\" why=\"%s\"", why != NULL ? why : "no required scope");
+        cors_headers(c);
+        if (why != NULL)
+            send_message(c->req, c->fl, c->request_id, 401, "Unauthorized");
+        else
+            send_message(c->req, c->fl, c->request_id, 403, "Forbidden");
+        call_free(c);
+        jwt_wait_free(w);
+        return;
+    }
+    struct gw_auth auth = {.claims = cJSON_Duplicate(w->tok.claims, true),
+                           .scopes = token_scopes(&w->tok)};
+    h2o_req_t *req = c->req;
+    char rid[40];
+    memcpy(rid, c->request_id, sizeof(rid));
+    struct gateway *gw = w->gw;
+    call_free(c);
+    jwt_wait_free(w);
+    /* route again on the API as it is now: it may have changed meanwhile */
+    proxy(gw, req, rid, &auth);
+    cJSON_Delete(auth.claims);
+    cJSON_Delete(auth.scopes);
+}
+
+/* A route with authorizationType JWT: the token from the authorizer's
+ * identity source (a header) must be a JWT signed by a key of its issuer,
+ * for one of its audiences, unexpired, with one of the route's scopes. No
+ * token or a bad one is 401, a missing scope 403. */
+static void authorize_jwt(struct gateway *gw, h2o_req_t *req, const struct gw_api *api,
+                          const struct target *t, const char *rid, const cJSON *cors,
+                          const h2o_iovec_t *origin)
+{
+    const cJSON *a =
+        gw_item(api->doc, "authorizers", "authorizerId", jstr(t->route, "authorizerId"));
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(a, "jwtConfiguration");
+    const char *src = cJSON_GetStringValue(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "identitySource"), 0));
+    const char *issuer = jstr(jc, "issuer");
+    char name[256];
+    snprintf(name, sizeof(name), "%s",
+             src != NULL && strlen(src) > 16 ? src + 16 : "authorization");
+    for (char *p = name; *p != '\0'; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    const h2o_iovec_t *token = http_req_header(req, name);
+    struct gw_call *c = call_new(gw, req, &http_api, rid, cors, origin);
+    struct jwt_wait *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        abort();
+    if (a == NULL || issuer[0] == '\0' || token == NULL ||
+        jwt_parse(token->base, token->len, &w->tok) != 0) {
+        cors_headers(c);
+        send_message(req, &http_api, rid, 401, "Unauthorized");
+        call_free(c);
+        free(w);
+        return;
+    }
+    w->gw = gw;
+    w->c = c;
+    if ((w->issuer = strdup(issuer)) == NULL)
+        abort();
+    w->audience = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(jc, "audience"), true);
+    const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(t->route, "authorizationScopes");
+    w->required = scopes != NULL ? cJSON_Duplicate(scopes, true) : NULL;
+    gw_jwks_get(gw, req, issuer, on_jwks, w);
+}
+
 static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
                         const char *domain, const struct gw_auth *auth)
 {
@@ -1281,9 +1406,16 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         authorize_http(gw, req, api, &t, skip, rid, domain, cors, origin);
         return;
     }
+    if (auth == NULL && strcmp(jstr(t.route, "authorizationType"), "JWT") == 0) {
+        authorize_jwt(gw, req, api, &t, rid, cors, origin);
+        return;
+    }
     struct gw_request r;
     http_request_of(req, api, &t, domain, &r);
-    if (auth != NULL) {
+    if (auth != NULL && auth->claims != NULL) {
+        r.jwt_claims = auth->claims;
+        r.jwt_scopes = auth->scopes;
+    } else if (auth != NULL) {
         r.authorized = true;
         r.auth_context = auth->context;
         r.auth_principal = auth->principal;

@@ -20,6 +20,11 @@ struct gateway;
  * did (answered now or when the integration finishes). */
 bool gw_proxy_handle(struct gateway *gw, h2o_req_t *req);
 
+/* Sets up the HTTP client context the gateway's outgoing requests use
+ * (HTTP_PROXY integrations, JWT issuers) on first use; req gives the loop.
+ * Returns false when TLS cannot be set up. */
+bool gw_fwd_setup(struct gateway *gw, h2o_req_t *req);
+
 /* Cancels forwards in flight (their requests get no answer) and frees what
  * forwarding set up. Shutdown, before the loop goes away. */
 void gw_proxy_fini(struct gateway *gw);
