@@ -29,6 +29,7 @@
 #include "cwlogs/api.h"
 #include "daemon/config.h"
 #include "gateway/control.h"
+#include "gateway/keys.h"
 #include "gateway/model.h"
 #include "gateway/proxy.h"
 #include "gateway/rest.h"
@@ -133,7 +134,8 @@ static int on_edge(h2o_req_t *req, void *arg)
     }
     if (cwlogs_handle(srv->cwlogs, req))
         return 0;
-    if (gw_control_handle(&srv->gateway, req) || gw_rest_handle(&srv->gateway, req))
+    if (gw_control_handle(&srv->gateway, req) || gw_rest_handle(&srv->gateway, req) ||
+        gw_keys_handle(&srv->gateway, req))
         return 0;
     if (lambda_api_handle(&srv->api, req))
         return 0;
@@ -376,6 +378,8 @@ static int start(struct server *srv)
                                     .invoke = &srv->api.invoke,
                                     .lambda = &srv->api,
                                     .logs = srv->logs,
+                                    .account_rate = (int)srv->cfg.apigw_rate,
+                                    .account_burst = (int)srv->cfg.apigw_burst,
                                     .region = srv->cfg.region,
                                     .account = srv->cfg.account,
                                     .port = port};
@@ -402,6 +406,7 @@ static void stop(struct server *srv)
     cwlogs_free(srv->cwlogs);
     gw_proxy_fini(&srv->gateway);
     gw_fini(&srv->gateway);
+    gw_keys_fini(&srv->gateway);
     lambda_api_fini(&srv->api);
     http_server_free(srv->http);
     blob_store_free(srv->bs);

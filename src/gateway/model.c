@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "gateway/keys.h"
 #include "store/store.h"
 
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
@@ -362,6 +363,11 @@ void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *ne
 static int load_one(const char *id, const char *json, void *arg)
 {
     struct gateway *gw = arg;
+    if (strcmp(id, GW_ACCOUNT_DOC_ID) == 0) { /* API keys and usage plans */
+        if (gw_keys_load(gw, json) != 0)
+            log_error("msg=\"stored API keys and usage plans do not parse; skipped\"");
+        return 0;
+    }
     cJSON *doc = cJSON_Parse(json);
     if (!cJSON_IsObject(doc) ||
         (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "api")) &&

@@ -32,6 +32,7 @@ struct lambda_api;
 struct logs;
 struct gw_call;
 struct gw_jwks;
+struct gw_keys;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -92,6 +93,11 @@ struct gateway {
     h2o_timeout_t fwd_timeout;
     struct gw_call *fwd_calls; /* forwards in flight */
     struct gw_jwks *jwks;      /* JWT issuers' key sets (jwks.c) */
+    struct gw_keys *keys;      /* API keys and usage plans (keys.c) */
+    int account_rate;          /* account-level requests per second (0: none) */
+    int account_burst;         /* and burst */
+    double account_tokens;     /* the account's token bucket */
+    int64_t account_last_ms;   /* monotonic ms of its last refill (0: never) */
 };
 
 /* Loads every API from the store (start-up). Returns 0 or the store's error. */

@@ -32,6 +32,7 @@
 #include "gateway/event.h"
 #include "gateway/jwks.h"
 #include "gateway/jwt.h"
+#include "gateway/keys.h"
 #include "gateway/model.h"
 #include "invoke/invoke_api.h"
 #include "invoke/sched.h"
@@ -857,6 +858,27 @@ void gw_proxy_fini(struct gateway *gw)
     }
 }
 
+/* The account-level throttle (--apigw-rate, --apigw-burst) across every
+ * API: a token bucket; true when the request may go on. */
+static bool account_token(struct gateway *gw)
+{
+    if (gw->account_rate <= 0)
+        return true;
+    double burst = gw->account_burst > 0 ? gw->account_burst : gw->account_rate;
+    int64_t now = clock_mono_us() / 1000;
+    gw->account_tokens =
+        gw->account_last_ms == 0
+            ? burst
+            : gw->account_tokens + (double)(now - gw->account_last_ms) * gw->account_rate / 1000.0;
+    if (gw->account_tokens > burst)
+        gw->account_tokens = burst;
+    gw->account_last_ms = now;
+    if (gw->account_tokens < 1.0)
+        return false;
+    gw->account_tokens -= 1.0;
+    return true;
+}
+
 /* Answers (and returns false) a request over the limits every API applies. */
 static bool within_limits(h2o_req_t *req, const struct gw_api *api, const struct flavor *fl,
                           const char *rid)
@@ -1604,6 +1626,14 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         free(full);
         return;
     }
+    int key_status;
+    const char *key_msg;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(method, "apiKeyRequired")) &&
+        !gw_keys_admit(gw, req, api->id, name, &key_status, &key_msg)) {
+        send_message(req, &rest_api, rid, key_status, key_msg);
+        free(full);
+        return;
+    }
     if (auth != NULL) {
         r.authorized = true;
         r.auth_context = auth->context;
@@ -1802,6 +1832,10 @@ static bool proxy(struct gateway *gw, h2o_req_t *req, const char *given_rid,
     }
     if (auth == NULL && !within_limits(req, api, fl, rid))
         return true;
+    if (auth == NULL && !account_token(gw)) {
+        send_message(req, fl, rid, 429, "Too Many Requests");
+        return true;
+    }
     if (!rest) {
         http_invoke(gw, req, api, rid, domain, auth);
         return true;

@@ -283,10 +283,6 @@ static bool check_method(h2o_req_t *req, const cJSON *doc, cJSON *m)
                  "CUSTOM, COGNITO_USER_POOLS");
         return false;
     }
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "apiKeyRequired"))) {
-        bad(req, "lambdad does not support API keys yet");
-        return false;
-    }
     return true;
 }
 
