@@ -82,6 +82,9 @@ struct gw_call {
     char *domain;
     char *event_arn; /* routeArn / methodArn */
     char *cache_key; /* where the decision is cached, or NULL */
+    /* a REST API's binary responses */
+    cJSON *binary_types; /* binaryMediaTypes (a copy), or NULL */
+    char *accept;        /* the request's Accept header, or NULL */
     int ttl_s;
     /* HTTP_PROXY */
     h2o_http1client_t *client;   /* while connected */
@@ -253,6 +256,8 @@ static void call_free(struct gw_call *c)
     free(c->domain);
     free(c->event_arn);
     free(c->cache_key);
+    cJSON_Delete(c->binary_types);
+    free(c->accept);
     gw_response_free(&c->resp);
     free(c->event);
     free(c->allow_origin);
@@ -299,6 +304,38 @@ static void send_mapped(struct gw_call *c, const struct gw_response *r)
               r->body != NULL ? r->body : "", r->body_len);
 }
 
+/* A REST API sends a base64 body as binary only when binaryMediaTypes has
+ * the request's Accept type or the response's Content-Type. */
+static bool binary_wanted(const struct gw_call *c, const struct gw_response *r)
+{
+    for (const char *p = c->accept; p != NULL && *p != '\0';) {
+        while (*p == ' ')
+            p++;
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (gw_media_type_in(c->binary_types, p, n))
+            return true;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, "content-type") == 0 &&
+            gw_media_type_in(c->binary_types, r->headers[i].value, strlen(r->headers[i].value)))
+            return true;
+    return false;
+}
+
+/* Puts the (decoded) body of r back into base64 text. */
+static void rebase64(struct gw_response *r)
+{
+    char *enc = malloc(b64_encoded_len(r->body_len));
+    if (enc == NULL)
+        abort();
+    size_t n = b64_encode(r->body != NULL ? r->body : "", r->body_len, enc);
+    free(r->body);
+    r->body = enc;
+    r->body_len = n;
+}
+
 static void on_invoked(void *arg, const struct invoke_done *d)
 {
     struct gw_call *c = arg;
@@ -317,6 +354,8 @@ static void on_invoked(void *arg, const struct invoke_done *d)
         cors_headers(c);
         send_message(c->req, c->fl, c->request_id, 502, c->fl->internal);
     } else {
+        if (r.base64 && c->fl == &rest_api && !binary_wanted(c, &r))
+            rebase64(&r);
         send_mapped(c, &r);
         gw_response_free(&r);
     }
@@ -885,6 +924,11 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     }
     struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
     c->version = in->version;
+    if (r->rest) {
+        const h2o_iovec_t *accept = http_req_header(req, "accept");
+        c->binary_types = cJSON_Duplicate(r->binary_types, true);
+        c->accept = accept != NULL ? strndup(accept->base, accept->len) : NULL;
+    }
     int rc = 0;
     if (!build_event(gw, req, r, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
         cors_headers(c);
@@ -1436,6 +1480,8 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .rest_path = plen > 0 ? path : "/",
         .rest_path_len = plen > 0 ? plen : 1,
         .resource_id = jstr(res, "id"),
+        .binary_types = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(api->doc, "restapi"), "binaryMediaTypes"),
         .domain = domain,
         .api_id = api->id,
         .stage = name,
