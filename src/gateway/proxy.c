@@ -117,10 +117,31 @@ static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char
     h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
+/* An X-Ray trace id "Root=1-{epoch s hex}-{24 hex}"; returns its length. */
+static size_t trace_id(char out[64])
+{
+    char hex[25];
+    rand_hex(hex, 12);
+    return (size_t)snprintf(out, 64, "Root=1-%08llx-%s", (long long)(clock_ms() / 1000), hex);
+}
+
+/* The request id headers of every answer: apigw-requestid for HTTP APIs;
+ * x-amzn-RequestId, x-amz-apigw-id and X-Amzn-Trace-Id for REST APIs. */
+static void id_headers(h2o_req_t *req, const struct flavor *fl, const char *rid)
+{
+    http_header(req, fl->rid_header, rid, strlen(rid));
+    if (fl != &rest_api)
+        return;
+    char ext[24], trace[64];
+    request_id(ext);
+    http_header(req, "x-amz-apigw-id", ext, strlen(ext));
+    http_header(req, "X-Amzn-Trace-Id", trace, trace_id(trace));
+}
+
 static void send_body(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
                       const char *body)
 {
-    http_header(req, fl->rid_header, rid, strlen(rid));
+    id_headers(req, fl, rid);
     http_send(req, status, "application/json", body, strlen(body));
 }
 
@@ -129,7 +150,7 @@ static void send_message(h2o_req_t *req, const struct flavor *fl, const char *ri
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
-    http_header(req, fl->rid_header, rid, strlen(rid));
+    id_headers(req, fl, rid);
     http_send(req, status, "application/json", body, (size_t)n);
 }
 
@@ -208,7 +229,7 @@ static void preflight(h2o_req_t *req, const cJSON *cors, const char *rid, const 
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials")))
             http_header(req, "access-control-allow-credentials", "true", 4);
     }
-    http_header(req, http_api.rid_header, rid, strlen(rid));
+    id_headers(req, &http_api, rid);
     http_send(req, 204, NULL, "", 0);
 }
 
@@ -299,7 +320,7 @@ static void send_mapped(struct gw_call *c, const struct gw_response *r)
         add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
     }
     cors_headers(c);
-    http_header(c->req, c->fl->rid_header, c->request_id, strlen(c->request_id));
+    id_headers(c->req, c->fl, c->request_id);
     http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
               r->body != NULL ? r->body : "", r->body_len);
 }
@@ -570,7 +591,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
  * payload version c->version (0: REST) into c. */
 static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r, struct gw_call *c)
 {
-    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64], hex[13];
+    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64];
     source_ip(req, ip);
     const char *colon = memchr(req->input.authority.base, ':', req->input.authority.len);
     int pl = colon != NULL
@@ -579,9 +600,7 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r
                             colon + 1)
                  : snprintf(port, sizeof(port), "%u", gw->port);
     int cl = snprintf(clen, sizeof(clen), "%zu", req->entity.len);
-    rand_hex(hex, 6);
-    int tl = snprintf(trace, sizeof(trace), "Root=1-%08llx-%s%s", (long long)(clock_ms() / 1000),
-                      hex, hex);
+    size_t tl = trace_id(trace);
     /* H2O keeps Host and Content-Length out of req->headers; API Gateway adds
      * the X-Forwarded-* and X-Amzn-Trace-Id headers. */
     size_t n = req->headers.size;
@@ -596,7 +615,7 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r
         const h2o_header_t *h = &req->headers.entries[i];
         hs[k++] = (struct gw_header){h->name->base, h->name->len, h->value.base, h->value.len};
     }
-    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, (size_t)tl};
+    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, tl};
     hs[k++] = (struct gw_header){"x-forwarded-for", 15, ip, strlen(ip)};
     hs[k++] = (struct gw_header){"x-forwarded-port", 16, port, (size_t)pl};
     hs[k++] = (struct gw_header){"x-forwarded-proto", 17, "http", 4};
@@ -1436,7 +1455,7 @@ static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
     }
     const char *body =
         jstr(cJSON_GetObjectItemCaseSensitive(chosen, "responseTemplates"), "application/json");
-    http_header(req, rest_api.rid_header, rid, strlen(rid));
+    id_headers(req, &rest_api, rid);
     http_send(req, status_of(jstr(chosen, "statusCode"), status), "application/json", body,
               strlen(body));
 }

@@ -81,6 +81,8 @@ def test_rest_api_event_both_url_forms(daemon, apigw, fn):
     assert st == 200, body
     rid = header(hdrs, "x-amzn-requestid")
     assert rid and re.match(UUID, rid)
+    assert re.match(r"^[A-Za-z0-9+/]{15}=$", header(hdrs, "x-amz-apigw-id"))
+    assert re.match(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$", header(hdrs, "x-amzn-trace-id"))
     ev = json.loads(body)
     assert "version" not in ev
     assert ev["resource"] == "/items/{id}" and ev["path"] == "/items/5" and ev["httpMethod"] == "GET"
