@@ -456,6 +456,9 @@ def test_not_found_and_validation_errors(daemon, gw, fn):
     assert h["IntegrationType"] == "HTTP_PROXY" and h["TimeoutInMillis"] == 30000 and h["ConnectionType"] == "INTERNET"
     items = gw.get_integrations(ApiId=api_id)["Items"]
     assert {i["IntegrationId"] for i in items} == {integ, h["IntegrationId"]}
+    assert gw.get_integration(ApiId=api_id, IntegrationId=h["IntegrationId"])["IntegrationMethod"] == "GET"
+    gw.delete_integration(ApiId=api_id, IntegrationId=h["IntegrationId"])
+    expect_gw_error("NotFoundException", 404, gw.get_integration, ApiId=api_id, IntegrationId=h["IntegrationId"])
     # the wire shape of an error: x-amzn-ErrorType and {"message": ...}
     status, headers, body = daemon.raw("GET", "/v2/apis/nosuchapi0")
     assert status == 404 and headers["x-amzn-errortype"] == "NotFoundException"
