@@ -774,9 +774,127 @@ static void put(char **b, size_t *n, size_t *cap, const char *p, size_t len)
     *n += len;
 }
 
+/* An HTTP API integration's parameter mapping and what its values refer to. */
+struct mapping {
+    const cJSON *params; /* requestParameters: "{op}:{target}" -> value */
+    const struct gw_match *m;
+    const cJSON *vars; /* stage variables */
+    const char *rid;
+};
+
+static const char *identity_value(h2o_req_t *req, const cJSON *vars, const char *src, char *buf,
+                                  size_t cap, bool *skip);
+
+/* The value of a mapping: $request.header.X, $request.querystring.X,
+ * $request.path.X, $request.path, $stageVariables.X, $context.requestId, or
+ * the text itself. NULL when the request has no such value. */
+static const char *map_value(h2o_req_t *req, const struct mapping *mp, const char *v, char *buf,
+                             size_t cap)
+{
+    static const char pp[] = "$request.path.";
+    bool skip;
+    if (strncmp(v, pp, sizeof(pp) - 1) == 0) {
+        for (int i = 0; mp->m != NULL && i < mp->m->nparams; i++)
+            if (strlen(v + sizeof(pp) - 1) == mp->m->params[i].name_len &&
+                memcmp(v + sizeof(pp) - 1, mp->m->params[i].name, mp->m->params[i].name_len) == 0) {
+                snprintf(buf, cap, "%.*s", (int)mp->m->params[i].value_len, mp->m->params[i].value);
+                return buf;
+            }
+        return NULL;
+    }
+    if (strcmp(v, "$request.path") == 0) {
+        size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+        snprintf(buf, cap, "%.*s", (int)plen, req->path.base);
+        return buf;
+    }
+    if (strcmp(v, "$context.requestId") == 0)
+        return mp->rid;
+    if (strncmp(v, "$request.", 9) == 0 || strncmp(v, "$stageVariables.", 16) == 0)
+        return identity_value(req, mp->vars, v, buf, cap, &skip);
+    return v;
+}
+
+/* Appends a query pair name=value (value percent-encoded). */
+static void put_pair(char **b, size_t *n, size_t *cap, const char *name, size_t nlen,
+                     const char *value)
+{
+    put(b, n, cap, *n > 0 ? "&" : "", *n > 0 ? 1 : 0);
+    put(b, n, cap, name, nlen);
+    put(b, n, cap, "=", 1);
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+        char esc[4];
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p) != NULL) {
+            put(b, n, cap, (const char *)p, 1);
+        } else {
+            snprintf(esc, sizeof(esc), "%%%02X", *p);
+            put(b, n, cap, esc, 3);
+        }
+    }
+}
+
+/* The mapping of target ("header.x-y", "querystring.q", "path"), its op
+ * ("append", "overwrite", "remove") in *op, or NULL. */
+static const cJSON *mapping_of(const struct mapping *mp, const char *kind, const char *name,
+                               size_t nlen, const char **op)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        const char *colon = strchr(e->string, ':');
+        size_t kl = strlen(kind);
+        if (colon == NULL || strncmp(colon + 1, kind, kl) != 0)
+            continue;
+        const char *t = colon + 1 + kl;
+        if ((name == NULL && *t == '\0') || (name != NULL && *t == '.' && strlen(t + 1) == nlen &&
+                                             strncasecmp(t + 1, name, nlen) == 0)) {
+            *op = e->string;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* The request's query with the querystring mappings applied ("" or "?..."). */
+static char *mapped_query(h2o_req_t *req, const struct mapping *mp)
+{
+    char *b = NULL, buf[2048];
+    size_t n = 0, cap = 0;
+    const char *q = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    const char *end = q + (req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0);
+    put(&b, &n, &cap, "", 0);
+    for (const char *p = q; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *pe = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p)), *ke = eq != NULL ? eq : pe;
+        const char *op = NULL;
+        if (mapping_of(mp, "querystring", p, (size_t)(ke - p), &op) == NULL ||
+            strncmp(op, "append:", 7) == 0) {
+            put(&b, &n, &cap, n > 0 ? "&" : "", n > 0 ? 1 : 0);
+            put(&b, &n, &cap, p, (size_t)(pe - p));
+        }
+        p = pe + 1;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        if (strncmp(e->string, "remove:", 7) == 0 || strstr(e->string, ":querystring.") == NULL)
+            continue;
+        const char *name = strstr(e->string, ":querystring.") + 13;
+        const char *v = map_value(req, mp, e->valuestring, buf, sizeof(buf));
+        if (v != NULL)
+            put_pair(&b, &n, &cap, name, strlen(name), v);
+    }
+    char *out = malloc(n + 2);
+    if (out == NULL)
+        abort();
+    snprintf(out, n + 2, "%s%.*s", n > 0 ? "?" : "", (int)n, b);
+    free(b);
+    return out;
+}
+
 /* The upstream URL: integrationUri with {name} and {name+} replaced by the
  * route's path parameters, plus the request's query string. */
-static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_req_t *req)
+static char *upstream_url(const char *uri, const struct gw_match *m, const char *query)
 {
     char *b = NULL;
     size_t n = 0, cap = 0;
@@ -797,8 +915,7 @@ static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_r
         if (!done)
             put(&b, &n, &cap, p++, 1);
     }
-    if (req->query_at != SIZE_MAX)
-        put(&b, &n, &cap, req->path.base + req->query_at, req->path.len - req->query_at);
+    put(&b, &n, &cap, query, strlen(query));
     put(&b, &n, &cap, "", 1);
     return b;
 }
@@ -822,7 +939,8 @@ static bool fwd_setup(struct gateway *gw, h2o_req_t *req)
 }
 
 /* The request head sent upstream (malloc'd, *len set). */
-static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u, size_t *len)
+static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u,
+                           const struct mapping *mp, size_t *len)
 {
     char *b = NULL, ip[INET6_ADDRSTRLEN], tail[160];
     size_t n = 0, cap = 0;
@@ -837,11 +955,29 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
     put(&b, &n, &cap, H2O_STRLIT("\r\nconnection: close\r\n"));
     for (size_t i = 0; i < req->headers.size; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
-        if (hop_by_hop(h->name))
-            continue;
+        const char *op = NULL;
+        if (hop_by_hop(h->name) ||
+            (mapping_of(mp, "header", h->name->base, h->name->len, &op) != NULL &&
+             strncmp(op, "append:", 7) != 0))
+            continue; /* removed or overwritten */
         put(&b, &n, &cap, h->name->base, h->name->len);
         put(&b, &n, &cap, ": ", 2);
         put(&b, &n, &cap, h->value.base, h->value.len);
+        put(&b, &n, &cap, "\r\n", 2);
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        char buf[4096];
+        const char *hn = strstr(e->string, ":header.");
+        const char *v = hn != NULL && strncmp(e->string, "remove:", 7) != 0
+                            ? map_value(req, mp, e->valuestring, buf, sizeof(buf))
+                            : NULL;
+        if (v == NULL || strpbrk(v, "\r\n") != NULL)
+            continue;
+        put(&b, &n, &cap, hn + 8, strlen(hn + 8));
+        put(&b, &n, &cap, ": ", 2);
+        put(&b, &n, &cap, v, strlen(v));
         put(&b, &n, &cap, "\r\n", 2);
     }
     source_ip(req, ip);
@@ -857,9 +993,25 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
 /* Sends req to the HTTP_PROXY integration at uri (with the route's
  * parameters m) using method; c answers when it responds. */
 static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const char *method,
-                    const struct gw_match *m, struct gw_call *c, int64_t timeout_ms)
+                    const struct mapping *mp, struct gw_call *c, int64_t timeout_ms)
 {
-    char *url = upstream_url(uri, m, req);
+    char *query = mapped_query(req, mp), *url = upstream_url(uri, mp->m, query), buf[4096];
+    const char *op = NULL;
+    const cJSON *path = mapping_of(mp, "path", NULL, 0, &op);
+    const char *pv = path != NULL ? map_value(req, mp, path->valuestring, buf, sizeof(buf)) : NULL;
+    if (pv != NULL) { /* overwrite:path: the URI's scheme and authority, the mapped path */
+        const char *auth = strstr(url, "://");
+        const char *slash = auth != NULL ? strchr(auth + 3, '/') : NULL;
+        size_t keep = slash != NULL ? (size_t)(slash - url) : strlen(url);
+        size_t len = keep + strlen(pv) + strlen(query) + 2;
+        char *nu = malloc(len);
+        if (nu == NULL)
+            abort();
+        snprintf(nu, len, "%.*s%s%s%s", (int)keep, url, pv[0] == '/' ? "" : "/", pv, query);
+        free(url);
+        url = nu;
+    }
+    free(query);
     h2o_url_t u;
     if (!fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
         free(url);
@@ -867,7 +1019,7 @@ static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const c
         return;
     }
     size_t hl;
-    char *head = upstream_head(req, method, &u, &hl);
+    char *head = upstream_head(req, method, &u, mp, &hl);
     c->out[0] = h2o_iovec_init(head, hl);
     c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
     c->next = gw->fwd_calls;
@@ -920,6 +1072,7 @@ struct integration {
     const char *method; /* HTTP_PROXY: the upstream method (ANY: the request's) */
     int version;        /* AWS_PROXY payload: 1, 2, or 0 for a REST API's 1.0 */
     int64_t timeout_ms;
+    const cJSON *params; /* HTTP API parameter mapping (requestParameters), or NULL */
 };
 
 /* Runs integration in for req; r describes the request for the event. */
@@ -929,7 +1082,8 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
 {
     if (strcmp(in->type, "HTTP_PROXY") == 0) {
         struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
-        forward(gw, req, in->uri, in->method, r->m, c, in->timeout_ms);
+        struct mapping mp = {.params = in->params, .m = r->m, .vars = r->stage_vars, .rid = rid};
+        forward(gw, req, in->uri, in->method, &mp, c, in->timeout_ms);
         return;
     }
     struct fn_ref ref;
@@ -1338,6 +1492,7 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .method = jstr(t.integration, "integrationMethod"),
         .version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2,
         .timeout_ms = timeout_of(t.integration),
+        .params = cJSON_GetObjectItemCaseSensitive(t.integration, "requestParameters"),
     };
     integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
 }
