@@ -995,21 +995,20 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
 static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const char *method,
                     const struct mapping *mp, struct gw_call *c, int64_t timeout_ms)
 {
-    char *query = mapped_query(req, mp), *url = upstream_url(uri, mp->m, query), buf[4096];
+    char *query = mapped_query(req, mp), *url, buf[4096];
     const char *op = NULL;
     const cJSON *path = mapping_of(mp, "path", NULL, 0, &op);
     const char *pv = path != NULL ? map_value(req, mp, path->valuestring, buf, sizeof(buf)) : NULL;
     if (pv != NULL) { /* overwrite:path: the URI's scheme and authority, the mapped path */
-        const char *auth = strstr(url, "://");
+        const char *auth = strstr(uri, "://");
         const char *slash = auth != NULL ? strchr(auth + 3, '/') : NULL;
-        size_t keep = slash != NULL ? (size_t)(slash - url) : strlen(url);
+        size_t keep = slash != NULL ? (size_t)(slash - uri) : strlen(uri);
         size_t len = keep + strlen(pv) + strlen(query) + 2;
-        char *nu = malloc(len);
-        if (nu == NULL)
+        if ((url = malloc(len)) == NULL)
             abort();
-        snprintf(nu, len, "%.*s%s%s%s", (int)keep, url, pv[0] == '/' ? "" : "/", pv, query);
-        free(url);
-        url = nu;
+        snprintf(url, len, "%.*s%s%s%s", (int)keep, uri, pv[0] == '/' ? "" : "/", pv, query);
+    } else {
+        url = upstream_url(uri, mp->m, query);
     }
     free(query);
     h2o_url_t u;
