@@ -846,8 +846,10 @@ static const cJSON *mapping_of(const struct mapping *mp, const char *kind, const
         if (colon == NULL || strncmp(colon + 1, kind, kl) != 0)
             continue;
         const char *t = colon + 1 + kl;
-        if ((name == NULL && *t == '\0') || (name != NULL && *t == '.' && strlen(t + 1) == nlen &&
-                                             strncasecmp(t + 1, name, nlen) == 0)) {
+        bool header = strcmp(kind, "header") == 0; /* header names are case-insensitive */
+        if ((name == NULL && *t == '\0') ||
+            (name != NULL && *t == '.' && strlen(t + 1) == nlen &&
+             (header ? strncasecmp(t + 1, name, nlen) : strncmp(t + 1, name, nlen)) == 0)) {
             *op = e->string;
             return e;
         }
