@@ -73,7 +73,7 @@ WARN_CLANG := $(filter-out -Wjump-misses-init -Wlogical-op -Wduplicated-cond,$(W
 build/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC [fuzz] $<"
-	@clang $(CPPFLAGS) $(WARN_CLANG) -O1 -g -fsanitize=address,undefined,fuzzer-no-link -c $< -o $@
+	@clang $(CPPFLAGS) $(WARN_CLANG) -O1 -g -fsanitize=address,undefined,fuzzer-no-link -MMD -MP -c $< -o $@
 build/fuzz/%: build/fuzz/tests/fuzz/%_fuzz.o $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
 	@echo "  LD [fuzz] $@"
 	@clang -fsanitize=address,undefined,fuzzer -o $@ $^ $(LIBS)

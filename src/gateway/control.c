@@ -196,13 +196,44 @@ static const struct member integration_members[] = {
     {"integrationUri", M_STR, 2048},
     {"passthroughBehavior", M_STR, 0},
     {"payloadFormatVersion", M_STR, 8},
-    {"requestParameters", M_STRMAP, 0},
     {"requestTemplates", M_STRMAP, 0},
     {"responseParameters", M_OBJ, 0},
     {"templateSelectionExpression", M_STR, 1024},
     {"timeoutInMillis", M_INT, 0},
     {"tlsConfig", M_OBJ, 0},
 };
+
+/* Checks requestParameters (parameter mapping): keys
+ * "{append|overwrite|remove}:{header|querystring}.{name}" or "overwrite:path";
+ * HTTP_PROXY integrations only. */
+static bool check_mapping(h2o_req_t *req, const cJSON *in, bool lambda)
+{
+    const cJSON *m, *params = cJSON_GetObjectItemCaseSensitive(in, "requestParameters");
+    if (cJSON_GetArraySize(params) > 0 && lambda) {
+        aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                               "lambdad supports parameter mapping for HTTP_PROXY integrations "
+                               "only");
+        return false;
+    }
+    cJSON_ArrayForEach(m, params)
+    {
+        const char *k = m->string, *colon = strchr(k, ':');
+        bool op =
+            colon != NULL && (strncmp(k, "append:", 7) == 0 || strncmp(k, "overwrite:", 10) == 0 ||
+                              strncmp(k, "remove:", 7) == 0);
+        const char *what = op ? colon + 1 : "";
+        bool ok = op && ((strncmp(what, "header.", 7) == 0 && what[7] != '\0') ||
+                         (strncmp(what, "querystring.", 12) == 0 && what[12] != '\0') ||
+                         (strcmp(what, "path") == 0 && strncmp(k, "overwrite:", 10) == 0));
+        if (!ok || strncmp(m->valuestring, "$request.body", 13) == 0) {
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                   "Invalid mapping expression specified: %.128s: %.128s", k,
+                                   m->valuestring);
+            return false;
+        }
+    }
+    return true;
+}
 
 /* Fills defaults and checks an integration after its members were applied. */
 static bool check_integration(h2o_req_t *req, cJSON *in)
@@ -261,6 +292,8 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
     else if (t < GW_TIMEOUT_MIN_MS || t > GW_TIMEOUT_MAX_MS)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Timeout must be between %d ms and %d ms",
                                GW_TIMEOUT_MIN_MS, GW_TIMEOUT_MAX_MS);
+    else if (!check_mapping(req, in, lambda))
+        return false;
     else if (!lambda && (method == NULL || !gw_one_of(method, http_methods)))
         aws_send_error_message(
             req, ERR_GW_BAD_REQUEST,
@@ -472,27 +505,27 @@ static const struct member stage_members[] = {
     {"routeSettings", M_OBJ, 0},
 };
 
-/* Merges body.stageVariables into the stage's: a variable set to "" is
- * removed, as UpdateStage does on AWS. */
-static bool merge_stage_vars(h2o_req_t *req, const cJSON *body, cJSON *stage)
+/* Merges the map body[member] into obj[member]: a key set to "" is removed,
+ * as AWS's Update* do for stageVariables and requestParameters. */
+static bool merge_map(h2o_req_t *req, const cJSON *body, cJSON *obj, const char *member)
 {
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "stageVariables");
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, member);
     if (in == NULL || cJSON_IsNull(in))
         return true;
     if (!cJSON_IsObject(in) || !gw_all_strings(in)) {
         aws_send_error_message(req, ERR_GW_BAD_REQUEST,
-                               "Invalid input for stageVariables: must be a map of strings");
+                               "Invalid input for %s: must be a map of strings", member);
         return false;
     }
-    cJSON *vars = cJSON_GetObjectItemCaseSensitive(stage, "stageVariables");
-    if (vars == NULL)
-        vars = cJSON_AddObjectToObject(stage, "stageVariables");
+    cJSON *map = cJSON_GetObjectItemCaseSensitive(obj, member);
+    if (map == NULL)
+        map = cJSON_AddObjectToObject(obj, member);
     const cJSON *v;
     cJSON_ArrayForEach(v, in)
     {
-        cJSON_DeleteItemFromObjectCaseSensitive(vars, v->string);
+        cJSON_DeleteItemFromObjectCaseSensitive(map, v->string);
         if (v->valuestring[0] != '\0')
-            cJSON_AddStringToObject(vars, v->string, v->valuestring);
+            cJSON_AddStringToObject(map, v->string, v->valuestring);
     }
     return true;
 }
@@ -838,7 +871,8 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
     case K_INTEGRATION:
         ok = (!created || cJSON_GetArraySize(list) < GW_INTEGRATIONS_MAX ||
               (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many integrations"), false)) &&
-             APPLY(req, body, it, integration_members) && check_integration(req, it);
+             APPLY(req, body, it, integration_members) &&
+             merge_map(req, body, it, "requestParameters") && check_integration(req, it);
         break;
     case K_STAGE: {
         const char *name = gw_str_of(body, "stageName");
@@ -852,8 +886,8 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
             aws_send_error_message(req, ERR_GW_CONFLICT, "Stage %s already exists", name);
         else if (created && cJSON_GetArraySize(list) >= GW_STAGES_MAX)
             aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many stages");
-        else if (APPLY(req, body, it, stage_members) && merge_stage_vars(req, body, it) &&
-                 check_stage(req, doc, it))
+        else if (APPLY(req, body, it, stage_members) &&
+                 merge_map(req, body, it, "stageVariables") && check_stage(req, doc, it))
             ok = true;
         if (ok && created) {
             const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");

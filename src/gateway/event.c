@@ -10,6 +10,7 @@
 #include "event.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,24 @@ bool gw_body_is_text(const char *ctype, size_t ctype_len, const char *body, size
             return false;
     }
     return valid_utf8((const unsigned char *)body, len);
+}
+
+bool gw_media_type_in(const cJSON *types, const char *ctype, size_t len)
+{
+    char mt[256];
+    size_t n = 0;
+    while (n < len && n + 1 < sizeof(mt) && ctype[n] != ';' && ctype[n] != ' ') {
+        mt[n] = ctype[n] >= 'A' && ctype[n] <= 'Z' ? (char)(ctype[n] - 'A' + 'a') : ctype[n];
+        n++;
+    }
+    mt[n] = '\0';
+    const cJSON *t;
+    cJSON_ArrayForEach(t, types)
+    {
+        if (cJSON_IsString(t) && n > 0 && fnmatch(t->valuestring, mt, FNM_CASEFOLD) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* ---- building events ---- */
@@ -186,6 +205,9 @@ static int add_body(cJSON *ev, const struct gw_request *r, bool null_if_absent)
     const struct gw_header *ct = find_header(r, "content-type");
     bool text = gw_body_is_text(ct != NULL ? ct->value : NULL, ct != NULL ? ct->value_len : 0,
                                 r->body, r->body_len);
+    if (r->rest) /* REST APIs: binary only for binaryMediaTypes (and bytes JSON cannot carry) */
+        text = !(ct != NULL && gw_media_type_in(r->binary_types, ct->value, ct->value_len)) &&
+               gw_body_is_text(NULL, 0, r->body, r->body_len);
     cJSON *b;
     if (text) {
         b = str_n(r->body, r->body_len);
@@ -565,6 +587,7 @@ static int map_structured(const cJSON *resp, int version, struct gw_response *ou
         return 0;
     size_t blen = strlen(body->valuestring);
     if (cJSON_IsTrue(b64)) {
+        out->base64 = true;
         unsigned char *raw;
         if (b64_decode(body->valuestring, blen, &raw, &out->body_len) != 0)
             return -EINVAL;

@@ -58,7 +58,8 @@ struct gw_request {
     bool rest;
     const char *rest_path; /* the path after the stage (the event's "path") */
     size_t rest_path_len;
-    const char *resource_id; /* requestContext.resourceId */
+    const char *resource_id;   /* requestContext.resourceId */
+    const cJSON *binary_types; /* the REST API's binaryMediaTypes (list) or NULL */
 };
 
 /* Formats epoch ms as API Gateway's request time "12/Mar/2020:19:03:58 +0000". */
@@ -68,6 +69,11 @@ void gw_time_fmt(int64_t ms, char out[32]);
  * function as text rather than base64: text/..., JSON, XML, JavaScript and
  * form types, and only when it is valid UTF-8 without NUL bytes. */
 bool gw_body_is_text(const char *ctype, size_t ctype_len, const char *body, size_t len);
+
+/* True if the media type (ctype, len bytes, parameters ignored) is one of
+ * types (a list of "type/subtype" patterns with '*' wildcards, as a REST
+ * API's binaryMediaTypes). */
+bool gw_media_type_in(const cJSON *types, const char *ctype, size_t len);
 
 /* Builds the event for payload format version (1 or 2) as compact JSON text
  * (malloc'd, *len set). Returns NULL on bad input encoding (never for valid
@@ -87,6 +93,7 @@ struct gw_response {
     size_t nheaders;
     char *body; /* malloc'd (decoded when isBase64Encoded), NULL when empty */
     size_t body_len;
+    bool base64; /* the function said isBase64Encoded */
 };
 
 /* Maps the function's response text (len bytes) for payload version 1 or 2

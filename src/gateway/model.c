@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include "aws/awserr.h"
 #include "base/err.h"
@@ -49,22 +48,23 @@ cJSON *gw_stage(const cJSON *doc, const char *name)
 
 int gw_lambda_uri(const char *uri, struct fn_ref *ref)
 {
-    static const char pre[] = "arn:aws:apigateway:";
-    const char *fn = uri;
-    size_t len = strlen(uri);
+    static const char pre[] = "arn:aws:apigateway:", mid[] = ":lambda:path/2015-03-31/functions/",
+                      suffix[] = "/invocations";
+    const char *fn = uri, *end = uri + strlen(uri);
     if (strncmp(uri, pre, sizeof(pre) - 1) == 0) {
-        const char *f = strstr(uri, ":lambda:path/2015-03-31/functions/");
-        static const char suffix[] = "/invocations";
-        if (f == NULL || len < sizeof(suffix) - 1 ||
-            strcmp(uri + len - (sizeof(suffix) - 1), suffix) != 0)
+        const char *f = strstr(uri, mid);
+        if (f == NULL || (size_t)(end - uri) < sizeof(suffix) - 1 ||
+            strcmp(end - (sizeof(suffix) - 1), suffix) != 0)
             return -EINVAL;
-        fn = f + strlen(":lambda:path/2015-03-31/functions/");
-        len = (size_t)(uri + len - (sizeof(suffix) - 1) - fn);
-        if ((ssize_t)len <= 0)
+        fn = f + sizeof(mid) - 1;
+        end -= sizeof(suffix) - 1;
+        if (end <= fn)
             return -EINVAL;
     }
-    if (len < 15 || strncmp(fn, "arn:aws:lambda:", 15) != 0)
-        return -EINVAL;
+    size_t len = (size_t)(end - fn);
+    const char *kind = len >= 15 ? memmem(fn, len, ":function:", 10) : NULL;
+    if (len < 15 || strncmp(fn, "arn:aws:lambda:", 15) != 0 || kind == NULL)
+        return -EINVAL; /* a function's ARN, not merely a FunctionName */
     return arn_parse_function(fn, len, ref) == 0 ? 0 : -EINVAL;
 }
 

@@ -100,6 +100,9 @@ struct gw_call {
     char *domain;
     char *event_arn; /* routeArn / methodArn */
     char *cache_key; /* where the decision is cached, or NULL */
+    /* a REST API's binary responses */
+    cJSON *binary_types; /* binaryMediaTypes (a copy), or NULL */
+    char *accept;        /* the request's Accept header, or NULL */
     int ttl_s;
     /* HTTP_PROXY */
     h2o_http1client_t *client;   /* while connected */
@@ -132,10 +135,31 @@ static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char
     h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
+/* An X-Ray trace id "Root=1-{epoch s hex}-{24 hex}"; returns its length. */
+static size_t trace_id(char out[64])
+{
+    char hex[25];
+    rand_hex(hex, 12);
+    return (size_t)snprintf(out, 64, "Root=1-%08llx-%s", (long long)(clock_ms() / 1000), hex);
+}
+
+/* The request id headers of every answer: apigw-requestid for HTTP APIs;
+ * x-amzn-RequestId, x-amz-apigw-id and X-Amzn-Trace-Id for REST APIs. */
+static void id_headers(h2o_req_t *req, const struct flavor *fl, const char *rid)
+{
+    http_header(req, fl->rid_header, rid, strlen(rid));
+    if (fl != &rest_api)
+        return;
+    char ext[24], trace[64];
+    request_id(ext);
+    http_header(req, "x-amz-apigw-id", ext, strlen(ext));
+    http_header(req, "X-Amzn-Trace-Id", trace, trace_id(trace));
+}
+
 static void send_body(h2o_req_t *req, const struct flavor *fl, const char *rid, int status,
                       const char *body)
 {
-    http_header(req, fl->rid_header, rid, strlen(rid));
+    id_headers(req, fl, rid);
     http_send(req, status, "application/json", body, strlen(body));
 }
 
@@ -144,7 +168,7 @@ static void send_message(h2o_req_t *req, const struct flavor *fl, const char *ri
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"%s\":\"%s\"}", fl->message_key, msg);
-    http_header(req, fl->rid_header, rid, strlen(rid));
+    id_headers(req, fl, rid);
     http_send(req, status, "application/json", body, (size_t)n);
 }
 
@@ -223,7 +247,7 @@ static void preflight(h2o_req_t *req, const cJSON *cors, const char *rid, const 
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cors, "allowCredentials")))
             http_header(req, "access-control-allow-credentials", "true", 4);
     }
-    http_header(req, http_api.rid_header, rid, strlen(rid));
+    id_headers(req, &http_api, rid);
     http_send(req, 204, NULL, "", 0);
 }
 
@@ -271,6 +295,8 @@ static void call_free(struct gw_call *c)
     free(c->domain);
     free(c->event_arn);
     free(c->cache_key);
+    cJSON_Delete(c->binary_types);
+    free(c->accept);
     gw_response_free(&c->resp);
     free(c->event);
     free(c->allow_origin);
@@ -312,9 +338,41 @@ static void send_mapped(struct gw_call *c, const struct gw_response *r)
         add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
     }
     cors_headers(c);
-    http_header(c->req, c->fl->rid_header, c->request_id, strlen(c->request_id));
+    id_headers(c->req, c->fl, c->request_id);
     http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
               r->body != NULL ? r->body : "", r->body_len);
+}
+
+/* A REST API sends a base64 body as binary only when binaryMediaTypes has
+ * the request's Accept type or the response's Content-Type. */
+static bool binary_wanted(const struct gw_call *c, const struct gw_response *r)
+{
+    for (const char *p = c->accept; p != NULL && *p != '\0';) {
+        while (*p == ' ')
+            p++;
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (gw_media_type_in(c->binary_types, p, n))
+            return true;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, "content-type") == 0 &&
+            gw_media_type_in(c->binary_types, r->headers[i].value, strlen(r->headers[i].value)))
+            return true;
+    return false;
+}
+
+/* Puts the (decoded) body of r back into base64 text. */
+static void rebase64(struct gw_response *r)
+{
+    char *enc = malloc(b64_encoded_len(r->body_len));
+    if (enc == NULL)
+        abort();
+    size_t n = b64_encode(r->body != NULL ? r->body : "", r->body_len, enc);
+    free(r->body);
+    r->body = enc;
+    r->body_len = n;
 }
 
 static void on_invoked(void *arg, const struct invoke_done *d)
@@ -335,6 +393,8 @@ static void on_invoked(void *arg, const struct invoke_done *d)
         cors_headers(c);
         send_message(c->req, c->fl, c->request_id, 502, c->fl->internal);
     } else {
+        if (r.base64 && c->fl == &rest_api && !binary_wanted(c, &r))
+            rebase64(&r);
         send_mapped(c, &r);
         gw_response_free(&r);
     }
@@ -549,7 +609,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
  * payload version c->version (0: REST) into c. */
 static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r, struct gw_call *c)
 {
-    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64], hex[13];
+    char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64];
     source_ip(req, ip);
     const char *colon = memchr(req->input.authority.base, ':', req->input.authority.len);
     int pl = colon != NULL
@@ -558,9 +618,7 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r
                             colon + 1)
                  : snprintf(port, sizeof(port), "%u", gw->port);
     int cl = snprintf(clen, sizeof(clen), "%zu", req->entity.len);
-    rand_hex(hex, 6);
-    int tl = snprintf(trace, sizeof(trace), "Root=1-%08llx-%s%s", (long long)(clock_ms() / 1000),
-                      hex, hex);
+    size_t tl = trace_id(trace);
     /* H2O keeps Host and Content-Length out of req->headers; API Gateway adds
      * the X-Forwarded-* and X-Amzn-Trace-Id headers. */
     size_t n = req->headers.size;
@@ -575,7 +633,7 @@ static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r
         const h2o_header_t *h = &req->headers.entries[i];
         hs[k++] = (struct gw_header){h->name->base, h->name->len, h->value.base, h->value.len};
     }
-    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, (size_t)tl};
+    hs[k++] = (struct gw_header){"x-amzn-trace-id", 15, trace, tl};
     hs[k++] = (struct gw_header){"x-forwarded-for", 15, ip, strlen(ip)};
     hs[k++] = (struct gw_header){"x-forwarded-port", 16, port, (size_t)pl};
     hs[k++] = (struct gw_header){"x-forwarded-proto", 17, "http", 4};
@@ -735,9 +793,129 @@ static void put(char **b, size_t *n, size_t *cap, const char *p, size_t len)
     *n += len;
 }
 
+/* An HTTP API integration's parameter mapping and what its values refer to. */
+struct mapping {
+    const cJSON *params; /* requestParameters: "{op}:{target}" -> value */
+    const struct gw_match *m;
+    const cJSON *vars; /* stage variables */
+    const char *rid;
+};
+
+static const char *identity_value(h2o_req_t *req, const cJSON *vars, const char *src, char *buf,
+                                  size_t cap, bool *skip);
+
+/* The value of a mapping: $request.header.X, $request.querystring.X,
+ * $request.path.X, $request.path, $stageVariables.X, $context.requestId, or
+ * the text itself. NULL when the request has no such value. */
+static const char *map_value(h2o_req_t *req, const struct mapping *mp, const char *v, char *buf,
+                             size_t cap)
+{
+    static const char pp[] = "$request.path.";
+    bool skip;
+    if (strncmp(v, pp, sizeof(pp) - 1) == 0) {
+        for (int i = 0; mp->m != NULL && i < mp->m->nparams; i++)
+            if (strlen(v + sizeof(pp) - 1) == mp->m->params[i].name_len &&
+                memcmp(v + sizeof(pp) - 1, mp->m->params[i].name, mp->m->params[i].name_len) == 0) {
+                snprintf(buf, cap, "%.*s", (int)mp->m->params[i].value_len, mp->m->params[i].value);
+                return buf;
+            }
+        return NULL;
+    }
+    if (strcmp(v, "$request.path") == 0) {
+        size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+        snprintf(buf, cap, "%.*s", (int)plen, req->path.base);
+        return buf;
+    }
+    if (strcmp(v, "$context.requestId") == 0)
+        return mp->rid;
+    if (strncmp(v, "$request.", 9) == 0 || strncmp(v, "$stageVariables.", 16) == 0)
+        return identity_value(req, mp->vars, v, buf, cap, &skip);
+    return v;
+}
+
+/* Appends a query pair name=value (value percent-encoded). */
+static void put_pair(char **b, size_t *n, size_t *cap, const char *name, size_t nlen,
+                     const char *value)
+{
+    put(b, n, cap, *n > 0 ? "&" : "", *n > 0 ? 1 : 0);
+    put(b, n, cap, name, nlen);
+    put(b, n, cap, "=", 1);
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+        char esc[4];
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p) != NULL) {
+            put(b, n, cap, (const char *)p, 1);
+        } else {
+            snprintf(esc, sizeof(esc), "%%%02X", *p);
+            put(b, n, cap, esc, 3);
+        }
+    }
+}
+
+/* The mapping of target ("header.x-y", "querystring.q", "path"), its op
+ * ("append", "overwrite", "remove") in *op, or NULL. */
+static const cJSON *mapping_of(const struct mapping *mp, const char *kind, const char *name,
+                               size_t nlen, const char **op)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        const char *colon = strchr(e->string, ':');
+        size_t kl = strlen(kind);
+        if (colon == NULL || strncmp(colon + 1, kind, kl) != 0)
+            continue;
+        const char *t = colon + 1 + kl;
+        bool header = strcmp(kind, "header") == 0; /* header names are case-insensitive */
+        if ((name == NULL && *t == '\0') ||
+            (name != NULL && *t == '.' && strlen(t + 1) == nlen &&
+             (header ? strncasecmp(t + 1, name, nlen) : strncmp(t + 1, name, nlen)) == 0)) {
+            *op = e->string;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* The request's query with the querystring mappings applied ("" or "?..."). */
+static char *mapped_query(h2o_req_t *req, const struct mapping *mp)
+{
+    char *b = NULL, buf[2048];
+    size_t n = 0, cap = 0;
+    const char *q = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    const char *end = q + (req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0);
+    put(&b, &n, &cap, "", 0);
+    for (const char *p = q; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *pe = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p)), *ke = eq != NULL ? eq : pe;
+        const char *op = NULL;
+        if (mapping_of(mp, "querystring", p, (size_t)(ke - p), &op) == NULL ||
+            strncmp(op, "append:", 7) == 0) {
+            put(&b, &n, &cap, n > 0 ? "&" : "", n > 0 ? 1 : 0);
+            put(&b, &n, &cap, p, (size_t)(pe - p));
+        }
+        p = pe + 1;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        if (strncmp(e->string, "remove:", 7) == 0 || strstr(e->string, ":querystring.") == NULL)
+            continue;
+        const char *name = strstr(e->string, ":querystring.") + 13;
+        const char *v = map_value(req, mp, e->valuestring, buf, sizeof(buf));
+        if (v != NULL)
+            put_pair(&b, &n, &cap, name, strlen(name), v);
+    }
+    char *out = malloc(n + 2);
+    if (out == NULL)
+        abort();
+    snprintf(out, n + 2, "%s%.*s", n > 0 ? "?" : "", (int)n, b);
+    free(b);
+    return out;
+}
+
 /* The upstream URL: integrationUri with {name} and {name+} replaced by the
  * route's path parameters, plus the request's query string. */
-static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_req_t *req)
+static char *upstream_url(const char *uri, const struct gw_match *m, const char *query)
 {
     char *b = NULL;
     size_t n = 0, cap = 0;
@@ -758,8 +936,7 @@ static char *upstream_url(const char *uri, const struct gw_match *m, const h2o_r
         if (!done)
             put(&b, &n, &cap, p++, 1);
     }
-    if (req->query_at != SIZE_MAX)
-        put(&b, &n, &cap, req->path.base + req->query_at, req->path.len - req->query_at);
+    put(&b, &n, &cap, query, strlen(query));
     put(&b, &n, &cap, "", 1);
     return b;
 }
@@ -783,7 +960,8 @@ bool gw_fwd_setup(struct gateway *gw, h2o_req_t *req)
 }
 
 /* The request head sent upstream (malloc'd, *len set). */
-static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u, size_t *len)
+static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *u,
+                           const struct mapping *mp, size_t *len)
 {
     char *b = NULL, ip[INET6_ADDRSTRLEN], tail[160];
     size_t n = 0, cap = 0;
@@ -798,11 +976,29 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
     put(&b, &n, &cap, H2O_STRLIT("\r\nconnection: close\r\n"));
     for (size_t i = 0; i < req->headers.size; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
-        if (hop_by_hop(h->name))
-            continue;
+        const char *op = NULL;
+        if (hop_by_hop(h->name) ||
+            (mapping_of(mp, "header", h->name->base, h->name->len, &op) != NULL &&
+             strncmp(op, "append:", 7) != 0))
+            continue; /* removed or overwritten */
         put(&b, &n, &cap, h->name->base, h->name->len);
         put(&b, &n, &cap, ": ", 2);
         put(&b, &n, &cap, h->value.base, h->value.len);
+        put(&b, &n, &cap, "\r\n", 2);
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, mp->params)
+    {
+        char buf[4096];
+        const char *hn = strstr(e->string, ":header.");
+        const char *v = hn != NULL && strncmp(e->string, "remove:", 7) != 0
+                            ? map_value(req, mp, e->valuestring, buf, sizeof(buf))
+                            : NULL;
+        if (v == NULL || strpbrk(v, "\r\n") != NULL)
+            continue;
+        put(&b, &n, &cap, hn + 8, strlen(hn + 8));
+        put(&b, &n, &cap, ": ", 2);
+        put(&b, &n, &cap, v, strlen(v));
         put(&b, &n, &cap, "\r\n", 2);
     }
     source_ip(req, ip);
@@ -818,9 +1014,24 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
 /* Sends req to the HTTP_PROXY integration at uri (with the route's
  * parameters m) using method; c answers when it responds. */
 static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const char *method,
-                    const struct gw_match *m, struct gw_call *c, int64_t timeout_ms)
+                    const struct mapping *mp, struct gw_call *c, int64_t timeout_ms)
 {
-    char *url = upstream_url(uri, m, req);
+    char *query = mapped_query(req, mp), *url, buf[4096];
+    const char *op = NULL;
+    const cJSON *path = mapping_of(mp, "path", NULL, 0, &op);
+    const char *pv = path != NULL ? map_value(req, mp, path->valuestring, buf, sizeof(buf)) : NULL;
+    if (pv != NULL) { /* overwrite:path: the URI's scheme and authority, the mapped path */
+        const char *auth = strstr(uri, "://");
+        const char *slash = auth != NULL ? strchr(auth + 3, '/') : NULL;
+        size_t keep = slash != NULL ? (size_t)(slash - uri) : strlen(uri);
+        size_t len = keep + strlen(pv) + strlen(query) + 2;
+        if ((url = malloc(len)) == NULL)
+            abort();
+        snprintf(url, len, "%.*s%s%s%s", (int)keep, uri, pv[0] == '/' ? "" : "/", pv, query);
+    } else {
+        url = upstream_url(uri, mp->m, query);
+    }
+    free(query);
     h2o_url_t u;
     if (!gw_fwd_setup(gw, req) || h2o_url_parse(url, strlen(url), &u) != 0) {
         free(url);
@@ -828,7 +1039,7 @@ static void forward(struct gateway *gw, h2o_req_t *req, const char *uri, const c
         return;
     }
     size_t hl;
-    char *head = upstream_head(req, method, &u, &hl);
+    char *head = upstream_head(req, method, &u, mp, &hl);
     c->out[0] = h2o_iovec_init(head, hl);
     c->out[1] = h2o_iovec_init(req->entity.base, req->entity.len);
     c->next = gw->fwd_calls;
@@ -903,6 +1114,7 @@ struct integration {
     const char *method; /* HTTP_PROXY: the upstream method (ANY: the request's) */
     int version;        /* AWS_PROXY payload: 1, 2, or 0 for a REST API's 1.0 */
     int64_t timeout_ms;
+    const cJSON *params; /* HTTP API parameter mapping (requestParameters), or NULL */
 };
 
 /* Runs integration in for req; r describes the request for the event. */
@@ -912,7 +1124,8 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
 {
     if (strcmp(in->type, "HTTP_PROXY") == 0) {
         struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
-        forward(gw, req, in->uri, in->method, r->m, c, in->timeout_ms);
+        struct mapping mp = {.params = in->params, .m = r->m, .vars = r->stage_vars, .rid = rid};
+        forward(gw, req, in->uri, in->method, &mp, c, in->timeout_ms);
         return;
     }
     struct fn_ref ref;
@@ -926,6 +1139,11 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     }
     struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
     c->version = in->version;
+    if (r->rest) {
+        const h2o_iovec_t *accept = http_req_header(req, "accept");
+        c->binary_types = cJSON_Duplicate(r->binary_types, true);
+        c->accept = accept != NULL ? strndup(accept->base, accept->len) : NULL;
+    }
     int rc = 0;
     if (!build_event(gw, req, r, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
         cors_headers(c);
@@ -1448,6 +1666,7 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .method = jstr(t.integration, "integrationMethod"),
         .version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2,
         .timeout_ms = timeout_of(t.integration),
+        .params = cJSON_GetObjectItemCaseSensitive(t.integration, "requestParameters"),
     };
     integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
 }
@@ -1565,7 +1784,7 @@ static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
     }
     const char *body =
         jstr(cJSON_GetObjectItemCaseSensitive(chosen, "responseTemplates"), "application/json");
-    http_header(req, rest_api.rid_header, rid, strlen(rid));
+    id_headers(req, &rest_api, rid);
     http_send(req, status_of(jstr(chosen, "statusCode"), status), "application/json", body,
               strlen(body));
 }
@@ -1612,6 +1831,8 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .rest_path = plen > 0 ? path : "/",
         .rest_path_len = plen > 0 ? plen : 1,
         .resource_id = jstr(res, "id"),
+        .binary_types = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(api->doc, "restapi"), "binaryMediaTypes"),
         .domain = domain,
         .api_id = api->id,
         .stage = name,

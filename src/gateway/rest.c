@@ -760,7 +760,7 @@ static void one_of_list(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
  * ("/variables/{name}") the prefix "/member/". */
 struct patch_path {
     const char *member;
-    enum mtype type; /* M_STR, M_BOOL, M_INT, or M_STRMAP for a map entry */
+    enum mtype type; /* M_STR, M_BOOL, M_INT; M_STRMAP for a map entry, M_STRARR a list element */
 };
 
 static const struct patch_path restapi_patch[] = {
@@ -768,6 +768,7 @@ static const struct patch_path restapi_patch[] = {
     {"description", M_STR},
     {"version", M_STR},
     {"apiKeySource", M_STR},
+    {"binaryMediaTypes", M_STRARR},
     {"disableExecuteApiEndpoint", M_BOOL},
     {"minimumCompressionSize", M_INT},
     {"policy", M_STR},
@@ -789,6 +790,36 @@ static const struct patch_path integration_patch[] = {
     {"connectionType", M_STR},
     {"credentials", M_STR},
 };
+
+/* Adds (or removes) the element named by a JSON-pointer segment ("~1" for
+ * '/', "~0" for '~') to the list obj[member]. */
+static bool patch_list(cJSON *obj, const char *member, bool remove, const char *segment)
+{
+    char v[256];
+    size_t n = 0;
+    for (const char *p = segment; *p != '\0' && n + 1 < sizeof(v); p++) {
+        if (p[0] == '~' && (p[1] == '1' || p[1] == '0')) {
+            v[n++] = p[1] == '1' ? '/' : '~';
+            p++;
+        } else {
+            v[n++] = *p;
+        }
+    }
+    v[n] = '\0';
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, member);
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, member);
+        list = cJSON_AddArrayToObject(obj, member);
+    }
+    cJSON *e = list->child;
+    while (e != NULL && !(cJSON_IsString(e) && strcmp(e->valuestring, v) == 0))
+        e = e->next;
+    if (remove && e != NULL)
+        cJSON_Delete(cJSON_DetachItemViaPointer(list, e));
+    else if (!remove && e == NULL)
+        cJSON_AddItemToArray(list, cJSON_CreateString(v));
+    return true;
+}
 
 /* A stage's methodSettings path "/{resource}/{VERB}/throttling/rateLimit"
  * (or burstLimit), "~1" standing for '/' and "*" for any: applies op to
@@ -871,7 +902,9 @@ static bool patch_one(h2o_req_t *req, cJSON *obj, const cJSON *op, const struct 
                 cJSON_AddStringToObject(map, rest + 1, value);
             return true;
         }
-        if (pp[i].type == M_STRMAP || rest[0] != '\0')
+        if (pp[i].type == M_STRARR && rest[0] == '/' && rest[1] != '\0')
+            return patch_list(obj, pp[i].member, remove, rest + 1);
+        if (pp[i].type == M_STRMAP || pp[i].type == M_STRARR || rest[0] != '\0')
             continue;
         cJSON_DeleteItemFromObjectCaseSensitive(obj, pp[i].member);
         if (remove)

@@ -456,6 +456,9 @@ def test_not_found_and_validation_errors(daemon, gw, fn):
     assert h["IntegrationType"] == "HTTP_PROXY" and h["TimeoutInMillis"] == 30000 and h["ConnectionType"] == "INTERNET"
     items = gw.get_integrations(ApiId=api_id)["Items"]
     assert {i["IntegrationId"] for i in items} == {integ, h["IntegrationId"]}
+    assert gw.get_integration(ApiId=api_id, IntegrationId=h["IntegrationId"])["IntegrationMethod"] == "GET"
+    gw.delete_integration(ApiId=api_id, IntegrationId=h["IntegrationId"])
+    expect_gw_error("NotFoundException", 404, gw.get_integration, ApiId=api_id, IntegrationId=h["IntegrationId"])
     # the wire shape of an error: x-amzn-ErrorType and {"message": ...}
     status, headers, body = daemon.raw("GET", "/v2/apis/nosuchapi0")
     assert status == 404 and headers["x-amzn-errortype"] == "NotFoundException"
@@ -646,6 +649,35 @@ def test_http_proxy_integration(daemon, gw, upstream):
     gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], TimeoutInMillis=300)
     st, _, body = call(daemon.port, api_id, "GET", "/fwd/slow")
     assert st == 504 and json.loads(body) == {"message": "Service Unavailable"}
+    # parameter mapping: headers, query string and path
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], IntegrationMethod="ANY",
+                          TimeoutInMillis=5000, RequestParameters={
+                              "append:header.x-added": "static-v",
+                              "overwrite:header.x-custom": "$request.querystring.q",
+                              "remove:header.x-gone": "''",
+                              "overwrite:querystring.q2": "$request.header.x-custom",
+                              "remove:querystring.drop": "''",
+                              "append:header.x-rid": "$context.requestId",
+                              "overwrite:path": "$request.path.proxy"})
+    st, hdrs, body = call(daemon.port, api_id, "GET", "/fwd/up/mapped?q=qv&drop=1&keep=2",
+                          headers=[("X-Custom", "orig"), ("X-Gone", "bye")])
+    assert st == 207, body
+    got = json.loads(body)
+    assert got["path"] == "/up/mapped?q=qv&keep=2&q2=orig", got["path"]
+    h = got["headers"]
+    assert h["x-added"] == "static-v" and h["x-custom"] == "qv" and "x-gone" not in h
+    assert h["x-rid"] == header(hdrs, "apigw-requestid")
+    expect_gw_error("BadRequestException", 400, gw.update_integration, ApiId=api_id,
+                    IntegrationId=integ["IntegrationId"], RequestParameters={"rename:header.x": "y"})
+    # an update merges the mapping; a key set to "" goes
+    got = gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"],
+                                RequestParameters={"remove:header.x-gone": "", "append:header.x-more": "m"})
+    assert "remove:header.x-gone" not in got["RequestParameters"]
+    assert got["RequestParameters"]["append:header.x-more"] == "m"
+    assert got["RequestParameters"]["overwrite:path"] == "$request.path.proxy"
+    keys = dict.fromkeys(got["RequestParameters"], "")
+    assert gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"],
+                                 RequestParameters=keys).get("RequestParameters", {}) == {}
     # an unreachable upstream
     gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], TimeoutInMillis=5000,
                           IntegrationUri="http://127.0.0.1:%d/{proxy}" % free_port())

@@ -1,6 +1,7 @@
 """API Gateway REST APIs (apigateway v1): resources, methods, AWS_PROXY integrations, deployments and stages
 through boto3 and the AWS CLI, invoked through both URL forms with the REST payload (1.0)."""
 
+import base64
 import json
 import re
 
@@ -80,6 +81,8 @@ def test_rest_api_event_both_url_forms(daemon, apigw, fn):
     assert st == 200, body
     rid = header(hdrs, "x-amzn-requestid")
     assert rid and re.match(UUID, rid)
+    assert re.match(r"^[A-Za-z0-9+/]{15}=$", header(hdrs, "x-amz-apigw-id"))
+    assert re.match(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$", header(hdrs, "x-amzn-trace-id"))
     ev = json.loads(body)
     assert "version" not in ev
     assert ev["resource"] == "/items/{id}" and ev["path"] == "/items/5" and ev["httpMethod"] == "GET"
@@ -329,3 +332,21 @@ def test_rest_mock_options_for_cors(daemon, apigw, fn):
            httpMethod="OPTIONS", statusCode="200")
     expect("NotFoundException", 404, apigw.get_method_response, restApiId=api_id, resourceId=rid,
            httpMethod="OPTIONS", statusCode="404")
+
+
+def test_rest_binary_media_types(daemon, apigw, fn):
+    api_id, _ = rest_api(apigw, fn, ["/{proxy+}"], method="ANY")
+    # without binaryMediaTypes: bodies are text, and a base64 response stays base64 text
+    ev = json.loads(call(daemon.port, api_id, "POST", "/prod/up", body=b"hello",
+                         headers=[("Content-Type", "application/octet-stream")])[2])
+    assert ev["isBase64Encoded"] is False and ev["body"] == "hello"
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/binary")
+    assert st == 201 and base64.b64decode(body) == bytes(range(256))
+    apigw.update_rest_api(restApiId=api_id, patchOperations=[
+        {"op": "add", "path": "/binaryMediaTypes/application~1octet-stream"}])
+    assert apigw.get_rest_api(restApiId=api_id)["binaryMediaTypes"] == ["application/octet-stream"]
+    ev = json.loads(call(daemon.port, api_id, "POST", "/prod/up", body=b"hello",
+                         headers=[("Content-Type", "application/octet-stream")])[2])
+    assert ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == b"hello"
+    st, _, body = call(daemon.port, api_id, "GET", "/prod/binary", headers=[("Accept", "application/octet-stream")])
+    assert st == 201 and body == bytes(range(256))
