@@ -828,8 +828,7 @@ def test_lambda_authorizers(daemon, gw, lam, fn):
     expect_gw_error("NotFoundException", 404, gw.update_route, ApiId=api_id, RouteId=ids["GET /open"],
                     AuthorizationType="CUSTOM", AuthorizerId="nope123")
     expect_gw_error("BadRequestException", 400, gw.create_authorizer, ApiId=api_id, Name="j", AuthorizerType="JWT",
-                    IdentitySource=["$request.header.Authorization"],
-                    JwtConfiguration={"Audience": ["a"], "Issuer": "https://issuer.example"})
+                    IdentitySource=["$request.header.Authorization"])  # JWT needs a JwtConfiguration
     expect_gw_error("BadRequestException", 400, gw.create_authorizer, ApiId=api_id, Name="x", AuthorizerType="REQUEST",
                     AuthorizerUri=uri % auth_fn["simple"], AuthorizerPayloadFormatVersion="1.0",
                     EnableSimpleResponses=True, IdentitySource=["$request.header.Authorization"])
