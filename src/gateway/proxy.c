@@ -1672,6 +1672,45 @@ static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
               strlen(body));
 }
 
+/* A REST integration's requestParameters ("integration.request.header.X":
+ * "method.request.header.Y" or "'literal'") as the HTTP API mapping that
+ * forward() applies; NULL when there are none. */
+static cJSON *rest_mapping(const cJSON *rp)
+{
+    static const char *const targets[][2] = {
+        {"integration.request.header.", "overwrite:header."},
+        {"integration.request.querystring.", "overwrite:querystring."}};
+    static const char *const sources[][2] = {
+        {"method.request.header.", "$request.header."},
+        {"method.request.querystring.", "$request.querystring."},
+        {"method.request.path.", "$request.path."},
+        {"stageVariables.", "$stageVariables."},
+        {"context.requestId", "$context.requestId"}};
+    cJSON *out = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, rp)
+    {
+        const char *k = e->string, *v = cJSON_IsString(e) ? e->valuestring : "";
+        char key[512], val[1024];
+        key[0] = val[0] = '\0';
+        for (size_t i = 0; i < 2; i++)
+            if (strncmp(k, targets[i][0], strlen(targets[i][0])) == 0)
+                snprintf(key, sizeof(key), "%s%s", targets[i][1], k + strlen(targets[i][0]));
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '\'' && v[vl - 1] == '\'')
+            snprintf(val, sizeof(val), "%.*s", (int)(vl - 2), v + 1);
+        for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+            if (strncmp(v, sources[i][0], strlen(sources[i][0])) == 0)
+                snprintf(val, sizeof(val), "%s%s", sources[i][1], v + strlen(sources[i][0]));
+        if (key[0] == '\0' || val[0] == '\0')
+            continue; /* path parameters fill the URI's {name} as they are */
+        if (out == NULL)
+            out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, key, val);
+    }
+    return out;
+}
+
 /* A REST API request for stage (slen bytes) and the path after it. */
 static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
                         const char *domain, const char *stage, size_t slen, const char *path,
@@ -1745,7 +1784,10 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .version = 0,
         .timeout_ms = cJSON_IsNumber(to) ? to->valueint : GW_REST_TIMEOUT_MAX_MS,
     };
+    cJSON *params = rest_mapping(cJSON_GetObjectItemCaseSensitive(integ, "requestParameters"));
+    in.params = params;
     integrate(gw, req, &rest_api, rid, NULL, NULL, &in, &r);
+    cJSON_Delete(params);
     free(full);
 }
 

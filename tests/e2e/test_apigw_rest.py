@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from conftest import (_CLIENTS, DEBIAN_AWS, FUNCTIONS, Daemon, cli_json, close_clients, create, make_client,
                       unique, zip_dir)
-from test_apigw_http import REQUEST_TIME, call, header
+from test_apigw_http import REQUEST_TIME, call, header, upstream  # noqa: F401 - upstream is a fixture
 
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -350,3 +350,24 @@ def test_rest_binary_media_types(daemon, apigw, fn):
     assert ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == b"hello"
     st, _, body = call(daemon.port, api_id, "GET", "/prod/binary", headers=[("Accept", "application/octet-stream")])
     assert st == 201 and body == bytes(range(256))
+
+
+def test_rest_http_proxy_with_parameters(daemon, apigw, upstream):
+    api = apigw.create_rest_api(name=unique("rfwd"))
+    api_id = api["id"]
+    root = root_of(apigw, api_id)
+    res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")
+    apigw.put_method(restApiId=api_id, resourceId=res["id"], httpMethod="ANY", authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=res["id"], httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY", uri=upstream + "/up/{proxy}",
+                          requestParameters={"integration.request.path.proxy": "method.request.path.proxy",
+                                             "integration.request.header.x-from": "method.request.header.x-in",
+                                             "integration.request.header.x-static": "'fixed'",
+                                             "integration.request.querystring.v": "stageVariables.ver"})
+    apigw.create_deployment(restApiId=api_id, stageName="prod", variables={"ver": "7"})
+    st, hdrs, body = call(daemon.port, api_id, "POST", "/prod/a/b?k=1", body=b"data", headers=[("X-In", "hello")])
+    assert st == 207, body
+    got = json.loads(body)
+    assert got["method"] == "POST" and got["path"] == "/up/a/b?k=1&v=7" and got["body"] == "data"
+    assert got["headers"]["x-from"] == "hello" and got["headers"]["x-static"] == "fixed"
+    assert header(hdrs, "x-upstream") == "yes" and header(hdrs, "x-amzn-requestid")
