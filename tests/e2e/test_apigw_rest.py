@@ -274,6 +274,17 @@ def test_rest_authorizers(daemon, apigw, lam, fn):
     assert call(daemon.port, api_id, "GET", "/prod/req?q=1", headers=[("X-Key", "bad")])[0] == 403
     assert call(daemon.port, api_id, "GET", "/prod/req", headers=[("X-Key", "k1")])[0] == 401
 
+    a2 = apigw.update_authorizer(restApiId=api_id, authorizerId=req["id"], patchOperations=[
+        {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"},
+        {"op": "replace", "path": "/name", "value": "req2"}])
+    assert a2["name"] == "req2" and a2["authorizerResultTtlInSeconds"] == 0
+    assert apigw.get_authorizer(restApiId=api_id, authorizerId=req["id"])["name"] == "req2"
+    expect("BadRequestException", 400, apigw.update_authorizer, restApiId=api_id, authorizerId=req["id"],
+           patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "9999"}])
+    deps = apigw.get_deployments(restApiId=api_id)["items"]
+    d = apigw.update_deployment(restApiId=api_id, deploymentId=deps[0]["id"],
+                                patchOperations=[{"op": "replace", "path": "/description", "value": "renamed"}])
+    assert d["description"] == "renamed"
     expect("BadRequestException", 400, apigw.put_method, restApiId=api_id, resourceId=ids["/tok"],
            httpMethod="POST", authorizationType="CUSTOM", authorizerId="nope12")
     expect("ConflictException", 409, apigw.delete_authorizer, restApiId=api_id, authorizerId=tok["id"])
