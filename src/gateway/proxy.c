@@ -1268,6 +1268,8 @@ static void cache_put(struct gw_api *api, const struct gw_call *c, bool allowed,
         if (strcmp(api->auth_cache[i].key, c->cache_key) == 0 ||
             api->auth_cache[i].expires_ms <= now)
             e = &api->auth_cache[i];
+    if (e == NULL && api->nauth_cache >= GW_AUTH_CACHE_MAX)
+        return; /* full of live decisions: this one is not kept */
     if (e == NULL) {
         struct gw_auth_entry *n =
             realloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
