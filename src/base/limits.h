@@ -75,6 +75,8 @@
 #define GW_ROUTES_MAX             300      /* routes per API */
 #define GW_INTEGRATIONS_MAX       300      /* integrations per API */
 #define GW_STAGES_MAX             10       /* stages per API */
+#define GW_AUTHORIZERS_MAX        10       /* authorizers per API */
+#define GW_RESOURCES_MAX          300      /* resources per REST API */
 #define GW_DEPLOYMENTS_MAX        100      /* deployments kept per API */
 #define GW_APIS_MAX               600      /* APIs per account and region */
 #define GW_STAGE_VAR_VALUE_MAX    2048     /* characters of a stage variable value */

@@ -867,7 +867,9 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
     switch (k) {
     case K_AUTHORIZER:
         redeploy = false; /* authorizers apply live (docs/decisions.md) */
-        ok = APPLY(req, body, it, authorizer_members) && check_authorizer(req, it);
+        ok = (!created || cJSON_GetArraySize(list) < GW_AUTHORIZERS_MAX ||
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many authorizers"), false)) &&
+             APPLY(req, body, it, authorizer_members) && check_authorizer(req, it);
         break;
     case K_ROUTE:
         ok = (!created || cJSON_GetArraySize(list) < GW_ROUTES_MAX ||

@@ -159,6 +159,9 @@ static void create_resource(struct gateway *gw, h2o_req_t *req, struct gw_api *a
     if (!ok)
         bad(req, "Resource's path part only allow a-zA-Z0-9._- and curly braces at the "
                  "beginning and the end and an optional plus sign before the closing brace.");
+    else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(api->doc, "resources")) >=
+             GW_RESOURCES_MAX)
+        ok = (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many resources"), false);
     else if (ppart != NULL && strstr(ppart, "+}") != NULL)
         ok = (bad(req, "Cannot create a child of a resource with a greedy path variable"), false);
     const cJSON *siblings = ok ? cJSON_GetObjectItemCaseSensitive(api->doc, "resources") : NULL;
@@ -444,7 +447,10 @@ static void create_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api 
     char id[8];
     gw_new_id(id, 6);
     cJSON_AddStringToObject(a, "id", id);
-    bool ok = APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
+    bool ok = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(api->doc, "authorizers")) <
+                  GW_AUTHORIZERS_MAX ||
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many authorizers"), false);
+    ok = ok && APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
     cJSON_Delete(body);
     if (!ok) {
         cJSON_Delete(a);
