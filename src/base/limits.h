@@ -83,6 +83,8 @@
 #define GW_ROUTES_MAX             300      /* routes per API */
 #define GW_INTEGRATIONS_MAX       300      /* integrations per API */
 #define GW_STAGES_MAX             10       /* stages per API */
+#define GW_AUTHORIZERS_MAX        10       /* authorizers per API */
+#define GW_RESOURCES_MAX          300      /* resources per REST API */
 #define GW_DEPLOYMENTS_MAX        100      /* deployments kept per API */
 #define GW_APIS_MAX               600      /* APIs per account and region */
 #define GW_STAGE_VAR_VALUE_MAX    2048     /* characters of a stage variable value */
@@ -90,6 +92,7 @@
 #define GW_TIMEOUT_MAX_MS         30000    /* integration timeoutInMillis (and its default) */
 #define GW_REST_TIMEOUT_MAX_MS    29000    /* a REST API integration's (and its default) */
 #define GW_AUTHORIZER_TIMEOUT_MS  10000    /* a Lambda authorizer's invocation */
+#define GW_AUTH_CACHE_MAX         1000     /* cached authorizer decisions per API */
 #define GW_LIST_DEFAULT           100      /* items per Get* page without maxResults */
 #define GW_BODY_MAX_BYTES         10485760 /* request body of an HTTP API (10 MB) */
 #define GW_HEADERS_MAX_BYTES      10240    /* request header names and values of an HTTP API */

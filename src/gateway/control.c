@@ -235,6 +235,44 @@ static bool check_mapping(h2o_req_t *req, const cJSON *in, bool lambda)
     return true;
 }
 
+/* Checks responseParameters: {"200": {"overwrite:statuscode": "204",
+ * "{append|overwrite|remove}:header.{name}": value}}. */
+static bool check_response_mapping(h2o_req_t *req, const cJSON *in)
+{
+    const cJSON *byst, *m;
+    cJSON_ArrayForEach(byst, cJSON_GetObjectItemCaseSensitive(in, "responseParameters"))
+    {
+        const char *st = byst->string;
+        bool code = strlen(st) == 3 && st[0] >= '1' && st[0] <= '5' && st[1] >= '0' &&
+                    st[1] <= '9' && st[2] >= '0' && st[2] <= '9';
+        if (!code || !cJSON_IsObject(byst) || !gw_all_strings(byst)) {
+            aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                   "Invalid responseParameters for %.16s: a status code maps to "
+                                   "a map of strings",
+                                   st);
+            return false;
+        }
+        cJSON_ArrayForEach(m, byst)
+        {
+            const char *k = m->string;
+            char *end = NULL;
+            long v = strtol(m->valuestring, &end, 10);
+            bool ok = strcmp(k, "overwrite:statuscode") == 0
+                          ? *end == '\0' && end != m->valuestring && v >= 100 && v <= 599
+                          : (strncmp(k, "append:header.", 14) == 0 && k[14] != '\0') ||
+                                (strncmp(k, "overwrite:header.", 17) == 0 && k[17] != '\0') ||
+                                (strncmp(k, "remove:header.", 14) == 0 && k[14] != '\0');
+            if (!ok) {
+                aws_send_error_message(req, ERR_GW_BAD_REQUEST,
+                                       "Invalid mapping expression specified: %.128s: %.128s", k,
+                                       m->valuestring);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* Fills defaults and checks an integration after its members were applied. */
 static bool check_integration(h2o_req_t *req, cJSON *in)
 {
@@ -292,7 +330,7 @@ static bool check_integration(h2o_req_t *req, cJSON *in)
     else if (t < GW_TIMEOUT_MIN_MS || t > GW_TIMEOUT_MAX_MS)
         aws_send_error_message(req, ERR_GW_BAD_REQUEST, "Timeout must be between %d ms and %d ms",
                                GW_TIMEOUT_MIN_MS, GW_TIMEOUT_MAX_MS);
-    else if (!check_mapping(req, in, lambda))
+    else if (!check_mapping(req, in, lambda) || !check_response_mapping(req, in))
         return false;
     else if (!lambda && (method == NULL || !gw_one_of(method, http_methods)))
         aws_send_error_message(
@@ -861,7 +899,9 @@ static void put_item(struct gateway *gw, h2o_req_t *req, struct gw_api *api, enu
     switch (k) {
     case K_AUTHORIZER:
         redeploy = false; /* authorizers apply live (docs/decisions.md) */
-        ok = APPLY(req, body, it, authorizer_members) && check_authorizer(req, it);
+        ok = (!created || cJSON_GetArraySize(list) < GW_AUTHORIZERS_MAX ||
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many authorizers"), false)) &&
+             APPLY(req, body, it, authorizer_members) && check_authorizer(req, it);
         break;
     case K_ROUTE:
         ok = (!created || cJSON_GetArraySize(list) < GW_ROUTES_MAX ||

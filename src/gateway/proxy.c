@@ -103,6 +103,7 @@ struct gw_call {
     /* a REST API's binary responses */
     cJSON *binary_types; /* binaryMediaTypes (a copy), or NULL */
     char *accept;        /* the request's Accept header, or NULL */
+    cJSON *resp_params;  /* an HTTP API integration's responseParameters (a copy), or NULL */
     int ttl_s;
     /* HTTP_PROXY */
     h2o_http1client_t *client;   /* while connected */
@@ -296,6 +297,7 @@ static void call_free(struct gw_call *c)
     free(c->event_arn);
     free(c->cache_key);
     cJSON_Delete(c->binary_types);
+    cJSON_Delete(c->resp_params);
     free(c->accept);
     gw_response_free(&c->resp);
     free(c->event);
@@ -327,19 +329,69 @@ static bool skipped_header(const struct gw_call *c, const char *name)
     return c->cors && strncasecmp(name, "access-control-", 15) == 0;
 }
 
+/* The response mapping of r's status (responseParameters["200"]), or NULL. */
+static const cJSON *response_mapping(const struct gw_call *c, const struct gw_response *r)
+{
+    char code[8];
+    snprintf(code, sizeof(code), "%d", r->status);
+    return cJSON_GetObjectItemCaseSensitive(c->resp_params, code);
+}
+
+/* A response mapping value: $response.header.X, $context.requestId or text. */
+static const char *response_value(const struct gw_call *c, const struct gw_response *r,
+                                  const char *v)
+{
+    static const char rh[] = "$response.header.";
+    if (strcmp(v, "$context.requestId") == 0)
+        return c->request_id;
+    if (strncmp(v, rh, sizeof(rh) - 1) != 0)
+        return v;
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, v + sizeof(rh) - 1) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+/* True if the mapping removes or overwrites header name. */
+static bool header_mapped(const cJSON *map, const char *name)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, map)
+    {
+        const char *h = strstr(e->string, ":header.");
+        if (h != NULL && strncmp(e->string, "append:", 7) != 0 && strcasecmp(h + 8, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void send_mapped(struct gw_call *c, const struct gw_response *r)
 {
+    const cJSON *map = response_mapping(c, r), *e;
     bool has_ctype = false;
+    int status = r->status;
     for (size_t i = 0; i < r->nheaders; i++) {
         const struct gw_out_header *h = &r->headers[i];
-        if (skipped_header(c, h->name))
+        if (skipped_header(c, h->name) || header_mapped(map, h->name))
             continue;
         has_ctype = has_ctype || strcasecmp(h->name, "content-type") == 0;
         add_header(c->req, h->name, strlen(h->name), h->value, strlen(h->value));
     }
+    cJSON_ArrayForEach(e, map)
+    {
+        const char *h = strstr(e->string, ":header.");
+        const char *v = response_value(c, r, e->valuestring);
+        if (strcmp(e->string, "overwrite:statuscode") == 0)
+            status = (int)strtol(e->valuestring, NULL, 10);
+        else if (h != NULL && v != NULL && strncmp(e->string, "remove:", 7) != 0 &&
+                 strpbrk(v, "\r\n") == NULL) {
+            has_ctype = has_ctype || strcasecmp(h + 8, "content-type") == 0;
+            add_header(c->req, h + 8, strlen(h + 8), v, strlen(v));
+        }
+    }
     cors_headers(c);
     id_headers(c->req, c->fl, c->request_id);
-    http_send(c->req, r->status, has_ctype ? NULL : "text/plain; charset=utf-8",
+    http_send(c->req, status, has_ctype ? NULL : "text/plain; charset=utf-8",
               r->body != NULL ? r->body : "", r->body_len);
 }
 
@@ -1114,7 +1166,8 @@ struct integration {
     const char *method; /* HTTP_PROXY: the upstream method (ANY: the request's) */
     int version;        /* AWS_PROXY payload: 1, 2, or 0 for a REST API's 1.0 */
     int64_t timeout_ms;
-    const cJSON *params; /* HTTP API parameter mapping (requestParameters), or NULL */
+    const cJSON *params;      /* HTTP API parameter mapping (requestParameters), or NULL */
+    const cJSON *resp_params; /* and its responseParameters, or NULL */
 };
 
 /* Runs integration in for req; r describes the request for the event. */
@@ -1124,6 +1177,7 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
 {
     if (strcmp(in->type, "HTTP_PROXY") == 0) {
         struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
+        c->resp_params = cJSON_Duplicate(in->resp_params, true);
         struct mapping mp = {.params = in->params, .m = r->m, .vars = r->stage_vars, .rid = rid};
         forward(gw, req, in->uri, in->method, &mp, c, in->timeout_ms);
         return;
@@ -1139,6 +1193,7 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     }
     struct gw_call *c = call_new(gw, req, fl, rid, cors, origin);
     c->version = in->version;
+    c->resp_params = cJSON_Duplicate(in->resp_params, true);
     if (r->rest) {
         const h2o_iovec_t *accept = http_req_header(req, "accept");
         c->binary_types = cJSON_Duplicate(r->binary_types, true);
@@ -1256,6 +1311,8 @@ static void cache_put(struct gw_api *api, const struct gw_call *c, bool allowed,
         if (strcmp(api->auth_cache[i].key, c->cache_key) == 0 ||
             api->auth_cache[i].expires_ms <= now)
             e = &api->auth_cache[i];
+    if (e == NULL && api->nauth_cache >= GW_AUTH_CACHE_MAX)
+        return; /* full of live decisions: this one is not kept */
     if (e == NULL) {
         struct gw_auth_entry *n =
             realloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
@@ -1667,6 +1724,7 @@ static void http_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .version = strcmp(jstr(t.integration, "payloadFormatVersion"), "1.0") == 0 ? 1 : 2,
         .timeout_ms = timeout_of(t.integration),
         .params = cJSON_GetObjectItemCaseSensitive(t.integration, "requestParameters"),
+        .resp_params = cJSON_GetObjectItemCaseSensitive(t.integration, "responseParameters"),
     };
     integrate(gw, req, &http_api, rid, cors, origin, &in, &r);
 }
@@ -1789,6 +1847,45 @@ static void mock_respond(h2o_req_t *req, const char *rid, const cJSON *integ)
               strlen(body));
 }
 
+/* A REST integration's requestParameters ("integration.request.header.X":
+ * "method.request.header.Y" or "'literal'") as the HTTP API mapping that
+ * forward() applies; NULL when there are none. */
+static cJSON *rest_mapping(const cJSON *rp)
+{
+    static const char *const targets[][2] = {
+        {"integration.request.header.", "overwrite:header."},
+        {"integration.request.querystring.", "overwrite:querystring."}};
+    static const char *const sources[][2] = {
+        {"method.request.header.", "$request.header."},
+        {"method.request.querystring.", "$request.querystring."},
+        {"method.request.path.", "$request.path."},
+        {"stageVariables.", "$stageVariables."},
+        {"context.requestId", "$context.requestId"}};
+    cJSON *out = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, rp)
+    {
+        const char *k = e->string, *v = cJSON_IsString(e) ? e->valuestring : "";
+        char key[512], val[1024];
+        key[0] = val[0] = '\0';
+        for (size_t i = 0; i < 2; i++)
+            if (strncmp(k, targets[i][0], strlen(targets[i][0])) == 0)
+                snprintf(key, sizeof(key), "%s%s", targets[i][1], k + strlen(targets[i][0]));
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '\'' && v[vl - 1] == '\'')
+            snprintf(val, sizeof(val), "%.*s", (int)(vl - 2), v + 1);
+        for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+            if (strncmp(v, sources[i][0], strlen(sources[i][0])) == 0)
+                snprintf(val, sizeof(val), "%s%s", sources[i][1], v + strlen(sources[i][0]));
+        if (key[0] == '\0' || val[0] == '\0')
+            continue; /* path parameters fill the URI's {name} as they are */
+        if (out == NULL)
+            out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, key, val);
+    }
+    return out;
+}
+
 /* A REST API request for stage (slen bytes) and the path after it. */
 static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const char *rid,
                         const char *domain, const char *stage, size_t slen, const char *path,
@@ -1873,7 +1970,10 @@ static void rest_invoke(struct gateway *gw, h2o_req_t *req, struct gw_api *api, 
         .version = 0,
         .timeout_ms = cJSON_IsNumber(to) ? to->valueint : GW_REST_TIMEOUT_MAX_MS,
     };
+    cJSON *params = rest_mapping(cJSON_GetObjectItemCaseSensitive(integ, "requestParameters"));
+    in.params = params;
     integrate(gw, req, &rest_api, rid, NULL, NULL, &in, &r);
+    cJSON_Delete(params);
     free(full);
 }
 

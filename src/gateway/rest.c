@@ -159,6 +159,9 @@ static void create_resource(struct gateway *gw, h2o_req_t *req, struct gw_api *a
     if (!ok)
         bad(req, "Resource's path part only allow a-zA-Z0-9._- and curly braces at the "
                  "beginning and the end and an optional plus sign before the closing brace.");
+    else if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(api->doc, "resources")) >=
+             GW_RESOURCES_MAX)
+        ok = (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many resources"), false);
     else if (ppart != NULL && strstr(ppart, "+}") != NULL)
         ok = (bad(req, "Cannot create a child of a resource with a greedy path variable"), false);
     const cJSON *siblings = ok ? cJSON_GetObjectItemCaseSensitive(api->doc, "resources") : NULL;
@@ -440,7 +443,10 @@ static void create_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api 
     char id[8];
     gw_new_id(id, 6);
     cJSON_AddStringToObject(a, "id", id);
-    bool ok = APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
+    bool ok = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(api->doc, "authorizers")) <
+                  GW_AUTHORIZERS_MAX ||
+              (aws_send_error_message(req, ERR_GW_TOO_MANY, "Too many authorizers"), false);
+    ok = ok && APPLY(req, body, a, rest_authorizer_members) && check_rest_authorizer(req, a);
     cJSON_Delete(body);
     if (!ok) {
         cJSON_Delete(a);
@@ -777,6 +783,17 @@ static const struct patch_path stage_patch[] = {
     {"deploymentId", M_STR},    {"description", M_STR},          {"variables", M_STRMAP},
     {"tracingEnabled", M_BOOL}, {"cacheClusterEnabled", M_BOOL},
 };
+static const struct patch_path authorizer_patch[] = {
+    {"name", M_STR},
+    {"authorizerUri", M_STR},
+    {"identitySource", M_STR},
+    {"identityValidationExpression", M_STR},
+    {"authorizerResultTtlInSeconds", M_INT},
+    {"authorizerCredentials", M_STR},
+};
+static const struct patch_path deployment_patch[] = {
+    {"description", M_STR},
+};
 static const struct patch_path method_patch[] = {
     {"authorizationType", M_STR},
     {"apiKeyRequired", M_BOOL},
@@ -962,6 +979,13 @@ static void update(struct gateway *gw, h2o_req_t *req, struct gw_api *api, const
              ((n = gw_str_of(obj, "name")) != NULL && n[0] != '\0' && strlen(n) <= GW_NAME_MAX);
         if (!ok && n != NULL)
             bad(req, "Invalid REST API name specified");
+    } else if (strcmp(what, "authorizer") == 0) {
+        obj = gw_item(doc, "authorizers", "id", name);
+        ok = PATCH(req, body, obj, authorizer_patch) && check_rest_authorizer(req, obj);
+    } else if (strcmp(what, "deployment") == 0) {
+        obj =
+            cJSON_GetObjectItemCaseSensitive(gw_item(doc, "deployments", "id", name), "deployment");
+        ok = PATCH(req, body, obj, deployment_patch);
     } else if (strcmp(what, "stage") == 0) {
         obj = gw_stage(doc, name);
         const char *dep = NULL;
@@ -1040,7 +1064,8 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
         (p.n == 2 && (get || del || patch_)) || (p.n == 3 && (res && get)) ||
         (p.n == 3 && (deps || stages || auths) && (get || post)) ||
         (p.n == 4 && res && (get || post || del)) ||
-        (p.n == 4 && (deps || stages || auths) && (get || del)) || (p.n == 4 && stages && patch_) ||
+        (p.n == 4 && (deps || stages || auths) && (get || del)) ||
+        (p.n == 4 && (stages || auths || deps) && patch_) ||
         (p.n == 6 && res && strcmp(p.seg[4], "methods") == 0 && (get || put || del || patch_)) ||
         (p.n == 7 && res && strcmp(p.seg[4], "methods") == 0 &&
          strcmp(p.seg[6], "integration") == 0 && (get || put || del || patch_)) ||
@@ -1081,10 +1106,12 @@ bool gw_rest_handle(struct gateway *gw, h2o_req_t *req)
     } else if (p.n == 4 && res) {
         resource_op(gw, req, api, p.seg[3]);
     } else if (p.n == 4 && patch_) {
-        if (gw_stage(api->doc, p.seg[3]) == NULL)
-            not_found(req, "Stage", p.seg[3]);
+        const char *what = stages ? "stage" : auths ? "authorizer" : "deployment";
+        if (stages ? gw_stage(api->doc, p.seg[3]) == NULL
+                   : gw_item(api->doc, sub, "id", p.seg[3]) == NULL)
+            not_found(req, stages ? "Stage" : auths ? "Authorizer" : "Deployment", p.seg[3]);
         else if (!gw_busy(api, req))
-            update(gw, req, api, "stage", NULL, p.seg[3]);
+            update(gw, req, api, what, NULL, p.seg[3]);
     } else if (p.n == 4) {
         one_of_list(gw, req, api, sub, p.seg[3]);
     } else if (p.n == 8 || p.n == 9) {

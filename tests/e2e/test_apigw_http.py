@@ -145,7 +145,7 @@ def test_payload_v2_event(daemon, gw, fn):
 
 
 def test_v2_response_mapping(daemon, gw, fn):
-    api_id, _, _ = http_api(gw, fn, ["$default"])
+    api_id, integ, _ = http_api(gw, fn, ["$default"])
     st, hdrs, body = call(daemon.port, api_id, "GET", "/inferred")
     assert st == 200 and header(hdrs, "content-type") == "application/json"
     assert json.loads(body) == {"hello": "world", "n": [1, 2]}
@@ -153,6 +153,11 @@ def test_v2_response_mapping(daemon, gw, fn):
     assert st == 200 and body == b'"just a string"' and header(hdrs, "content-type") == "application/json"
     st, hdrs, body = call(daemon.port, api_id, "GET", "/binary")
     assert st == 201 and body == bytes(range(256)) and header(hdrs, "content-type") == "application/octet-stream"
+    # responseParameters apply to Lambda responses too
+    gw.update_integration(ApiId=api_id, IntegrationId=integ, ResponseParameters={
+        "200": {"overwrite:header.x-fn": "changed", "overwrite:statuscode": "202"}})
+    st, hdrs, _ = call(daemon.port, api_id, "GET", "/anything")
+    assert st == 202 and header(hdrs, "x-fn") == "changed"
 
 
 def test_function_error_and_malformed_response_502(daemon, gw, fn):
@@ -678,6 +683,18 @@ def test_http_proxy_integration(daemon, gw, upstream):
     keys = dict.fromkeys(got["RequestParameters"], "")
     assert gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"],
                                  RequestParameters=keys).get("RequestParameters", {}) == {}
+    # response mapping by status code
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], ResponseParameters={
+        "207": {"overwrite:statuscode": "200", "append:header.x-mapped": "$response.header.X-Upstream",
+                "remove:header.x-upstream": "''", "overwrite:header.x-rid": "$context.requestId"}})
+    st, hdrs, body = call(daemon.port, api_id, "GET", "/fwd/z")
+    assert st == 200 and header(hdrs, "x-mapped") == "yes" and header(hdrs, "x-upstream") is None
+    assert header(hdrs, "x-rid") == header(hdrs, "apigw-requestid")
+    expect_gw_error("BadRequestException", 400, gw.update_integration, ApiId=api_id,
+                    IntegrationId=integ["IntegrationId"], ResponseParameters={"2xx": {"overwrite:statuscode": "200"}})
+    expect_gw_error("BadRequestException", 400, gw.update_integration, ApiId=api_id,
+                    IntegrationId=integ["IntegrationId"], ResponseParameters={"200": {"overwrite:statuscode": "x"}})
+    gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], ResponseParameters={})
     # an unreachable upstream
     gw.update_integration(ApiId=api_id, IntegrationId=integ["IntegrationId"], TimeoutInMillis=5000,
                           IntegrationUri="http://127.0.0.1:%d/{proxy}" % free_port())

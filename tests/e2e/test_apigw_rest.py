@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from conftest import (_CLIENTS, DEBIAN_AWS, FUNCTIONS, Daemon, cli_json, close_clients, create, make_client,
                       unique, zip_dir)
-from test_apigw_http import REQUEST_TIME, call, header
+from test_apigw_http import REQUEST_TIME, call, header, upstream  # noqa: F401 - upstream is a fixture
 
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -274,6 +274,17 @@ def test_rest_authorizers(daemon, apigw, lam, fn):
     assert call(daemon.port, api_id, "GET", "/prod/req?q=1", headers=[("X-Key", "bad")])[0] == 403
     assert call(daemon.port, api_id, "GET", "/prod/req", headers=[("X-Key", "k1")])[0] == 401
 
+    a2 = apigw.update_authorizer(restApiId=api_id, authorizerId=req["id"], patchOperations=[
+        {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"},
+        {"op": "replace", "path": "/name", "value": "req2"}])
+    assert a2["name"] == "req2" and a2["authorizerResultTtlInSeconds"] == 0
+    assert apigw.get_authorizer(restApiId=api_id, authorizerId=req["id"])["name"] == "req2"
+    expect("BadRequestException", 400, apigw.update_authorizer, restApiId=api_id, authorizerId=req["id"],
+           patchOperations=[{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "9999"}])
+    deps = apigw.get_deployments(restApiId=api_id)["items"]
+    d = apigw.update_deployment(restApiId=api_id, deploymentId=deps[0]["id"],
+                                patchOperations=[{"op": "replace", "path": "/description", "value": "renamed"}])
+    assert d["description"] == "renamed"
     expect("BadRequestException", 400, apigw.put_method, restApiId=api_id, resourceId=ids["/tok"],
            httpMethod="POST", authorizationType="CUSTOM", authorizerId="nope12")
     expect("ConflictException", 409, apigw.delete_authorizer, restApiId=api_id, authorizerId=tok["id"])
@@ -350,3 +361,24 @@ def test_rest_binary_media_types(daemon, apigw, fn):
     assert ev["isBase64Encoded"] is True and base64.b64decode(ev["body"]) == b"hello"
     st, _, body = call(daemon.port, api_id, "GET", "/prod/binary", headers=[("Accept", "application/octet-stream")])
     assert st == 201 and body == bytes(range(256))
+
+
+def test_rest_http_proxy_with_parameters(daemon, apigw, upstream):
+    api = apigw.create_rest_api(name=unique("rfwd"))
+    api_id = api["id"]
+    root = root_of(apigw, api_id)
+    res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")
+    apigw.put_method(restApiId=api_id, resourceId=res["id"], httpMethod="ANY", authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=res["id"], httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY", uri=upstream + "/up/{proxy}",
+                          requestParameters={"integration.request.path.proxy": "method.request.path.proxy",
+                                             "integration.request.header.x-from": "method.request.header.x-in",
+                                             "integration.request.header.x-static": "'fixed'",
+                                             "integration.request.querystring.v": "stageVariables.ver"})
+    apigw.create_deployment(restApiId=api_id, stageName="prod", variables={"ver": "7"})
+    st, hdrs, body = call(daemon.port, api_id, "POST", "/prod/a/b?k=1", body=b"data", headers=[("X-In", "hello")])
+    assert st == 207, body
+    got = json.loads(body)
+    assert got["method"] == "POST" and got["path"] == "/up/a/b?k=1&v=7" and got["body"] == "data"
+    assert got["headers"]["x-from"] == "hello" and got["headers"]["x-static"] == "fixed"
+    assert header(hdrs, "x-upstream") == "yes" and header(hdrs, "x-amzn-requestid")
