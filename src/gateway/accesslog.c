@@ -151,23 +151,12 @@ struct access {
     int64_t start_us;
 };
 
-static void source_ip(h2o_req_t *req, char out[INET6_ADDRSTRLEN])
-{
-    struct sockaddr_storage ss;
-    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    out[0] = '\0';
-    if (len > 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
-    else if (len > 0 && ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
-}
-
 static void on_done(void *p)
 {
     struct access *a = p;
     h2o_req_t *req = a->req;
     char ip[INET6_ADDRSTRLEN], method[16], path[1024], ua[512];
-    source_ip(req, ip);
+    http_peer_ip(req, ip, sizeof(ip));
     snprintf(method, sizeof(method), "%.*s", (int)req->method.len, req->method.base);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     snprintf(path, sizeof(path), "%.*s", (int)plen, req->path.base);

@@ -29,8 +29,8 @@
 struct counter {
     char plan[16];
     char key[16];
-    double tokens;
-    int64_t last_ms; /* monotonic, of the last refill */
+    double tokens;   /* its throttle bucket (gw_bucket_take) */
+    int64_t last_ms; /* 0: not used yet (full) */
     int64_t period;  /* the quota period it counts (days, weeks or months since 1970) */
     long used;
 };
@@ -537,7 +537,6 @@ static struct counter *counter_of(struct gw_keys *k, const char *plan, const cha
     memset(c, 0, sizeof(*c));
     snprintf(c->plan, sizeof(c->plan), "%s", plan);
     snprintf(c->key, sizeof(c->key), "%s", key);
-    c->tokens = -1; /* full at first use */
     c->period = -1;
     return c;
 }
@@ -627,17 +626,11 @@ bool gw_keys_admit(struct gateway *gw, h2o_req_t *req, const char *api_id, const
     if (cJSON_IsNumber(rate) || cJSON_IsNumber(burst)) {
         double r = cJSON_IsNumber(rate) ? rate->valuedouble : 1e9;
         double b = cJSON_IsNumber(burst) ? burst->valuedouble : (r >= 1 ? r : 1);
-        int64_t now = clock_mono_us() / 1000;
-        c->tokens = c->tokens < 0 ? b : c->tokens + (double)(now - c->last_ms) * r / 1000.0;
-        if (c->tokens > b)
-            c->tokens = b;
-        c->last_ms = now;
-        if (c->tokens < 1.0) {
+        if (!gw_bucket_take(&c->tokens, &c->last_ms, r, b)) {
             *status = 429;
             *message = "Too Many Requests";
             return false;
         }
-        c->tokens -= 1.0;
     }
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(plan, "quota");
     const cJSON *limit = cJSON_GetObjectItemCaseSensitive(q, "limit");

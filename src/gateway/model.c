@@ -16,6 +16,7 @@
 #include "aws/awserr.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
 #include "gateway/keys.h"
@@ -394,4 +395,17 @@ void gw_fini(struct gateway *gw)
     free(gw->apis);
     gw->apis = NULL;
     gw->napis = gw->cap = 0;
+}
+
+bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)
+{
+    int64_t now = timer_now_ms();
+    *tokens = *last_ms == 0 ? burst : *tokens + rate * (double)(now - *last_ms) / 1000.0;
+    if (*tokens > burst)
+        *tokens = burst;
+    *last_ms = now;
+    if (*tokens < 1.0)
+        return false;
+    *tokens -= 1.0;
+    return true;
 }

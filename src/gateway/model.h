@@ -97,13 +97,18 @@ struct gateway {
     int account_rate;          /* account-level requests per second (0: none) */
     int account_burst;         /* and burst */
     double account_tokens;     /* the account's token bucket */
-    int64_t account_last_ms;   /* monotonic ms of its last refill (0: never) */
+    int64_t account_last_ms;   /* its last refill (0: never, full) */
 };
 
 /* Loads every API from the store (start-up). Returns 0 or the store's error. */
 int gw_load(struct gateway *gw);
 
 void gw_fini(struct gateway *gw);
+
+/* Takes one token from a token bucket holding at most burst tokens and
+ * refilled at rate per second; *last_ms 0 marks a fresh (full) bucket.
+ * Returns false, taking nothing, when less than one token is left. */
+bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst);
 
 /* The API with id (committed), or NULL. */
 struct gw_api *gw_find(const struct gateway *gw, const char *id);

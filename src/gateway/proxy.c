@@ -483,17 +483,6 @@ static const char *protocol_of(const h2o_req_t *req)
     return req->version >= 0x200 ? "HTTP/2.0" : req->version == 0x100 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
-static void source_ip(h2o_req_t *req, char out[INET6_ADDRSTRLEN])
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    snprintf(out, INET6_ADDRSTRLEN, "127.0.0.1");
-    if (sl != 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
-    else if (sl != 0 && ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
-}
-
 /* Picks the stage: one named by the first path segment, else $default.
  * Sets *route_path to the path the routes see. */
 static cJSON *select_stage(const cJSON *doc, const char *path, size_t len, size_t *skip)
@@ -557,7 +546,6 @@ static bool take_token(struct gw_api *api, const char *key, const cJSON *rate, c
     for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
         if (strcmp(api->buckets[i].key, key) == 0)
             bk = &api->buckets[i];
-    int64_t now = timer_now_ms();
     if (bk == NULL) {
         struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
         if (nb == NULL)
@@ -567,17 +555,9 @@ static bool take_token(struct gw_api *api, const char *key, const cJSON *rate, c
         bk->key = strdup(key);
         if (bk->key == NULL)
             abort();
-        bk->tokens = b;
-        bk->last_ms = now;
+        bk->last_ms = 0; /* full */
     }
-    bk->tokens += r * (double)(now - bk->last_ms) / 1000.0;
-    if (bk->tokens > b)
-        bk->tokens = b;
-    bk->last_ms = now;
-    if (bk->tokens < 1.0)
-        return false;
-    bk->tokens -= 1.0;
-    return true;
+    return gw_bucket_take(&bk->tokens, &bk->last_ms, r, b);
 }
 
 /* The HTTP API route's bucket: per stage and route key. */
@@ -662,7 +642,7 @@ static bool select_target(h2o_req_t *req, struct gw_api *api, const char *rid, s
 static bool build_event(struct gateway *gw, h2o_req_t *req, struct gw_request *r, struct gw_call *c)
 {
     char ip[INET6_ADDRSTRLEN], port[8], clen[24], trace[64];
-    source_ip(req, ip);
+    http_peer_ip(req, ip, sizeof(ip));
     const char *colon = memchr(req->input.authority.base, ':', req->input.authority.len);
     int pl = colon != NULL
                  ? snprintf(port, sizeof(port), "%.*s",
@@ -1053,7 +1033,7 @@ static char *upstream_head(h2o_req_t *req, const char *method, const h2o_url_t *
         put(&b, &n, &cap, v, strlen(v));
         put(&b, &n, &cap, "\r\n", 2);
     }
-    source_ip(req, ip);
+    http_peer_ip(req, ip, sizeof(ip));
     int tl =
         snprintf(tail, sizeof(tail),
                  "x-forwarded-for: %s\r\nx-forwarded-proto: http\r\ncontent-length: %zu\r\n\r\n",
@@ -1127,19 +1107,8 @@ static bool account_token(struct gateway *gw)
 {
     if (gw->account_rate <= 0)
         return true;
-    double burst = gw->account_burst > 0 ? gw->account_burst : gw->account_rate;
-    int64_t now = clock_mono_us() / 1000;
-    gw->account_tokens =
-        gw->account_last_ms == 0
-            ? burst
-            : gw->account_tokens + (double)(now - gw->account_last_ms) * gw->account_rate / 1000.0;
-    if (gw->account_tokens > burst)
-        gw->account_tokens = burst;
-    gw->account_last_ms = now;
-    if (gw->account_tokens < 1.0)
-        return false;
-    gw->account_tokens -= 1.0;
-    return true;
+    return gw_bucket_take(&gw->account_tokens, &gw->account_last_ms, gw->account_rate,
+                          gw->account_burst > 0 ? gw->account_burst : gw->account_rate);
 }
 
 /* Answers (and returns false) a request over the limits every API applies. */

@@ -12,11 +12,13 @@
  */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -393,4 +395,15 @@ int http_split_path(const h2o_req_t *req, struct http_path *out)
 bool http_method_is(const h2o_req_t *req, const char *m)
 {
     return req->method.len == strlen(m) && memcmp(req->method.base, m, req->method.len) == 0;
+}
+
+void http_peer_ip(h2o_req_t *req, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    snprintf(out, cap, "127.0.0.1");
+    if (sl != 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+    else if (sl != 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)cap);
 }

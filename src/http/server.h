@@ -93,6 +93,10 @@ struct http_path {
  * too long segments or a bad escape. */
 int http_split_path(const h2o_req_t *req, struct http_path *out);
 
+/* The client's address as text (at most INET6_ADDRSTRLEN bytes with the
+ * NUL, so cap >= 46), or "127.0.0.1" when the connection cannot tell. */
+void http_peer_ip(h2o_req_t *req, char *out, size_t cap);
+
 /* True if the request method is m ("GET", "POST", ...). */
 bool http_method_is(const h2o_req_t *req, const char *m);
 #endif
