@@ -2,10 +2,11 @@
 /*
  * API keys and usage plans (see keys.h). The document:
  *   {"apiKeys": [...], "usagePlans": [...], "planKeys": [{"usagePlanId", "keyId"}]}
- * whose key and plan objects are what the apigateway API returns. As with
- * APIs, a write copies the document, changes the copy, stores it on a
- * worker and swaps it in once committed; writes run one at a time and later
- * ones wait. Throttle buckets and quota counters live in memory only.
+ * whose key and plan objects are what the apigateway API returns. It is
+ * written with the APIs' machinery (gw_busy, gw_commit on a detached
+ * gw_api): a write changes a copy, which is swapped in once committed, and
+ * writes run one at a time in arrival order. Throttle buckets and quota
+ * counters live in memory only.
  */
 #include "keys.h"
 
@@ -20,10 +21,8 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "base/worker.h"
 #include "gateway/members.h"
 #include "gateway/model.h"
-#include "store/store.h"
 
 /* A key's use of a plan: its throttle bucket and its quota counter. */
 struct counter {
@@ -36,10 +35,7 @@ struct counter {
 };
 
 struct gw_keys {
-    cJSON *doc;
-    bool writing;
-    h2o_req_t **waiting;
-    size_t nwaiting;
+    struct gw_api *acct; /* the document, written like an API's */
     struct counter *ctr;
     size_t nctr;
 };
@@ -49,7 +45,8 @@ static struct gw_keys *state(struct gateway *gw)
     if (gw->keys == NULL) {
         if ((gw->keys = calloc(1, sizeof(*gw->keys))) == NULL)
             abort();
-        gw->keys->doc = cJSON_Parse("{\"apiKeys\":[],\"usagePlans\":[],\"planKeys\":[]}");
+        gw->keys->acct = gw_detached(
+            GW_ACCOUNT_DOC_ID, cJSON_Parse("{\"apiKeys\":[],\"usagePlans\":[],\"planKeys\":[]}"));
     }
     return gw->keys;
 }
@@ -64,8 +61,8 @@ int gw_keys_load(struct gateway *gw, const char *json)
             return -EINVAL;
         }
     struct gw_keys *k = state(gw);
-    cJSON_Delete(k->doc);
-    k->doc = doc;
+    cJSON_Delete(k->acct->doc);
+    k->acct->doc = doc;
     return 0;
 }
 
@@ -73,8 +70,7 @@ void gw_keys_fini(struct gateway *gw)
 {
     if (gw->keys == NULL)
         return;
-    cJSON_Delete(gw->keys->doc);
-    free(gw->keys->waiting);
+    gw_api_free(gw->keys->acct);
     free(gw->keys->ctr);
     free(gw->keys);
     gw->keys = NULL;
@@ -82,65 +78,16 @@ void gw_keys_fini(struct gateway *gw)
 
 /* ---- writes ---- */
 
-struct job {
-    struct gateway *gw;
-    h2o_req_t *req;
-    cJSON *next;
-    char *text;
-    cJSON *resp;
-    int status;
-    int rc;
-};
-
-static void job_work(void *arg)
+static void again(struct gateway *gw, h2o_req_t *req)
 {
-    struct job *j = arg;
-    j->rc = store_gw_api_put(j->gw->st, GW_ACCOUNT_DOC_ID, j->text);
-}
-
-static void job_done(void *arg)
-{
-    struct job *j = arg;
-    struct gw_keys *k = j->gw->keys;
-    k->writing = false;
-    if (j->rc != 0) {
-        aws_send_error_message(j->req, ERR_SERVICE, "The store could not be written: %s",
-                               err_str(j->rc));
-        cJSON_Delete(j->next);
-        cJSON_Delete(j->resp);
-    } else {
-        cJSON_Delete(k->doc);
-        k->doc = j->next;
-        if (j->resp != NULL)
-            aws_send_json_take(j->req, j->status, j->resp);
-        else
-            aws_send_empty(j->req, j->status);
-    }
-    free(j->text);
-    struct gateway *gw = j->gw;
-    free(j);
-    /* Writes that waited run now, oldest first, until one writes again. */
-    while (!k->writing && k->nwaiting > 0) {
-        h2o_req_t *req = k->waiting[0];
-        memmove(k->waiting, k->waiting + 1, --k->nwaiting * sizeof(*k->waiting));
-        gw_keys_handle(gw, req);
-    }
+    gw_keys_handle(gw, req);
 }
 
 /* Stores next (taken) and then answers with status and resp (taken, NULL:
- * an empty body). */
+ * an empty body); writes run in arrival order, as an API's do. */
 static void commit(struct gateway *gw, h2o_req_t *req, cJSON *next, int status, cJSON *resp)
 {
-    struct job *j = calloc(1, sizeof(*j));
-    if (j == NULL || (j->text = cJSON_PrintUnformatted(next)) == NULL)
-        abort();
-    j->gw = gw;
-    j->req = req;
-    j->next = next;
-    j->resp = resp;
-    j->status = status;
-    gw->keys->writing = true;
-    worker_submit(gw->wp, job_work, job_done, j);
+    gw_commit(gw, gw->keys->acct, req, next, status, resp, again);
 }
 
 /* ---- helpers ---- */
@@ -571,7 +518,7 @@ static void usage_op(struct gateway *gw, h2o_req_t *req, const cJSON *plan)
     cJSON_AddStringToObject(resp, "endDate", end);
     cJSON *items = cJSON_AddObjectToObject(resp, "values");
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(gw->keys->doc, "planKeys"))
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(gw->keys->acct->doc, "planKeys"))
     {
         if (strcmp(gw_str_of(e, "usagePlanId"), id) != 0)
             continue;
@@ -596,7 +543,7 @@ bool gw_keys_admit(struct gateway *gw, h2o_req_t *req, const char *api_id, const
     *status = 403;
     *message = "Forbidden";
     const cJSON *key = NULL, *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(k->doc, "apiKeys"))
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(k->acct->doc, "apiKeys"))
     {
         const char *val = gw_str_of(o, "value");
         if (v != NULL && val != NULL && strlen(val) == v->len && memcmp(val, v->base, v->len) == 0)
@@ -606,14 +553,14 @@ bool gw_keys_admit(struct gateway *gw, h2o_req_t *req, const char *api_id, const
         return false;
     const char *kid = gw_str_of(key, "id");
     const cJSON *plan = NULL;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(k->doc, "usagePlans"))
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(k->acct->doc, "usagePlans"))
     {
         const cJSON *s;
         cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(o, "apiStages"))
         {
             if (plan == NULL && strcmp(gw_str_of(s, "apiId"), api_id) == 0 &&
                 strcmp(gw_str_of(s, "stage"), stage) == 0 &&
-                plan_has_key(k->doc, gw_str_of(o, "id"), kid))
+                plan_has_key(k->acct->doc, gw_str_of(o, "id"), kid))
                 plan = o;
         }
     }
@@ -669,41 +616,36 @@ bool gw_keys_handle(struct gateway *gw, h2o_req_t *req)
     if (!known)
         return false;
     struct gw_keys *k = state(gw);
-    if (k->writing && !get) { /* after the write in progress */
-        h2o_req_t **w = realloc(k->waiting, (k->nwaiting + 1) * sizeof(*w));
-        if (w == NULL)
-            abort();
-        k->waiting = w;
-        w[k->nwaiting++] = req;
+    if (!get && gw_busy(k->acct, req)) /* runs after the write in progress */
         return true;
-    }
+    const cJSON *doc = k->acct->doc;
     const char *list = keys ? "apiKeys" : "usagePlans";
     if (p.n == 1) {
         if (post && keys)
-            create_key(gw, req, k->doc);
+            create_key(gw, req, doc);
         else if (post)
-            create_plan(gw, req, k->doc);
+            create_plan(gw, req, doc);
         else
-            send_list(req, cJSON_GetObjectItemCaseSensitive(k->doc, list),
+            send_list(req, cJSON_GetObjectItemCaseSensitive(doc, list),
                       !keys || query_true(req, "includeValues"));
         return true;
     }
-    const cJSON *obj = find(k->doc, list, p.seg[1]);
+    const cJSON *obj = find(doc, list, p.seg[1]);
     if (obj == NULL) {
         aws_send_error_message(req, ERR_GW_NOT_FOUND, "Invalid %s identifier specified",
                                keys ? "API Key" : "Usage Plan");
     } else if (usage) {
         usage_op(gw, req, obj);
     } else if (sub_keys) {
-        plan_keys_op(gw, req, k->doc, p.seg[1], p.n == 4 ? p.seg[3] : NULL);
+        plan_keys_op(gw, req, doc, p.seg[1], p.n == 4 ? p.seg[3] : NULL);
     } else if (get) {
         aws_send_json_take(req, 200,
                            keys ? key_out(obj, query_true(req, "includeValue"))
                                 : cJSON_Duplicate(obj, true));
     } else if (patch) {
-        update_obj(gw, req, k->doc, list, p.seg[1]);
+        update_obj(gw, req, doc, list, p.seg[1]);
     } else {
-        delete_obj(gw, req, k->doc, list, p.seg[1]);
+        delete_obj(gw, req, doc, list, p.seg[1]);
     }
     return true;
 }

@@ -238,6 +238,16 @@ static struct gw_api *insert(struct gateway *gw, const char *id)
     return api;
 }
 
+struct gw_api *gw_detached(const char *id, cJSON *doc)
+{
+    struct gw_api *api = calloc(1, sizeof(*api));
+    if (api == NULL)
+        abort();
+    snprintf(api->id, sizeof(api->id), "%s", id);
+    api->doc = doc;
+    return api;
+}
+
 struct gw_api *gw_add(struct gateway *gw)
 {
     char id[11];
@@ -247,7 +257,7 @@ struct gw_api *gw_add(struct gateway *gw)
     return insert(gw, id);
 }
 
-static void api_free(struct gw_api *api)
+void gw_api_free(struct gw_api *api)
 {
     rt_free(api);
     cJSON_Delete(api->doc);
@@ -336,7 +346,7 @@ static void job_done(void *arg)
         api->nwaiting -= next;
     }
     if (gone)
-        api_free(api);
+        gw_api_free(api);
     free(j);
 }
 
@@ -391,7 +401,7 @@ int gw_load(struct gateway *gw)
 void gw_fini(struct gateway *gw)
 {
     for (size_t i = 0; i < gw->napis; i++)
-        api_free(gw->apis[i]);
+        gw_api_free(gw->apis[i]);
     free(gw->apis);
     gw->apis = NULL;
     gw->napis = gw->cap = 0;

@@ -113,6 +113,14 @@ bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)
 /* The API with id (committed), or NULL. */
 struct gw_api *gw_find(const struct gateway *gw, const char *id);
 
+/* A document written like an API's (gw_busy, gw_commit) but not one of the
+ * gateway's APIs: doc (taken, never NULL) stored under id. Free with
+ * gw_api_free. */
+struct gw_api *gw_detached(const char *id, cJSON *doc);
+
+/* Frees api and what it holds (not for an API in the gateway's list). */
+void gw_api_free(struct gw_api *api);
+
 /* Adds a new, not yet committed API with a fresh id. */
 struct gw_api *gw_add(struct gateway *gw);
 
