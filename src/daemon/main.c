@@ -26,6 +26,7 @@
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "catalog/catalog.h"
 #include "cwlogs/api.h"
 #include "daemon/config.h"
 #include "gateway/control.h"
@@ -34,6 +35,7 @@
 #include "gateway/proxy.h"
 #include "gateway/rest.h"
 #include "http/server.h"
+#include "invoke/invoke.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
 #include "invoke/sched.h"
@@ -66,6 +68,8 @@ struct server {
     h2o_socket_t *signal_sock; /* signalfd */
     struct logs *logs;
     struct sched *sched;
+    struct catalog cat; /* the function model */
+    struct invoker iv;  /* invoke_submit() */
     struct lambda_api api;
     struct cwlogs *cwlogs;  /* the CloudWatch Logs API */
     struct gateway gateway; /* API Gateway */
@@ -89,7 +93,7 @@ static void send_health(struct server *srv, h2o_req_t *req)
     cJSON_AddStringToObject(o, "store", store_backend(srv->st));
     cJSON_AddStringToObject(o, "sandbox", sched_sandbox_mode(srv->sched));
     cJSON_AddNumberToObject(o, "instances", sched_instances(srv->sched));
-    cJSON_AddNumberToObject(o, "functions", (double)srv->api.cat.len);
+    cJSON_AddNumberToObject(o, "functions", (double)srv->cat.len);
     cJSON_AddNumberToObject(o, "async_queue_depth", (double)async_depth(srv->async));
     aws_send_json_take(req, 200, o);
 }
@@ -150,12 +154,6 @@ static void enqueue_event(void *ctx, const char *fn, const char *invoked_arn, co
 {
     struct server *srv = ctx;
     async_enqueue(srv->async, fn, invoked_arn, payload, len, done, arg);
-}
-
-static void function_deleted(void *arg, const char *name)
-{
-    struct server *srv = arg;
-    async_function_deleted(srv->async, name);
 }
 
 static int on_runtime(h2o_req_t *req, void *arg)
@@ -340,6 +338,9 @@ static int start(struct server *srv)
     srv->sched = sched_new(srv->http, srv->bs, srv->logs, &srv->scfg);
     if (srv->sched == NULL)
         return -EPERM;
+    invoker_init(&srv->iv, &srv->cat, srv->sched, srv->cfg.region, srv->cfg.account);
+    srv->api.cat = &srv->cat;
+    srv->api.iv = &srv->iv;
     srv->api.st = srv->st;
     srv->api.bs = srv->bs;
     srv->api.wp = srv->wp;
@@ -348,10 +349,6 @@ static int start(struct server *srv)
     srv->api.account = srv->cfg.account;
     srv->api.account_concurrency = (int)srv->cfg.concurrency;
     srv->api.edge_port = port;
-    srv->api.invoke = (struct invoke_api){.cat = &srv->api.cat,
-                                          .sched = srv->sched,
-                                          .region = srv->cfg.region,
-                                          .account = srv->cfg.account};
     if ((rc = lambda_api_load(&srv->api)) != 0) {
         log_error("msg=\"cannot load functions\" err=%s", err_str(rc));
         return rc;
@@ -363,11 +360,9 @@ static int start(struct server *srv)
         .fn_concurrency = (int)srv->cfg.async_concurrency,
     };
     srv->async =
-        async_new(srv->st, srv->wp, http_timers(srv->http), srv->sched, &srv->api, &srv->acfg);
-    srv->api.invoke.enqueue = enqueue_event;
-    srv->api.invoke.enqueue_ctx = srv;
-    srv->api.on_deleted = function_deleted;
-    srv->api.on_deleted_arg = srv;
+        async_new(srv->st, srv->wp, http_timers(srv->http), srv->sched, &srv->cat, &srv->acfg);
+    srv->iv.enqueue = enqueue_event;
+    srv->iv.enqueue_ctx = srv;
     if ((rc = async_load(srv->async)) != 0) {
         log_error("msg=\"cannot load queued events\" err=%s", err_str(rc));
         return rc;
@@ -375,8 +370,8 @@ static int start(struct server *srv)
     srv->gateway = (struct gateway){.st = srv->st,
                                     .wp = srv->wp,
                                     .timers = http_timers(srv->http),
-                                    .invoke = &srv->api.invoke,
-                                    .lambda = &srv->api,
+                                    .invoke = &srv->iv,
+                                    .cat = &srv->cat,
                                     .logs = srv->logs,
                                     .account_rate = (int)srv->cfg.apigw_rate,
                                     .account_burst = (int)srv->cfg.apigw_burst,
@@ -389,7 +384,7 @@ static int start(struct server *srv)
     }
     log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
              host, port, srv->cfg.data_dir, store_backend(srv->st), sched_sandbox_mode(srv->sched),
-             srv->api.cat.len);
+             srv->cat.len);
     return 0;
 }
 
@@ -408,6 +403,7 @@ static void stop(struct server *srv)
     gw_fini(&srv->gateway);
     gw_keys_fini(&srv->gateway);
     lambda_api_fini(&srv->api);
+    catalog_fini(&srv->cat);
     http_server_free(srv->http);
     blob_store_free(srv->bs);
     store_close(srv->st);

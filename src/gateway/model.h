@@ -27,8 +27,8 @@
 struct store;
 struct worker_pool;
 struct timer_heap;
-struct invoke_api;
-struct lambda_api;
+struct invoker;
+struct catalog;
 struct logs;
 struct gw_call;
 struct gw_jwks;
@@ -78,9 +78,9 @@ struct gateway {
     struct store *st;
     struct worker_pool *wp;
     struct timer_heap *timers;
-    struct invoke_api *invoke;
-    const struct lambda_api *lambda; /* function URL configurations */
-    struct logs *logs;               /* for stages' access logs */
+    struct invoker *invoke;
+    const struct catalog *cat; /* function URL configurations */
+    struct logs *logs;         /* for stages' access logs */
     const char *region;
     const char *account;
     uint16_t port;        /* of the edge listener, for apiEndpoint */

@@ -27,6 +27,8 @@
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/util.h"
+#include "catalog/catalog.h"
+#include "catalog/function.h"
 #include "gateway/accesslog.h"
 #include "gateway/authz.h"
 #include "gateway/event.h"
@@ -34,10 +36,8 @@
 #include "gateway/jwt.h"
 #include "gateway/keys.h"
 #include "gateway/model.h"
-#include "invoke/invoke_api.h"
+#include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda/api.h"
-#include "lambda/function.h"
 
 /* What differs between HTTP APIs, REST APIs and function URLs in the
  * answers the gateway itself gives. */
@@ -1155,7 +1155,7 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     struct function *fn = NULL;
     if (strcmp(in->type, "AWS_PROXY") != 0 ||
         (in->version == 0 && strcmp(in->method, "POST") != 0) ||
-        gw_lambda_uri(in->uri, &ref) != 0 || invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+        gw_lambda_uri(in->uri, &ref) != 0 || invoke_lookup(gw->invoke, &ref, true, &fn) != 0) {
         log_warn("msg=\"integration cannot run\" api=%s type=%s", r->api_id, in->type);
         send_message(req, fl, rid, 500, fl->internal);
         return;
@@ -1172,8 +1172,11 @@ static void integrate(struct gateway *gw, h2o_req_t *req, const struct flavor *f
     if (!build_event(gw, req, r, c) || c->event_len > INVOKE_PAYLOAD_MAX_BYTES) {
         cors_headers(c);
         send_message(req, fl, rid, 413, "Request Entity Too Large");
-    } else if ((rc = invoke_api_submit(gw->invoke, fn, ref.qualifier, c->event, c->event_len, NULL,
-                                       false, on_invoked, c)) != 0) {
+    } else if ((rc = invoke_submit(gw->invoke, fn,
+                                   &(struct invoke_params){.qualifier = ref.qualifier,
+                                                           .payload = c->event,
+                                                           .len = c->event_len},
+                                   on_invoked, c)) != 0) {
         cors_headers(c);
         send_message(req, fl, rid, 500, fl->internal);
     } else {
@@ -1411,8 +1414,11 @@ static void start_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api *
     c->event = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
     cJSON_Delete(ev);
     c->event_len = c->event != NULL ? strlen(c->event) : 0;
-    if (c->event == NULL || invoke_api_submit(gw->invoke, fn, qualifier, c->event, c->event_len,
-                                              NULL, false, on_authorized, c) != 0) {
+    if (c->event == NULL ||
+        invoke_submit(gw->invoke, fn,
+                      &(struct invoke_params){
+                          .qualifier = qualifier, .payload = c->event, .len = c->event_len},
+                      on_authorized, c) != 0) {
         send_message(req, ar->fl, rid, 500, ar->fl->internal);
         call_free(c);
         return;
@@ -1450,7 +1456,7 @@ static void authorize(struct gateway *gw, h2o_req_t *req, struct gw_api *api, co
     } else if (e != NULL) {
         send_body(req, ar->fl, rid, 403, ar->fl->denied);
     } else if (gw_lambda_uri(ar->uri, &ref) != 0 ||
-               invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0) {
+               invoke_lookup(gw->invoke, &ref, true, &fn) != 0) {
         log_warn("msg=\"authorizer cannot run\" api=%s", api->id);
         send_message(req, ar->fl, rid, 500, ar->fl->internal);
     } else {
@@ -2024,7 +2030,7 @@ static void furl_invoke(struct gateway *gw, h2o_req_t *req, const char *id, cons
 {
     char rid[37];
     rand_uuid(rid);
-    const struct furl *u = gw->lambda != NULL ? lambda_api_furl(gw->lambda, id) : NULL;
+    const struct furl *u = gw->cat != NULL ? catalog_furl_by_id(gw->cat, id) : NULL;
     if (u == NULL) {
         send_message(req, &function_url, rid, 403, "Forbidden");
         return;
@@ -2049,7 +2055,7 @@ static void furl_invoke(struct gateway *gw, h2o_req_t *req, const char *id, cons
     else if (req->entity.len > INVOKE_PAYLOAD_MAX_BYTES ||
              headers_bytes(req) > GW_HEADERS_MAX_BYTES)
         send_message(req, &function_url, rid, 413, "Request Entity Too Large");
-    else if (invoke_api_lookup(gw->invoke, &ref, true, &fn) != 0)
+    else if (invoke_lookup(gw->invoke, &ref, true, &fn) != 0)
         send_message(req, &function_url, rid, 502, function_url.internal);
     if (fn == NULL) {
         cJSON_Delete(cors);

@@ -37,12 +37,12 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "catalog/function.h"
 #include "invoke/ext.h"
 #include "invoke/logs.h"
 #include "invoke/metrics.h"
 #include "invoke/rterr.h"
 #include "invoke/telemetry.h"
-#include "lambda/function.h"
 #include "sandbox/sandbox.h"
 #include "store/blob.h"
 

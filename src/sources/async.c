@@ -33,9 +33,9 @@
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "catalog/catalog.h"
+#include "catalog/function.h"
 #include "invoke/sched.h"
-#include "lambda/api.h"
-#include "lambda/function.h"
 #include "store/store.h"
 
 #define THROTTLE_BACKOFF_MIN_MS 1000
@@ -92,7 +92,7 @@ struct async_queue {
     struct worker_pool *wp;
     struct timer_heap *th;
     struct sched *sched;
-    struct lambda_api *api;
+    struct catalog *cat;
     const struct async_config *cfg;
     struct afn *buckets[FN_BUCKETS];
     struct batch *cur;
@@ -365,7 +365,7 @@ static void deliver(struct async_queue *q, const struct aevent *src, const char 
     struct fn_ref ref;
     bool lambda = strstr(target, ":lambda:") != NULL &&
                   arn_parse_function(target, strlen(target), &ref) == 0 &&
-                  catalog_find(&q->api->cat, ref.name) != NULL;
+                  catalog_find(q->cat, ref.name) != NULL;
     if (lambda) {
         char id[37];
         rand_uuid(id);
@@ -399,7 +399,7 @@ static const struct eic *config_of(struct async_queue *q, const struct aevent *e
 {
     char qual[FN_QUALIFIER_MAX + 1];
     event_qualifier(ev, qual);
-    const struct eic *e = lambda_api_eic(q->api, ev->fn, qual);
+    const struct eic *e = catalog_eic(q->cat, ev->fn, qual);
     if (e != NULL)
         return e;
     eic_defaults(dflt);
@@ -417,7 +417,7 @@ static void finish(struct async_queue *q, struct aevent *ev, bool ok, const char
     if (target[0] != '\0')
         deliver(q, ev, target, make_record(q, ev, condition, ran, !ok, result, result_len));
     if (!ok) {
-        struct function *fn = catalog_find(&q->api->cat, ev->fn);
+        struct function *fn = catalog_find(q->cat, ev->fn);
         if (fn != NULL && fn->dlq[0] != '\0') {
             /* A dead-letter queue receives the event itself, as on AWS. */
             char *copy = malloc(ev->len + 1);
@@ -459,7 +459,7 @@ static void dispatch(struct async_queue *q, struct afn *f)
         struct fn_ref ref;
         struct function *fn = NULL;
         if (arn_parse_function(ev->invoked_arn, strlen(ev->invoked_arn), &ref) != 0 ||
-            catalog_resolve(&q->api->cat, ev->fn, ref.qualifier, true, &fn) != 0)
+            catalog_resolve(q->cat, ev->fn, ref.qualifier, true, &fn) != 0)
             fn = NULL;
         if (fn == NULL) { /* deleted (its rows went with it), or its version was */
             op_delete(q, ev->id);
@@ -561,8 +561,13 @@ static void on_done(struct invocation *inv, int status, void *arg)
 
 /* ---- public API ---- */
 
+static void on_function_deleted(void *arg, const char *name)
+{
+    async_function_deleted(arg, name);
+}
+
 struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct timer_heap *th,
-                              struct sched *sched, struct lambda_api *api,
+                              struct sched *sched, struct catalog *cat,
                               const struct async_config *cfg)
 {
     struct async_queue *q = calloc(1, sizeof(*q));
@@ -572,8 +577,9 @@ struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct t
     q->wp = wp;
     q->th = th;
     q->sched = sched;
-    q->api = api;
+    q->cat = cat;
     q->cfg = cfg;
+    catalog_watch(cat, &(struct catalog_watcher){.deleted = on_function_deleted, .arg = q});
     return q;
 }
 

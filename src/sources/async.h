@@ -19,7 +19,7 @@ struct store;
 struct worker_pool;
 struct timer_heap;
 struct sched;
-struct lambda_api;
+struct catalog;
 
 struct async_config {
     const char *region;
@@ -30,7 +30,7 @@ struct async_config {
 
 /* Returns a new queue. Every pointer is borrowed and must outlive it. */
 struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct timer_heap *th,
-                              struct sched *sched, struct lambda_api *api,
+                              struct sched *sched, struct catalog *cat,
                               const struct async_config *cfg);
 
 /* Loads the events a previous run left in the store (start-up). Returns 0 or

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lambda/function.h"
+#include "catalog/function.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,8 +22,8 @@
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
-#include "lambda/catalog.h"
-#include "lambda/function.h"
+#include "catalog/catalog.h"
+#include "catalog/function.h"
 
 /* A new function called name (refs = 1) with size bytes of code. */
 static struct function *make_fn(const char *name, int64_t size)

@@ -27,8 +27,8 @@
 
 #include "base/err.h"
 #include "base/limits.h"
-#include "lambda/function.h"
-#include "lambda/runtimes.h"
+#include "catalog/function.h"
+#include "catalog/runtimes.h"
 
 #define REGION  "us-east-1"
 #define ACCOUNT "123456789012"

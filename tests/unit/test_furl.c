@@ -21,7 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
-#include "lambda/furl.h"
+#include "catalog/furl.h"
 
 /* Parses text as a body against base; returns furl_parse's answer. */
 static int parse(const char *text, const struct furl *base, struct furl *out, char *msg)

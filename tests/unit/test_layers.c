@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
-#include "lambda/layers.h"
+#include "catalog/layers.h"
 
 static void test_parse_arn(void **state)
 {

@@ -44,10 +44,10 @@
 #include "base/limits.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "catalog/function.h"
 #include "http/server.h"
 #include "invoke/logs.h"
 #include "invoke/sched.h"
-#include "lambda/function.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -187,7 +187,7 @@ static void on_done(struct invocation *inv, int status, void *arg)
         memcpy(o->log, inv->log, inv->log_len);
         o->log[inv->log_len] = '\0';
     }
-    /* The completion owns these (invoke_api.c frees them the same way). */
+    /* The completion owns these (invoke.c frees them the same way). */
     free(inv->log);
     inv->log = NULL;
     free(inv->owned);

@@ -13,8 +13,9 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
-#include "lambda/function.h"
+#include "catalog/function.h"
 
 /* The number of a published version ("12" -> 12), or 0. */
 static int atoi_version(const char *v)
@@ -231,6 +232,110 @@ int64_t catalog_code_bytes(const struct catalog *c)
     return sum;
 }
 
+/* ---- event invoke configurations ---- */
+
+static struct catalog_eic *eic_find(const struct catalog *c, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < c->neics; i++)
+        if (strcmp(c->eics[i].name, name) == 0 && strcmp(c->eics[i].qualifier, qual) == 0)
+            return &c->eics[i];
+    return NULL;
+}
+
+const struct eic *catalog_eic(const struct catalog *c, const char *name, const char *qual)
+{
+    const struct catalog_eic *e = eic_find(c, name, qual);
+    return e != NULL ? &e->eic : NULL;
+}
+
+void catalog_eic_set(struct catalog *c, const char *name, const char *qual, const struct eic *e)
+{
+    struct catalog_eic *slot = eic_find(c, name, qual);
+    if (slot == NULL) {
+        c->eics = xrealloc(c->eics, (c->neics + 1) * sizeof(*c->eics));
+        slot = &c->eics[c->neics++];
+        snprintf(slot->name, sizeof(slot->name), "%s", name);
+        snprintf(slot->qualifier, sizeof(slot->qualifier), "%s", qual);
+    }
+    slot->eic = *e;
+}
+
+void catalog_eic_remove(struct catalog *c, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < c->neics;)
+        if (strcmp(c->eics[i].name, name) == 0 &&
+            (qual == NULL || strcmp(c->eics[i].qualifier, qual) == 0))
+            c->eics[i] = c->eics[--c->neics];
+        else
+            i++;
+}
+
+/* ---- function URL configurations ---- */
+
+struct furl *catalog_furl(const struct catalog *c, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < c->nfurls; i++)
+        if (strcmp(c->furls[i].name, name) == 0 && strcmp(c->furls[i].qualifier, qual) == 0)
+            return &c->furls[i];
+    return NULL;
+}
+
+const struct furl *catalog_furl_by_id(const struct catalog *c, const char *id)
+{
+    for (size_t i = 0; i < c->nfurls; i++)
+        if (strcmp(c->furls[i].id, id) == 0)
+            return &c->furls[i];
+    return NULL;
+}
+
+void catalog_furl_set(struct catalog *c, struct furl *u)
+{
+    struct furl *slot = catalog_furl(c, u->name, u->qualifier);
+    if (slot == NULL) {
+        c->furls = xrealloc(c->furls, (c->nfurls + 1) * sizeof(*c->furls));
+        slot = &c->furls[c->nfurls++];
+    } else {
+        furl_clear(slot);
+    }
+    *slot = *u;
+    u->cors = NULL;
+}
+
+void catalog_furl_remove(struct catalog *c, const char *name, const char *qual)
+{
+    for (size_t i = 0; i < c->nfurls;) {
+        if (strcmp(c->furls[i].name, name) == 0 &&
+            (qual == NULL || strcmp(c->furls[i].qualifier, qual) == 0)) {
+            furl_clear(&c->furls[i]);
+            c->furls[i] = c->furls[--c->nfurls];
+        } else {
+            i++;
+        }
+    }
+}
+
+/* ---- change notification ---- */
+
+void catalog_watch(struct catalog *c, const struct catalog_watcher *w)
+{
+    ASSERT(c->nwatchers < CATALOG_WATCHERS_MAX);
+    c->watchers[c->nwatchers++] = *w;
+}
+
+void catalog_notify_changed(struct catalog *c, const char *key, struct function *fn)
+{
+    for (size_t i = 0; i < c->nwatchers; i++)
+        if (c->watchers[i].changed != NULL)
+            c->watchers[i].changed(c->watchers[i].arg, key, fn);
+}
+
+void catalog_notify_deleted(struct catalog *c, const char *name)
+{
+    for (size_t i = 0; i < c->nwatchers; i++)
+        if (c->watchers[i].deleted != NULL)
+            c->watchers[i].deleted(c->watchers[i].arg, name);
+}
+
 void catalog_fini(struct catalog *c)
 {
     for (size_t i = 0; i < c->len; i++) {
@@ -239,5 +344,10 @@ void catalog_fini(struct catalog *c)
     }
     free(c->fns);
     free(c->vers);
+    free(c->eics);
+    for (size_t i = 0; i < c->nfurls; i++)
+        furl_clear(&c->furls[i]);
+    free(c->furls);
+    layers_fini(&c->layers);
     memset(c, 0, sizeof(*c));
 }

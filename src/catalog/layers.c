@@ -14,7 +14,7 @@
 
 #include "base/err.h"
 #include "base/util.h"
-#include "lambda/runtimes.h"
+#include "catalog/runtimes.h"
 
 static char *dup_or_empty(const char *s)
 {

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Invoke. The payload is never parsed beyond a validity check and is handed
- * to the runtime as the same bytes; the result goes back as the bytes the
- * runtime posted. A function error keeps status 200 and adds
- * X-Amz-Function-Error: Unhandled, as every current AWS runtime reports.
+ * The Invoke API (POST /2015-03-31/functions/{F}/invocations and the legacy
+ * InvokeAsync): header and payload checks, function resolution, and the
+ * mapping of a finished invocation to AWS's status and headers. The payload
+ * is never parsed beyond a validity check and is handed to the runtime as
+ * the same bytes; the result goes back as the bytes the runtime posted. A
+ * function error keeps status 200 and adds X-Amz-Function-Error: Unhandled,
+ * as every current AWS runtime reports.
  */
-#include "invoke_api.h"
+#include "invoke/invoke.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,34 +18,19 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
+#include "catalog/catalog.h"
+#include "catalog/function.h"
 #include "invoke/sched.h"
-#include "lambda/catalog.h"
-#include "lambda/function.h"
+#include "lambda_int.h"
 
-static void send_not_found(h2o_req_t *req, struct invoke_api *api, const char *name,
+static void send_not_found(h2o_req_t *req, struct lambda_api *api, const char *name,
                            const char *qual)
 {
     aws_send_error(req, ERR_NOT_FOUND, "Function not found: arn:aws:lambda:%s:%s:function:%s%s%s",
                    api->region, api->account, name, qual[0] ? ":" : "", qual);
 }
 
-/* An ARN of another account or region names a function this lambdad does not hold. */
-static bool elsewhere_ref(const struct invoke_api *api, const struct fn_ref *ref)
-{
-    return (ref->account[0] != '\0' && strcmp(ref->account, api->account) != 0) ||
-           (ref->region[0] != '\0' && strcmp(ref->region, api->region) != 0);
-}
-
-int invoke_api_lookup(struct invoke_api *api, const struct fn_ref *ref, bool route,
-                      struct function **out)
-{
-    if (elsewhere_ref(api, ref) ||
-        catalog_resolve(api->cat, ref->name, ref->qualifier, route, out) != 0)
-        return ERR_NOT_FOUND;
-    return 0;
-}
-
-int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
+int lambda_resolve_ref(struct lambda_api *api, h2o_req_t *req, const struct fn_ref *ref, bool route,
                        struct function **out, char qualifier[FN_QUALIFIER_MAX + 1])
 {
     char q[FN_QUALIFIER_MAX + 1];
@@ -64,7 +52,7 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
         return ERR_INVALID_PARAMETER;
     }
     const char *qual = q[0] != '\0' ? q : ref->qualifier;
-    bool elsewhere = elsewhere_ref(api, ref);
+    bool elsewhere = invoke_elsewhere(api->iv, ref);
     struct function *fn = NULL;
     if (elsewhere || catalog_resolve(api->cat, ref->name, qual, route, &fn) != 0) {
         if (elsewhere)
@@ -79,57 +67,6 @@ int invoke_api_resolve(struct invoke_api *api, h2o_req_t *req, const struct fn_r
     *out = fn;
     memcpy(qualifier, qual, strlen(qual) + 1);
     return 0;
-}
-
-struct pending {
-    struct invocation inv;
-    invoke_done_fn *done;
-    void *arg;
-    char *client_context;
-    char arn[300];
-    char version[12]; /* the version that runs */
-};
-
-static void on_done(struct invocation *inv, int status, void *arg)
-{
-    struct pending *pd = arg;
-    struct invoke_done d = {.status = status, .inv = inv, .arn = pd->arn, .version = pd->version};
-    pd->done(pd->arg, &d);
-    free(inv->log);
-    free(inv->owned);
-    free(pd->client_context);
-    free(pd);
-}
-
-int invoke_api_submit(struct invoke_api *api, struct function *fn, const char *qual,
-                      const char *payload, size_t len, char *client_context, bool want_tail,
-                      invoke_done_fn *done, void *arg)
-{
-    struct pending *pd = calloc(1, sizeof(*pd));
-    if (pd == NULL)
-        abort();
-    pd->done = done;
-    pd->arg = arg;
-    pd->client_context = client_context;
-    snprintf(pd->arn, sizeof(pd->arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
-    memcpy(pd->version, fn->version, sizeof(pd->version));
-    struct invocation *inv = &pd->inv;
-    rand_uuid(inv->request_id);
-    inv->fn = function_ref(fn);
-    inv->payload = payload;
-    inv->payload_len = len;
-    inv->client_context = client_context;
-    inv->invoked_arn = pd->arn;
-    inv->want_tail = want_tail;
-    inv->done = on_done;
-    inv->done_arg = pd;
-    int rc = sched_submit(api->sched, inv);
-    if (rc != 0) {
-        function_unref(inv->fn);
-        free(client_context);
-        free(pd);
-    }
-    return rc;
 }
 
 /* Answers an Invoke request once its invocation finished. */
@@ -171,12 +108,10 @@ static void on_accepted(void *arg, int status, const char *request_id)
 }
 
 /* Hands an Event invocation to the durable queue; 202 once it is stored. */
-static void enqueue(struct invoke_api *api, h2o_req_t *req, const struct function *fn,
+static void enqueue(struct lambda_api *api, h2o_req_t *req, const struct function *fn,
                     const char *qual, const char *payload, size_t len)
 {
-    char arn[300];
-    snprintf(arn, sizeof(arn), "%s%s%s", fn->arn, qual[0] ? ":" : "", qual);
-    api->enqueue(api->enqueue_ctx, fn->name, arn, payload, len, on_accepted, req);
+    invoke_enqueue(api->iv, fn, qual, payload, len, on_accepted, req);
 }
 
 /* Reads an enum header; sends ValidationException and returns -1 if invalid. */
@@ -232,28 +167,28 @@ static int decode_client_context(h2o_req_t *req, char **out)
     return 0;
 }
 
-int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref)
+void lambda_invoke(struct lambda_api *api, h2o_req_t *req, const struct fn_ref *ref)
 {
     static const char *const types[] = {"RequestResponse", "Event", "DryRun", NULL};
     static const char *const logtypes[] = {"None", "Tail", NULL};
     int type = header_enum(req, "x-amz-invocation-type", "invocationType", types,
                            "[Event, RequestResponse, DryRun]");
     if (type < 0)
-        return 0;
+        return;
     int logtype = header_enum(req, "x-amz-log-type", "logType", logtypes, "[None, Tail]");
     if (logtype < 0)
-        return 0;
+        return;
     size_t max = type == 1 ? ASYNC_PAYLOAD_MAX_BYTES : INVOKE_PAYLOAD_MAX_BYTES;
     if (req->entity.len > max) {
         aws_send_error(req, ERR_TOO_LARGE,
                        "Request must be smaller than %zu bytes for the InvokeFunction operation",
                        max);
-        return 0;
+        return;
     }
     struct function *fn;
     char qual[FN_QUALIFIER_MAX + 1];
-    if (invoke_api_resolve(api, req, ref, type == 0, &fn, qual) != 0)
-        return 0;
+    if (lambda_resolve_ref(api, req, ref, type == 0, &fn, qual) != 0)
+        return;
     const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
     size_t plen = req->entity.len > 0 ? req->entity.len : 2;
     cJSON *check = cJSON_ParseWithLength(payload, plen);
@@ -262,44 +197,48 @@ int invoke_api_handle(struct invoke_api *api, h2o_req_t *req, const struct fn_re
                        "Could not parse request body into json: Could not parse payload into "
                        "json: Unexpected character at byte %zu",
                        (size_t)(cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - payload : 0));
-        return 0;
+        return;
     }
     cJSON_Delete(check);
     char *cc;
     if (decode_client_context(req, &cc) != 0)
-        return 0;
+        return;
     if (type == 1) {
         free(cc);
         enqueue(api, req, fn, qual, payload, plen);
-        return 0;
+        return;
     }
     if (type == 2) {
         free(cc);
         aws_send_empty(req, 204);
-        return 0;
+        return;
     }
-    int rc = invoke_api_submit(api, fn, qual, payload, plen, cc, logtype == 1, on_invoked, req);
+    struct invoke_params ip = {.qualifier = qual,
+                               .payload = payload,
+                               .len = plen,
+                               .client_context = cc,
+                               .want_tail = logtype == 1};
+    int rc = invoke_submit(api->iv, fn, &ip, on_invoked, req);
     if (rc != 0)
         aws_send_throttle(req,
                           rc == ERR_TOO_MANY_RESERVED
                               ? "ReservedFunctionConcurrentInvocationLimitExceeded"
                               : "ConcurrentInvocationLimitExceeded",
                           "Rate Exceeded.");
-    return 0;
 }
 
-int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct fn_ref *ref)
+void lambda_invoke_async(struct lambda_api *api, h2o_req_t *req, const struct fn_ref *ref)
 {
     if (req->entity.len > ASYNC_PAYLOAD_MAX_BYTES) {
         aws_send_error(req, ERR_TOO_LARGE,
                        "Request must be smaller than %d bytes for the InvokeAsync operation",
                        ASYNC_PAYLOAD_MAX_BYTES);
-        return 0;
+        return;
     }
     struct function *fn;
     char qual[FN_QUALIFIER_MAX + 1];
-    if (invoke_api_resolve(api, req, ref, false, &fn, qual) != 0)
-        return 0;
+    if (lambda_resolve_ref(api, req, ref, false, &fn, qual) != 0)
+        return;
     const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
     size_t plen = req->entity.len > 0 ? req->entity.len : 2;
     cJSON *check = cJSON_ParseWithLength(payload, plen);
@@ -307,9 +246,8 @@ int invoke_api_handle_async(struct invoke_api *api, h2o_req_t *req, const struct
         aws_send_error(req, ERR_INVALID_CONTENT,
                        "Could not parse request body into json: Could not parse payload into "
                        "json");
-        return 0;
+        return;
     }
     cJSON_Delete(check);
     enqueue(api, req, fn, qual, payload, plen);
-    return 0;
 }

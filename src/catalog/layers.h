@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LAMBDAD_LAMBDA_LAYERS_H
-#define LAMBDAD_LAMBDA_LAYERS_H
+#ifndef LAMBDAD_CATALOG_LAYERS_H
+#define LAMBDAD_CATALOG_LAYERS_H
 
 /*
  * Lambda layers: versioned zip packages that functions mount at /opt. A

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LAMBDAD_LAMBDA_RUNTIMES_H
-#define LAMBDAD_LAMBDA_RUNTIMES_H
+#ifndef LAMBDAD_CATALOG_RUNTIMES_H
+#define LAMBDAD_CATALOG_RUNTIMES_H
 
 #include <stdbool.h>
 

@@ -21,7 +21,7 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
-#include "lambda/layers.h"
+#include "catalog/layers.h"
 
 struct function *function_ref(struct function *fn)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LAMBDAD_LAMBDA_EIC_H
-#define LAMBDAD_LAMBDA_EIC_H
+#ifndef LAMBDAD_CATALOG_EIC_H
+#define LAMBDAD_CATALOG_EIC_H
 
 /*
  * A function's event invoke configuration: how asynchronous invocations are

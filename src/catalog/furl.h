@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LAMBDAD_LAMBDA_FURL_H
-#define LAMBDAD_LAMBDA_FURL_H
+#ifndef LAMBDAD_CATALOG_FURL_H
+#define LAMBDAD_CATALOG_FURL_H
 
 /*
  * Function URL configurations (CreateFunctionUrlConfig and friends,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef LAMBDAD_LAMBDA_FUNCTION_H
-#define LAMBDAD_LAMBDA_FUNCTION_H
+#ifndef LAMBDAD_CATALOG_FUNCTION_H
+#define LAMBDAD_CATALOG_FUNCTION_H
 
 /*
  * A function's configuration as an immutable, reference-counted snapshot.
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "base/limits.h"
-#include "lambda/runtimes.h"
+#include "catalog/runtimes.h"
 
 /* A layer a function uses, resolved to its code package. */
 struct fn_layer {
