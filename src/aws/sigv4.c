@@ -15,10 +15,11 @@
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 
-/* Copies len bytes into a cap-byte buffer; false if they do not fit or are empty. */
+/* Copies len bytes into a cap-byte buffer; false if they do not fit, are
+ * empty or hold a NUL byte. */
 static bool take(char *dst, size_t cap, const char *p, size_t len)
 {
-    if (len == 0 || len >= cap)
+    if (len == 0 || len >= cap || memchr(p, '\0', len) != NULL)
         return false;
     memcpy(dst, p, len);
     dst[len] = '\0';

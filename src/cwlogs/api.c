@@ -31,6 +31,7 @@
 #include "base/util.h"
 #include "base/worker.h"
 #include "cwlogs/pattern.h"
+#include "http/router.h"
 #include "store/store.h"
 
 #define TARGET_PREFIX "Logs_20140328."
@@ -1088,4 +1089,14 @@ void cwlogs_free(struct cwlogs *cw)
         return;
     timer_cancel(cw->th, &cw->expire);
     free(cw);
+}
+
+static bool on_request(void *arg, h2o_req_t *req)
+{
+    return cwlogs_handle(arg, req);
+}
+
+int cwlogs_routes(struct cwlogs *cw, struct router *r)
+{
+    return router_add(r, ROUTER_TARGET, TARGET_PREFIX, 0, on_request, cw);
 }

@@ -32,6 +32,12 @@ struct cwlogs *cwlogs_new(struct store *st, struct worker_pool *wp, struct timer
  * returns false, untouched, for any other request. Loop thread. */
 bool cwlogs_handle(struct cwlogs *cw, h2o_req_t *req);
 
+struct router;
+
+/* Registers the CloudWatch Logs rows (X-Amz-Target Logs_20140328.*) with r.
+ * Returns 0 or the router's error. */
+int cwlogs_routes(struct cwlogs *cw, struct router *r);
+
 /* Stops the retention timer and frees cw (NULL is a no-op). Call after the
  * worker pool has completed every job (worker_pool_free), before the timer
  * heap goes. Loop thread. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "aws/awserr.h"
+#include "aws/sigv4.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -34,6 +35,7 @@
 #include "gateway/model.h"
 #include "gateway/proxy.h"
 #include "gateway/rest.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "invoke/invoke.h"
 #include "invoke/logs.h"
@@ -71,6 +73,7 @@ struct server {
     struct catalog cat; /* the function model */
     struct invoker iv;  /* invoke_submit() */
     struct lambda_api api;
+    struct router router;   /* the edge's one routing table */
     struct cwlogs *cwlogs;  /* the CloudWatch Logs API */
     struct gateway gateway; /* API Gateway */
     struct async_queue *async;
@@ -118,35 +121,54 @@ static void send_metrics(struct server *srv, h2o_req_t *req)
     free(buf);
 }
 
-static int on_edge(h2o_req_t *req, void *arg)
+static bool on_metrics(void *arg, h2o_req_t *req)
 {
-    struct server *srv = arg;
-    /* An execute-api Host is a user's API, whatever the path. */
-    if (gw_proxy_handle(&srv->gateway, req))
-        return 0;
-    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/metrics"))) {
-        send_metrics(srv, req);
-        return 0;
-    }
-    if (h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/_lambdad/health"))) {
-        send_health(srv, req);
-        return 0;
-    }
-    if (srv->stopping) {
-        aws_send_error(req, ERR_SERVICE, "lambdad is shutting down");
-        return 0;
-    }
-    if (cwlogs_handle(srv->cwlogs, req))
-        return 0;
-    if (gw_control_handle(&srv->gateway, req) || gw_rest_handle(&srv->gateway, req) ||
-        gw_keys_handle(&srv->gateway, req))
-        return 0;
-    if (lambda_api_handle(&srv->api, req))
-        return 0;
+    send_metrics(arg, req);
+    return true;
+}
+
+static bool on_health(void *arg, h2o_req_t *req)
+{
+    send_health(arg, req);
+    return true;
+}
+
+/* What no row takes: AWS's answer to an operation it does not know. */
+static void on_unknown(void *arg, h2o_req_t *req)
+{
+    (void)arg;
     aws_send_error(req, ERR_UNKNOWN_OPERATION, "Unknown operation: %.*s %.*s", (int)req->method.len,
                    req->method.base, (int)(req->path.len > 200 ? 200 : req->path.len),
                    req->path.base);
+}
+
+static void on_refused(void *arg, h2o_req_t *req)
+{
+    (void)arg;
+    aws_send_error(req, ERR_SERVICE, "lambdad is shutting down");
+}
+
+static int on_edge(h2o_req_t *req, void *arg)
+{
+    struct server *srv = arg;
+    router_dispatch(&srv->router, req);
     return 0;
+}
+
+/* The router's table: every service adds its rows; the daemon's own are
+ * health and metrics, served while stopping. */
+static int add_routes(struct server *srv)
+{
+    struct router *r = &srv->router;
+    router_init(r, on_unknown, on_refused, srv);
+    router_set_service_fn(r, sigv4_service);
+    int rc;
+    if ((rc = router_add(r, ROUTER_PATH, "/metrics", ROUTER_ALWAYS, on_metrics, srv)) ||
+        (rc = router_add(r, ROUTER_PATH, "/_lambdad/health", ROUTER_ALWAYS, on_health, srv)) ||
+        (rc = gw_routes(&srv->gateway, r)) || (rc = cwlogs_routes(srv->cwlogs, r)) ||
+        (rc = lambda_api_routes(&srv->api, r)))
+        log_error("msg=\"cannot build the routing table\" err=%s", err_str(rc));
+    return rc;
 }
 
 static void enqueue_event(void *ctx, const char *fn, const char *invoked_arn, const char *payload,
@@ -176,6 +198,7 @@ static void begin_stop(struct server *srv)
         return;
     log_info("msg=\"stopping\" busy=%u", sched_busy(srv->sched));
     srv->stopping = true;
+    router_stop(&srv->router);
     async_stop(srv->async);
     srv->stop_deadline_ms = timer_now_ms() + SHUTDOWN_GRACE_MS;
     http_listener_close(srv->edge);
@@ -382,6 +405,8 @@ static int start(struct server *srv)
         log_error("msg=\"cannot load APIs\" err=%s", err_str(rc));
         return rc;
     }
+    if ((rc = add_routes(srv)) != 0)
+        return rc;
     log_info("msg=\"lambdad ready\" listen=%s:%u data_dir=%s store=%s sandbox=%s functions=%zu",
              host, port, srv->cfg.data_dir, store_backend(srv->st), sched_sandbox_mode(srv->sched),
              srv->cat.len);

@@ -21,8 +21,12 @@
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
+#include "gateway/keys.h"
 #include "gateway/members.h"
 #include "gateway/model.h"
+#include "gateway/proxy.h"
+#include "gateway/rest.h"
+#include "http/router.h"
 
 static const struct member deployment_members[] = {{"description", M_STR, GW_DESCRIPTION_MAX}};
 
@@ -1226,4 +1230,42 @@ static void dispatch_again(struct gateway *gw, h2o_req_t *req)
 {
     if (!gw_control_handle(gw, req))
         aws_send_error_message(req, ERR_GW_NOT_FOUND, "Not Found");
+}
+
+static bool on_user_request(void *arg, h2o_req_t *req)
+{
+    return gw_proxy_handle(arg, req);
+}
+
+static bool on_control(void *arg, h2o_req_t *req)
+{
+    return gw_control_handle(arg, req);
+}
+
+static bool on_rest(void *arg, h2o_req_t *req)
+{
+    return gw_rest_handle(arg, req);
+}
+
+static bool on_keys(void *arg, h2o_req_t *req)
+{
+    return gw_keys_handle(arg, req);
+}
+
+int gw_routes(struct gateway *gw, struct router *r)
+{
+    int rc;
+    if ((rc = router_add(r, ROUTER_HOST, "execute-api", ROUTER_ALWAYS, on_user_request, gw)) ||
+        (rc = router_add(r, ROUTER_HOST, "lambda-url", ROUTER_ALWAYS, on_user_request, gw)) ||
+        /* /restapis/{id}/{stage}/_user_request_/...: the user API, else the control plane */
+        (rc = router_add(r, ROUTER_PATH, "/restapis/", ROUTER_ALWAYS, on_user_request, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/restapis/", 0, on_rest, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/restapis", 0, on_rest, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/v2/", 0, on_control, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/apikeys", 0, on_keys, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/apikeys/", 0, on_keys, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/usageplans", 0, on_keys, gw)) ||
+        (rc = router_add(r, ROUTER_PATH, "/usageplans/", 0, on_keys, gw)))
+        return rc;
+    return 0;
 }

@@ -18,4 +18,11 @@ struct gateway;
 /* Handles req if it is an apigatewayv2 request; returns true if it did. */
 bool gw_control_handle(struct gateway *gw, h2o_req_t *req);
 
+struct router;
+
+/* Registers API Gateway's rows with r: user APIs and function URLs by Host
+ * (served while stopping), their REST path form, and the apigateway and
+ * apigatewayv2 control planes by path. Returns 0 or the router's error. */
+int gw_routes(struct gateway *gw, struct router *r);
+
 #endif

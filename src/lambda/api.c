@@ -18,6 +18,7 @@
 #include "base/worker.h"
 #include "catalog/catalog.h"
 #include "catalog/function.h"
+#include "http/router.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
 #include "lambda_int.h"
@@ -204,6 +205,29 @@ bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req)
         return true;
     }
     return false;
+}
+
+static bool on_request(void *arg, h2o_req_t *req)
+{
+    return lambda_api_handle(arg, req);
+}
+
+int lambda_api_routes(struct lambda_api *api, struct router *r)
+{
+    /* The API's dated prefixes (2015-03-31 functions, 2016-08-19 account
+     * settings, 2014-11-13 InvokeAsync, 2018-10-31 layers, 2017-10-31 and
+     * 2019-09-30 concurrency, 2019-09-25 event invoke configs, 2021-10-31
+     * function URLs, 2017-03-31 tags) and the code download path. */
+    static const char *const prefixes[] = {
+        "/2015-03-31/", "/2016-08-19/", "/2014-11-13/", "/2018-10-31/", "/2017-10-31/",
+        "/2019-09-30/", "/2019-09-25/", "/2021-10-31/", "/2017-03-31/", "/_lambdad/code/",
+    };
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        int rc = router_add(r, ROUTER_PATH, prefixes[i], 0, on_request, api);
+        if (rc != 0)
+            return rc;
+    }
+    return router_add(r, ROUTER_SERVICE, "lambda", 0, on_request, api);
 }
 
 static int load_one(const char *name, const char *json, void *arg)

@@ -54,6 +54,12 @@ int lambda_api_load(struct lambda_api *api);
  * did (answered now or later). */
 bool lambda_api_handle(struct lambda_api *api, h2o_req_t *req);
 
+struct router;
+
+/* Registers the Lambda API's rows (its dated path prefixes) with r. Returns
+ * 0 or the router's error. */
+int lambda_api_routes(struct lambda_api *api, struct router *r);
+
 void lambda_api_fini(struct lambda_api *api);
 
 #endif
