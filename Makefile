@@ -132,7 +132,7 @@ fuzz: deps-test $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | tail -2; done
 
-FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c runtimes/init/*.c)
+FORMAT_FILES = $(SRCS) $(wildcard src/*/*.h tests/unit/*.[ch] tests/fuzz/*.c runtimes/c/*.[ch] runtimes/c/examples/*.c runtimes/init/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

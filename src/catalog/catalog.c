@@ -7,6 +7,8 @@
  */
 #include "catalog.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +232,48 @@ int64_t catalog_code_bytes(const struct catalog *c)
     for (size_t i = 0; i < c->len; i++)
         sum += c->fns[i]->code_size;
     return sum;
+}
+
+/* ---- aliases in the store ---- */
+
+char *alias_store_json(const struct alias *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "Name", a->name);
+    cJSON_AddStringToObject(o, "FunctionVersion", a->version);
+    cJSON_AddStringToObject(o, "Description", a->description);
+    cJSON_AddStringToObject(o, "ExtraVersion", a->extra_version);
+    cJSON_AddNumberToObject(o, "ExtraWeight", a->extra_weight);
+    cJSON_AddStringToObject(o, "RevisionId", a->revision_id);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+int alias_from_store(const char *json, struct alias *out)
+{
+    cJSON *o = cJSON_Parse(json);
+    const char *n = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Name")) : NULL;
+    const char *v = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "FunctionVersion")) : NULL;
+    const char *d = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Description")) : NULL;
+    const char *x = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "ExtraVersion")) : NULL;
+    const char *r = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "RevisionId")) : NULL;
+    const cJSON *w = o ? cJSON_GetObjectItem(o, "ExtraWeight") : NULL;
+    int rc = -EINVAL;
+    if (n != NULL && v != NULL && d != NULL && x != NULL && r != NULL && cJSON_IsNumber(w)) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->name, sizeof(out->name), "%s", n);
+        snprintf(out->version, sizeof(out->version), "%s", v);
+        snprintf(out->description, sizeof(out->description), "%s", d);
+        snprintf(out->extra_version, sizeof(out->extra_version), "%s", x);
+        snprintf(out->revision_id, sizeof(out->revision_id), "%s", r);
+        out->extra_weight = w->valuedouble;
+        rc = 0;
+    }
+    cJSON_Delete(o);
+    return rc;
 }
 
 /* ---- event invoke configurations ---- */

@@ -35,6 +35,11 @@ struct alias {
     char revision_id[37];
 };
 
+/* The store form of alias a (returns new JSON text, free with free) and its
+ * parser (0, or -EINVAL for a damaged record). */
+char *alias_store_json(const struct alias *a);
+int alias_from_store(const char *json, struct alias *out);
+
 /* The published versions and aliases of one function. */
 struct catalog_versions {
     struct function **v; /* published versions in order; each holds one reference */

@@ -233,3 +233,8 @@ void furl_clear(struct furl *u)
     cJSON_Delete(u->cors);
     u->cors = NULL;
 }
+
+void furl_store_key(const char *name, const char *qual, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s^%s", name, qual);
+}

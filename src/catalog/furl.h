@@ -50,4 +50,7 @@ void furl_new_id(char out[FURL_ID_LEN + 1]);
 /* Frees what u owns (its cors). */
 void furl_clear(struct furl *u);
 
+/* The store key of name's URL configuration for qual: "name^qual". */
+void furl_store_key(const char *name, const char *qual, char *buf, size_t cap);
+
 #endif

@@ -4,6 +4,8 @@
  * dated prefixes and the old trailing-slash paths to the operations, and
  * loading every function and configuration from the store at start-up.
  */
+#include "api.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,29 +23,16 @@
 #include "http/router.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/configs.h"
+#include "lambda/functions.h"
+#include "lambda/invoke.h"
+#include "lambda/jobs.h"
+#include "lambda/layer_api.h"
+#include "lambda/versions.h"
 #include "store/blob.h"
 #include "store/store.h"
 
 /* ---- routing ---- */
-
-/* Resolves path segment 2 as a function; sends the error and returns NULL. */
-struct function *lambda_resolve(struct lambda_api *api, h2o_req_t *req, const char *seg,
-                                char qual[FN_QUALIFIER_MAX + 1])
-{
-    struct fn_ref ref;
-    if (arn_parse_function(seg, strlen(seg), &ref) != 0) {
-        aws_send_error(req, ERR_VALIDATION,
-                       "1 validation error detected: Value '%.140s' at 'functionName' failed to "
-                       "satisfy constraint: Member must satisfy regular expression pattern: %s",
-                       seg, arn_function_pattern);
-        return NULL;
-    }
-    struct function *fn;
-    if (lambda_resolve_ref(api, req, &ref, false, &fn, qual) != 0)
-        return NULL;
-    return fn;
-}
 
 static bool route_function(struct lambda_api *api, h2o_req_t *req, const struct http_path *p)
 {
@@ -302,7 +291,7 @@ static int load_one(const char *name, const char *json, void *arg)
         struct alias a;
         char fname[FN_NAME_MAX + 1];
         snprintf(fname, sizeof(fname), "%.*s", (int)(at - name), name);
-        if (lambda_alias_from_store(json, &a) == 0)
+        if (alias_from_store(json, &a) == 0)
             catalog_put_alias(api->cat, fname, &a);
         else
             log_error("fn=%s msg=\"stored alias is damaged; skipped\"", name);

@@ -3,6 +3,8 @@
  * Per-qualifier configurations: event invoke configurations, provisioned
  * concurrency and function URL configurations.
  */
+#include "configs.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include "catalog/function.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/jobs.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -342,11 +344,6 @@ void lambda_pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
 
 /* ---- function URLs ---- */
 
-void lambda_furl_key(const char *name, const char *qual, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s^%s", name, qual);
-}
-
 /* The FunctionUrl and FunctionArn of u. */
 static cJSON *furl_out(const struct lambda_api *api, const struct furl *u, bool with_modified)
 {
@@ -372,7 +369,7 @@ static void furl_work(void *arg)
 {
     struct furl_job *j = arg;
     char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
-    lambda_furl_key(j->u.name, j->u.qualifier, key, sizeof(key));
+    furl_store_key(j->u.name, j->u.qualifier, key, sizeof(key));
     if (j->status == 204) {
         j->rc = store_fn_delete(j->api->st, key);
         return;

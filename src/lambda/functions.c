@@ -3,6 +3,8 @@
  * Function operations: Create/Get/Update/Delete/ListFunctions, the code
  * download URL, GetAccountSettings, tags and reserved concurrency.
  */
+#include "functions.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@
 #include "catalog/function.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/jobs.h"
+#include "lambda/versions.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -169,7 +172,7 @@ void lambda_delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
         if (strcmp(api->cat->furls[i].name, fn->name) != 0)
             continue;
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
-        lambda_furl_key(fn->name, api->cat->furls[i].qualifier, key, sizeof(key));
+        furl_store_key(fn->name, api->cat->furls[i].qualifier, key, sizeof(key));
         if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
             abort();
     }
@@ -212,31 +215,6 @@ void lambda_get_function(struct lambda_api *api, h2o_req_t *req, struct function
     }
     (void)api;
     aws_send_json_take(req, 200, out);
-}
-
-/* Reads MaxItems (1..model_max, served at most FN_LIST_MAX_ITEMS per page)
- * and Marker ("" when absent). Sends ValidationException and returns false
- * for a bad MaxItems. */
-bool lambda_page_params(h2o_req_t *req, long model_max, long *max, char *marker, size_t cap)
-{
-    char num[32];
-    *max = FN_LIST_MAX_ITEMS;
-    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
-        char *end;
-        *max = strtol(num, &end, 10);
-        if (*end != '\0' || *max < 1 || *max > model_max) {
-            aws_send_error(req, ERR_VALIDATION,
-                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
-                           "satisfy constraint: Member must have value between 1 and %ld",
-                           num, model_max);
-            return false;
-        }
-        if (*max > FN_LIST_MAX_ITEMS)
-            *max = FN_LIST_MAX_ITEMS;
-    }
-    if (http_query(req, "Marker", marker, cap) < 0)
-        marker[0] = '\0';
-    return true;
 }
 
 void lambda_list_functions(struct lambda_api *api, h2o_req_t *req)

@@ -20,8 +20,8 @@
 #include "base/util.h"
 #include "catalog/catalog.h"
 #include "catalog/function.h"
+#include "invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
 
 static void send_not_found(h2o_req_t *req, struct lambda_api *api, const char *name,
                            const char *qual)

@@ -8,6 +8,8 @@
  * committed, so what a reader sees has been made durable. Also: names with a
  * write in progress, code-package garbage collection, shared request helpers.
  */
+#include "jobs.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@
 #include "catalog/function.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/invoke.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -113,7 +115,7 @@ static void qualified_work(struct job *j)
         j->rc = store_version(j->api->st, j->fn);
         break;
     case J_ALIAS_PUT:
-        j->store_json = lambda_alias_store_json(&j->alias);
+        j->store_json = alias_store_json(&j->alias);
         j->rc = store_fn_put(j->api->st, j->key, j->store_json);
         break;
     default:
@@ -125,7 +127,7 @@ static void qualified_work(struct job *j)
                                  j->kind == J_VERSION_DELETE ? j->alias.version : j->alias.name);
         if (j->rc == 0 && j->kind == J_ALIAS_DELETE) { /* and an alias its function URL */
             char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
-            lambda_furl_key(j->name, j->alias.name, key, sizeof(key));
+            furl_store_key(j->name, j->alias.name, key, sizeof(key));
             j->rc = store_fn_delete(j->api->st, key);
         }
         break;
@@ -194,7 +196,7 @@ static void job_done(void *arg)
         return;
     }
     if (j->kind != J_LATEST) {
-        lambda_qualified_done(j);
+        j->applied(j);
         lambda_job_free(j);
         return;
     }
@@ -404,5 +406,48 @@ bool lambda_bind_layers(struct lambda_api *api, h2o_req_t *req, struct function 
         memcpy(fn->layers[i].hex, l->hex, sizeof(fn->layers[i].hex));
         fn->layers[i].size = l->size;
     }
+    return true;
+}
+
+/* Resolves path segment 2 as a function; sends the error and returns NULL. */
+struct function *lambda_resolve(struct lambda_api *api, h2o_req_t *req, const char *seg,
+                                char qual[FN_QUALIFIER_MAX + 1])
+{
+    struct fn_ref ref;
+    if (arn_parse_function(seg, strlen(seg), &ref) != 0) {
+        aws_send_error(req, ERR_VALIDATION,
+                       "1 validation error detected: Value '%.140s' at 'functionName' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: %s",
+                       seg, arn_function_pattern);
+        return NULL;
+    }
+    struct function *fn;
+    if (lambda_resolve_ref(api, req, &ref, false, &fn, qual) != 0)
+        return NULL;
+    return fn;
+}
+
+/* Reads MaxItems (1..model_max, served at most FN_LIST_MAX_ITEMS per page)
+ * and Marker ("" when absent). Sends ValidationException and returns false
+ * for a bad MaxItems. */
+bool lambda_page_params(h2o_req_t *req, long model_max, long *max, char *marker, size_t cap)
+{
+    char num[32];
+    *max = FN_LIST_MAX_ITEMS;
+    if (http_query(req, "MaxItems", num, sizeof(num)) >= 0) {
+        char *end;
+        *max = strtol(num, &end, 10);
+        if (*end != '\0' || *max < 1 || *max > model_max) {
+            aws_send_error(req, ERR_VALIDATION,
+                           "1 validation error detected: Value '%.16s' at 'maxItems' failed to "
+                           "satisfy constraint: Member must have value between 1 and %ld",
+                           num, model_max);
+            return false;
+        }
+        if (*max > FN_LIST_MAX_ITEMS)
+            *max = FN_LIST_MAX_ITEMS;
+    }
+    if (http_query(req, "Marker", marker, cap) < 0)
+        marker[0] = '\0';
     return true;
 }

@@ -3,6 +3,8 @@
  * Layers: PublishLayerVersion, GetLayerVersion(ByArn), ListLayers,
  * ListLayerVersions, DeleteLayerVersion.
  */
+#include "layer_api.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include "catalog/function.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/jobs.h"
 #include "store/blob.h"
 #include "store/store.h"
 

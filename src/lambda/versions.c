@@ -3,6 +3,8 @@
  * Versions and aliases: PublishVersion, ListVersionsByFunction, the alias
  * operations (weighted routing) and the deletion of a published version.
  */
+#include "versions.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include "catalog/function.h"
 #include "invoke/invoke.h"
 #include "invoke/sched.h"
-#include "lambda_int.h"
+#include "lambda/jobs.h"
 #include "store/blob.h"
 #include "store/store.h"
 
@@ -48,48 +50,8 @@ static cJSON *alias_json(const struct function *fn, const struct alias *a)
     return o;
 }
 
-char *lambda_alias_store_json(const struct alias *a)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "Name", a->name);
-    cJSON_AddStringToObject(o, "FunctionVersion", a->version);
-    cJSON_AddStringToObject(o, "Description", a->description);
-    cJSON_AddStringToObject(o, "ExtraVersion", a->extra_version);
-    cJSON_AddNumberToObject(o, "ExtraWeight", a->extra_weight);
-    cJSON_AddStringToObject(o, "RevisionId", a->revision_id);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text == NULL)
-        abort();
-    return text;
-}
-
-int lambda_alias_from_store(const char *json, struct alias *out)
-{
-    cJSON *o = cJSON_Parse(json);
-    const char *n = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Name")) : NULL;
-    const char *v = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "FunctionVersion")) : NULL;
-    const char *d = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "Description")) : NULL;
-    const char *x = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "ExtraVersion")) : NULL;
-    const char *r = o ? cJSON_GetStringValue(cJSON_GetObjectItem(o, "RevisionId")) : NULL;
-    const cJSON *w = o ? cJSON_GetObjectItem(o, "ExtraWeight") : NULL;
-    int rc = -EINVAL;
-    if (n != NULL && v != NULL && d != NULL && x != NULL && r != NULL && cJSON_IsNumber(w)) {
-        memset(out, 0, sizeof(*out));
-        snprintf(out->name, sizeof(out->name), "%s", n);
-        snprintf(out->version, sizeof(out->version), "%s", v);
-        snprintf(out->description, sizeof(out->description), "%s", d);
-        snprintf(out->extra_version, sizeof(out->extra_version), "%s", x);
-        snprintf(out->revision_id, sizeof(out->revision_id), "%s", r);
-        out->extra_weight = w->valuedouble;
-        rc = 0;
-    }
-    cJSON_Delete(o);
-    return rc;
-}
-
 /* Loop: a version or alias write committed. */
-void lambda_qualified_done(struct job *j)
+static void qualified_done(struct job *j)
 {
     struct lambda_api *api = j->api;
     struct function *latest = catalog_find(api->cat, j->name);
@@ -171,6 +133,7 @@ void lambda_publish_version(struct lambda_api *api, h2o_req_t *req, struct funct
     }
     struct job *j = lambda_job_new(api, req, latest->name);
     j->kind = J_VERSION_ADD;
+    j->applied = qualified_done;
     j->status = 201;
     j->fn = function_publish(latest, (v != NULL ? v->last : 0) + 1, desc);
     snprintf(j->key, sizeof(j->key), "%s:%s", latest->name, j->fn->version);
@@ -338,6 +301,7 @@ void lambda_aliases_op(struct lambda_api *api, h2o_req_t *req, struct function *
         if (parse_alias(api, req, latest, body, &a)) {
             struct job *j = lambda_job_new(api, req, latest->name);
             j->kind = J_ALIAS_PUT;
+            j->applied = qualified_done;
             j->status = 201;
             j->alias = a;
             snprintf(j->key, sizeof(j->key), "%s@%.128s", latest->name, name);
@@ -372,6 +336,7 @@ void lambda_alias_op(struct lambda_api *api, h2o_req_t *req, struct function *la
     j->alias = *cur;
     if (http_method_is(req, "DELETE")) {
         j->kind = J_ALIAS_DELETE;
+        j->applied = qualified_done;
         j->status = 204;
         lambda_job_start(j);
         return;
@@ -385,6 +350,7 @@ void lambda_alias_op(struct lambda_api *api, h2o_req_t *req, struct function *la
                        "GetFunction/GetAlias API to retrieve the latest Revision Id");
     } else if (body != NULL && parse_alias(api, req, latest, body, &j->alias)) {
         j->kind = J_ALIAS_PUT;
+        j->applied = qualified_done;
         j->status = 200;
         lambda_job_start(j);
         cJSON_Delete(body);
@@ -415,6 +381,7 @@ void lambda_delete_version(struct lambda_api *api, h2o_req_t *req, struct functi
     }
     struct job *j = lambda_job_new(api, req, ver->name);
     j->kind = J_VERSION_DELETE;
+    j->applied = qualified_done;
     j->status = 204;
     snprintf(j->alias.version, sizeof(j->alias.version), "%s", ver->version);
     snprintf(j->key, sizeof(j->key), "%s:%s", ver->name, ver->version);
