@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "aws/arn.h"
+#include "aws/validate.h"
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/util.h"
@@ -48,18 +50,16 @@ void function_unref(struct function *fn)
         destroy(fn);
 }
 
-static char *xstrdup(const char *s)
+/* A copy of s, "" for NULL. */
+static char *dup_or_empty(const char *s)
 {
-    char *d = strdup(s != NULL ? s : "");
-    if (d == NULL)
-        abort();
-    return d;
+    return xstrdup(s != NULL ? s : "");
 }
 
 static void set_str(char **slot, const char *v)
 {
     free(*slot);
-    *slot = xstrdup(v);
+    *slot = dup_or_empty(v);
 }
 
 static struct function *clone_fn(const struct function *old)
@@ -69,12 +69,12 @@ static struct function *clone_fn(const struct function *old)
         abort();
     *fn = *old;
     fn->refs = 1;
-    fn->name = xstrdup(old->name);
-    fn->arn = xstrdup(old->arn);
-    fn->runtime = xstrdup(old->runtime);
-    fn->handler = xstrdup(old->handler);
-    fn->role = xstrdup(old->role);
-    fn->description = xstrdup(old->description);
+    fn->name = dup_or_empty(old->name);
+    fn->arn = dup_or_empty(old->arn);
+    fn->runtime = dup_or_empty(old->runtime);
+    fn->handler = dup_or_empty(old->handler);
+    fn->role = dup_or_empty(old->role);
+    fn->description = dup_or_empty(old->description);
     fn->env = old->env != NULL ? cJSON_Duplicate(old->env, 1) : NULL;
     fn->tags = old->tags != NULL ? cJSON_Duplicate(old->tags, 1) : NULL;
     return fn;
@@ -87,125 +87,6 @@ void function_touch(struct function *fn)
 }
 
 /* ---- validation ---- */
-
-struct verr {
-    int count; /* constraint violations gathered */
-    size_t len;
-    char text[1536];
-    int semantic; /* first non-validation error code, or 0 */
-    char sem_msg[1024];
-};
-
-static void violation(struct verr *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void violation(struct verr *v, const char *fmt, ...)
-{
-    if (v->len >= sizeof(v->text) - 1) {
-        v->count++; /* counted, though its text no longer fits */
-        return;
-    }
-    if (v->count++ > 0) {
-        int n = snprintf(v->text + v->len, sizeof(v->text) - v->len, "; ");
-        v->len += (size_t)n;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(v->text + v->len, sizeof(v->text) - v->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        v->len += (size_t)n;
-    if (v->len > sizeof(v->text) - 1)
-        v->len = sizeof(v->text) - 1;
-}
-
-static void semantic(struct verr *v, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void semantic(struct verr *v, int code, const char *fmt, ...)
-{
-    if (v->semantic != 0)
-        return;
-    v->semantic = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->sem_msg, sizeof(v->sem_msg), fmt, ap);
-    va_end(ap);
-}
-
-static int finish(const struct verr *v, char *msg, size_t cap)
-{
-    if (v->semantic == ERR_INVALID_CONTENT) {
-        snprintf(msg, cap, "%s", v->sem_msg);
-        return ERR_INVALID_CONTENT;
-    }
-    if (v->count > 0) {
-        snprintf(msg, cap, "%d validation error%s detected: %.*s", v->count,
-                 v->count > 1 ? "s" : "", (int)v->len, v->text);
-        return ERR_VALIDATION;
-    }
-    if (v->semantic != 0) {
-        snprintf(msg, cap, "%s", v->sem_msg);
-        return v->semantic;
-    }
-    return 0;
-}
-
-static const cJSON *member(const cJSON *body, const char *key)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, key);
-    return cJSON_IsNull(m) ? NULL : m;
-}
-
-static const char *get_string(const cJSON *body, const char *key, struct verr *v)
-{
-    const cJSON *m = member(body, key);
-    if (m == NULL)
-        return NULL;
-    if (!cJSON_IsString(m)) {
-        semantic(v, ERR_INVALID_CONTENT,
-                 "Could not parse request body into json: %s must be a string", key);
-        return NULL;
-    }
-    return m->valuestring;
-}
-
-static bool get_int(const cJSON *body, const char *key, long long *out, struct verr *v)
-{
-    const cJSON *m = member(body, key);
-    if (m == NULL)
-        return false;
-    if (!cJSON_IsNumber(m) || m->valuedouble < -9.0e15 || m->valuedouble > 9.0e15 ||
-        m->valuedouble != (double)(long long)m->valuedouble) {
-        semantic(v, ERR_INVALID_CONTENT,
-                 "Could not parse request body into json: %s must be an integer", key);
-        return false;
-    }
-    *out = (long long)m->valuedouble;
-    return true;
-}
-
-static const cJSON *get_object(const cJSON *body, const char *key, struct verr *v)
-{
-    const cJSON *m = member(body, key);
-    if (m != NULL && !cJSON_IsObject(m)) {
-        semantic(v, ERR_INVALID_CONTENT,
-                 "Could not parse request body into json: %s must be an object", key);
-        return NULL;
-    }
-    return m;
-}
-
-static void check_range(struct verr *v, const char *field, long long x, long long lo, long long hi)
-{
-    if (x < lo)
-        violation(v,
-                  "Value '%lld' at '%s' failed to satisfy constraint: Member must have value "
-                  "greater than or equal to %lld",
-                  x, field, lo);
-    else if (x > hi)
-        violation(v,
-                  "Value '%lld' at '%s' failed to satisfy constraint: Member must have value "
-                  "less than or equal to %lld",
-                  x, field, hi);
-}
 
 static bool has_space(const char *s)
 {
@@ -278,9 +159,9 @@ static bool valid_env_key(const char *k)
 
 static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
 {
-    const cJSON *vars = get_object(env, "Variables", v);
+    const cJSON *vars = verr_object(env, "Variables", v);
     if (vars == NULL) {
-        if (member(env, "Variables") == NULL) {
+        if (verr_member(env, "Variables") == NULL) {
             cJSON_Delete(fn->env);
             fn->env = NULL;
         }
@@ -292,9 +173,9 @@ static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
     cJSON_ArrayForEach(e, vars)
     {
         if (!cJSON_IsString(e)) {
-            semantic(v, ERR_INVALID_CONTENT,
-                     "Could not parse request body into json: environment variable values must "
-                     "be strings");
+            verr_fail(v, ERR_INVALID_CONTENT,
+                      "Could not parse request body into json: environment variable values must "
+                      "be strings");
             return;
         }
         for (size_t i = 0; i < sizeof(reserved_env) / sizeof(reserved_env[0]); i++)
@@ -303,21 +184,20 @@ static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
                                          e->string);
     }
     if (ulen > 0) {
-        semantic(v, ERR_INVALID_PARAMETER,
-                 "Lambda was unable to configure your environment variables because the "
-                 "environment variables you have provided contains reserved keys that are "
-                 "currently not supported for modification. Reserved keys used in this request: "
-                 "%s",
-                 used);
+        verr_fail(v, ERR_INVALID_PARAMETER,
+                  "Lambda was unable to configure your environment variables because the "
+                  "environment variables you have provided contains reserved keys that are "
+                  "currently not supported for modification. Reserved keys used in this request: "
+                  "%s",
+                  used);
         return;
     }
     cJSON_ArrayForEach(e, vars)
     {
         if (!valid_env_key(e->string)) {
-            violation(v,
-                      "Value at 'environment.variables' failed to satisfy constraint: Map keys "
-                      "must satisfy constraint: [Member must satisfy regular expression pattern: "
-                      "[a-zA-Z]([a-zA-Z0-9_])+]");
+            verr_add(v, "Value at 'environment.variables' failed to satisfy constraint: Map keys "
+                        "must satisfy constraint: [Member must satisfy regular expression pattern: "
+                        "[a-zA-Z]([a-zA-Z0-9_])+]");
             return;
         }
     }
@@ -326,11 +206,11 @@ static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
         abort();
     size_t size = strlen(text);
     if (size > FN_ENV_MAX_BYTES) {
-        semantic(v, ERR_INVALID_PARAMETER,
-                 "Lambda was unable to configure your environment variables because the "
-                 "environment variables you have provided exceeded the 4KB limit. String "
-                 "measured: %.200s...",
-                 text);
+        verr_fail(v, ERR_INVALID_PARAMETER,
+                  "Lambda was unable to configure your environment variables because the "
+                  "environment variables you have provided exceeded the 4KB limit. String "
+                  "measured: %.200s...",
+                  text);
     } else {
         cJSON_Delete(fn->env);
         fn->env = cJSON_Duplicate(vars, 1);
@@ -341,18 +221,18 @@ static void apply_env(struct function *fn, const cJSON *env, struct verr *v)
 static void apply_runtime(struct function *fn, const char *rt, struct verr *v)
 {
     if (!runtime_known(rt)) {
-        violation(v,
-                  "Value '%.64s' at 'runtime' failed to satisfy constraint: Member must satisfy "
-                  "enum value set: %s",
-                  rt, runtime_enum_list());
+        verr_add(v,
+                 "Value '%.64s' at 'runtime' failed to satisfy constraint: Member must satisfy "
+                 "enum value set: %s",
+                 rt, runtime_enum_list());
         return;
     }
     const struct runtime_info *info = runtime_find(rt);
     if (info == NULL) {
-        semantic(v, ERR_INVALID_PARAMETER,
-                 "The runtime parameter of %s is not supported by lambdad on this host. "
-                 "Supported runtimes: %s",
-                 rt, runtime_supported_list());
+        verr_fail(v, ERR_INVALID_PARAMETER,
+                  "The runtime parameter of %s is not supported by lambdad on this host. "
+                  "Supported runtimes: %s",
+                  rt, runtime_supported_list());
         return;
     }
     set_str(&fn->runtime, rt);
@@ -362,21 +242,21 @@ static void apply_runtime(struct function *fn, const char *rt, struct verr *v)
 static void apply_arch(struct function *fn, const cJSON *arr, struct verr *v)
 {
     if (!cJSON_IsArray(arr)) {
-        semantic(v, ERR_INVALID_CONTENT,
-                 "Could not parse request body into json: Architectures must be a list");
+        verr_fail(v, ERR_INVALID_CONTENT,
+                  "Could not parse request body into json: Architectures must be a list");
         return;
     }
     int n = cJSON_GetArraySize(arr);
     const cJSON *a = cJSON_GetArrayItem(arr, 0);
     if (n != 1) {
-        violation(v,
-                  "Value at 'architectures' failed to satisfy constraint: Member must have "
-                  "length %s than or equal to 1",
-                  n < 1 ? "greater" : "less");
+        verr_add(v,
+                 "Value at 'architectures' failed to satisfy constraint: Member must have "
+                 "length %s than or equal to 1",
+                 n < 1 ? "greater" : "less");
     } else if (!cJSON_IsString(a) ||
                (strcmp(a->valuestring, "x86_64") != 0 && strcmp(a->valuestring, "arm64") != 0)) {
-        violation(v, "Value at 'architectures' failed to satisfy constraint: Member must satisfy "
-                     "constraint: [Member must satisfy enum value set: [x86_64, arm64]]");
+        verr_add(v, "Value at 'architectures' failed to satisfy constraint: Member must satisfy "
+                    "constraint: [Member must satisfy enum value set: [x86_64, arm64]]");
     } else {
         snprintf(fn->arch, sizeof(fn->arch), "%s", a->valuestring);
     }
@@ -387,12 +267,12 @@ static void apply_arch(struct function *fn, const cJSON *arr, struct verr *v)
 static void apply_layers(struct function *fn, const cJSON *arr, struct verr *v)
 {
     if (!cJSON_IsArray(arr)) {
-        semantic(v, ERR_INVALID_CONTENT,
-                 "Could not parse request body into json: Layers must be a list");
+        verr_fail(v, ERR_INVALID_CONTENT,
+                  "Could not parse request body into json: Layers must be a list");
         return;
     }
     if (cJSON_GetArraySize(arr) > FN_LAYERS_MAX) {
-        semantic(v, ERR_INVALID_PARAMETER, "Cannot reference more than %d layers.", FN_LAYERS_MAX);
+        verr_fail(v, ERR_INVALID_PARAMETER, "Cannot reference more than %d layers.", FN_LAYERS_MAX);
         return;
     }
     struct fn_layer layers[FN_LAYERS_MAX];
@@ -404,11 +284,11 @@ static void apply_layers(struct function *fn, const cJSON *arr, struct verr *v)
         int version;
         if (!cJSON_IsString(l) || strlen(l->valuestring) >= sizeof(layers[n].arn) ||
             layers_parse_arn(l->valuestring, name, &version) != 0) {
-            violation(v,
-                      "Value '%.200s' at 'layers' failed to satisfy constraint: Member must "
-                      "satisfy constraint: [Member must satisfy regular expression pattern: "
-                      "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]",
-                      cJSON_IsString(l) ? l->valuestring : "?");
+            verr_add(v,
+                     "Value '%.200s' at 'layers' failed to satisfy constraint: Member must "
+                     "satisfy constraint: [Member must satisfy regular expression pattern: "
+                     "arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+]",
+                     cJSON_IsString(l) ? l->valuestring : "?");
             return;
         }
         memset(&layers[n], 0, sizeof(layers[n]));
@@ -422,17 +302,17 @@ static void apply_layers(struct function *fn, const cJSON *arr, struct verr *v)
 /* DeadLetterConfig.TargetArn: an SQS queue or SNS topic, or "" to remove it. */
 static void apply_dlq(struct function *fn, const cJSON *o, struct verr *v)
 {
-    const char *arn = get_string(o, "TargetArn", v);
+    const char *arn = verr_string(o, "TargetArn", v);
     if (arn == NULL || arn[0] == '\0') {
         fn->dlq[0] = '\0';
         return;
     }
     if (strlen(arn) >= sizeof(fn->dlq) ||
         (strncmp(arn, "arn:aws:sqs:", 12) != 0 && strncmp(arn, "arn:aws:sns:", 12) != 0)) {
-        semantic(v, ERR_INVALID_PARAMETER,
-                 "The provided target ARN %.300s is not valid: a dead-letter queue is an SQS "
-                 "queue or an SNS topic.",
-                 arn);
+        verr_fail(v, ERR_INVALID_PARAMETER,
+                  "The provided target ARN %.300s is not valid: a dead-letter queue is an SQS "
+                  "queue or an SNS topic.",
+                  arn);
         return;
     }
     snprintf(fn->dlq, sizeof(fn->dlq), "%s", arn);
@@ -444,70 +324,70 @@ static void apply_config(struct function *fn, const cJSON *body, struct verr *v)
     const char *s;
     long long x;
     const cJSON *o;
-    if ((s = get_string(body, "Runtime", v)) != NULL)
+    if ((s = verr_string(body, "Runtime", v)) != NULL)
         apply_runtime(fn, s, v);
-    if ((s = get_string(body, "Handler", v)) != NULL) {
+    if ((s = verr_string(body, "Handler", v)) != NULL) {
         if (strlen(s) > FN_HANDLER_MAX)
-            violation(v,
-                      "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
-                      "have length less than or equal to 128",
-                      s);
+            verr_add(v,
+                     "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                     "have length less than or equal to 128",
+                     s);
         else if (s[0] == '\0' || has_space(s))
-            violation(v,
-                      "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
-                      "satisfy regular expression pattern: [^\\s]+",
-                      s);
+            verr_add(v,
+                     "Value '%.64s' at 'handler' failed to satisfy constraint: Member must "
+                     "satisfy regular expression pattern: [^\\s]+",
+                     s);
         else
             set_str(&fn->handler, s);
     }
-    if ((s = get_string(body, "Role", v)) != NULL) {
+    if ((s = verr_string(body, "Role", v)) != NULL) {
         if (!valid_role(s) || strlen(s) > FN_ROLE_MAX)
-            violation(v,
-                      "Value '%.128s' at 'role' failed to satisfy constraint: Member must "
-                      "satisfy regular expression pattern: "
-                      "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
-                      s);
+            verr_add(v,
+                     "Value '%.128s' at 'role' failed to satisfy constraint: Member must "
+                     "satisfy regular expression pattern: "
+                     "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                     s);
         else
             set_str(&fn->role, s);
     }
-    if ((s = get_string(body, "Description", v)) != NULL) {
+    if ((s = verr_string(body, "Description", v)) != NULL) {
         if (strlen(s) > FN_DESCRIPTION_MAX)
-            violation(v, "Value at 'description' failed to satisfy constraint: Member must have "
-                         "length less than or equal to 256");
+            verr_add(v, "Value at 'description' failed to satisfy constraint: Member must have "
+                        "length less than or equal to 256");
         else
             set_str(&fn->description, s);
     }
-    if (get_int(body, "Timeout", &x, v)) {
-        check_range(v, "timeout", x, FN_TIMEOUT_MIN_S, FN_TIMEOUT_MAX_S);
+    if (verr_int(body, "Timeout", &x, v)) {
+        verr_range(v, "timeout", x, FN_TIMEOUT_MIN_S, FN_TIMEOUT_MAX_S);
         fn->timeout_s = (int)(x < 1 ? 1 : x > FN_TIMEOUT_MAX_S ? FN_TIMEOUT_MAX_S : x);
     }
-    if (get_int(body, "MemorySize", &x, v)) {
-        check_range(v, "memorySize", x, FN_MEMORY_MIN_MB, FN_MEMORY_MAX_MB);
+    if (verr_int(body, "MemorySize", &x, v)) {
+        verr_range(v, "memorySize", x, FN_MEMORY_MIN_MB, FN_MEMORY_MAX_MB);
         fn->memory_mb = (int)(x < FN_MEMORY_MIN_MB   ? FN_MEMORY_MIN_MB
                               : x > FN_MEMORY_MAX_MB ? FN_MEMORY_MAX_MB
                                                      : x);
     }
-    if ((o = get_object(body, "EphemeralStorage", v)) != NULL && get_int(o, "Size", &x, v)) {
-        check_range(v, "ephemeralStorage.size", x, FN_EPHEMERAL_MIN_MB, FN_EPHEMERAL_MAX_MB);
+    if ((o = verr_object(body, "EphemeralStorage", v)) != NULL && verr_int(o, "Size", &x, v)) {
+        verr_range(v, "ephemeralStorage.size", x, FN_EPHEMERAL_MIN_MB, FN_EPHEMERAL_MAX_MB);
         fn->ephemeral_mb = (int)x;
     }
-    if ((o = get_object(body, "Environment", v)) != NULL)
+    if ((o = verr_object(body, "Environment", v)) != NULL)
         apply_env(fn, o, v);
-    if ((o = get_object(body, "TracingConfig", v)) != NULL &&
-        (s = get_string(o, "Mode", v)) != NULL) {
+    if ((o = verr_object(body, "TracingConfig", v)) != NULL &&
+        (s = verr_string(o, "Mode", v)) != NULL) {
         if (strcmp(s, "Active") != 0 && strcmp(s, "PassThrough") != 0)
-            violation(v,
-                      "Value '%.32s' at 'tracingConfig.mode' failed to satisfy constraint: "
-                      "Member must satisfy enum value set: [Active, PassThrough]",
-                      s);
+            verr_add(v,
+                     "Value '%.32s' at 'tracingConfig.mode' failed to satisfy constraint: "
+                     "Member must satisfy enum value set: [Active, PassThrough]",
+                     s);
         else
             snprintf(fn->tracing, sizeof(fn->tracing), "%s", s);
     }
-    if ((o = get_object(body, "DeadLetterConfig", v)) != NULL)
+    if ((o = verr_object(body, "DeadLetterConfig", v)) != NULL)
         apply_dlq(fn, o, v);
-    if ((o = member(body, "Layers")) != NULL)
+    if ((o = verr_member(body, "Layers")) != NULL)
         apply_layers(fn, o, v);
-    if ((o = member(body, "Architectures")) != NULL)
+    if ((o = verr_member(body, "Architectures")) != NULL)
         apply_arch(fn, o, v);
 }
 
@@ -607,12 +487,12 @@ static struct function *defaults(void)
     fn->refs = 1;
     fn->reserved = -1;
     snprintf(fn->version, sizeof(fn->version), "$LATEST");
-    fn->name = xstrdup("");
-    fn->arn = xstrdup("");
-    fn->runtime = xstrdup("");
-    fn->handler = xstrdup("");
-    fn->role = xstrdup("");
-    fn->description = xstrdup("");
+    fn->name = dup_or_empty("");
+    fn->arn = dup_or_empty("");
+    fn->runtime = dup_or_empty("");
+    fn->handler = dup_or_empty("");
+    fn->role = dup_or_empty("");
+    fn->description = dup_or_empty("");
     fn->timeout_s = FN_TIMEOUT_DEFAULT_S;
     fn->memory_mb = FN_MEMORY_DEFAULT_MB;
     fn->ephemeral_mb = FN_EPHEMERAL_MIN_MB;
@@ -625,47 +505,47 @@ int function_from_create(const cJSON *body, const char *region, const char *acco
                          struct function **out, char *msg, size_t msgcap)
 {
     struct verr v;
-    memset(&v, 0, sizeof(v));
+    verr_init(&v, ERR_INVALID_CONTENT, "Could not parse request body into json: ");
     struct function *fn = defaults();
-    const char *name = get_string(body, "FunctionName", &v);
+    const char *name = verr_string(body, "FunctionName", &v);
     struct fn_ref ref;
     if (name == NULL && v.semantic == 0)
-        violation(&v, "Value null at 'functionName' failed to satisfy constraint: Member must "
-                      "not be null");
+        verr_add(&v, "Value null at 'functionName' failed to satisfy constraint: Member must "
+                     "not be null");
     else if (name != NULL &&
              (arn_parse_function(name, strlen(name), &ref) != 0 || ref.qualifier[0] != '\0'))
-        violation(&v,
-                  "Value '%.140s' at 'functionName' failed to satisfy constraint: Member "
-                  "must satisfy regular expression pattern: %s",
-                  name, arn_function_pattern);
+        verr_add(&v,
+                 "Value '%.140s' at 'functionName' failed to satisfy constraint: Member "
+                 "must satisfy regular expression pattern: %s",
+                 name, arn_function_pattern);
     else if (name != NULL)
         set_str(&fn->name, ref.name);
-    if (get_string(body, "Role", &v) == NULL && v.semantic == 0)
-        violation(&v, "Value null at 'role' failed to satisfy constraint: Member must not be null");
+    if (verr_string(body, "Role", &v) == NULL && v.semantic == 0)
+        verr_add(&v, "Value null at 'role' failed to satisfy constraint: Member must not be null");
     apply_config(fn, body, &v);
-    const char *ptype = get_string(body, "PackageType", &v);
+    const char *ptype = verr_string(body, "PackageType", &v);
     if (ptype != NULL && strcmp(ptype, "Zip") != 0 && strcmp(ptype, "Image") != 0)
-        violation(&v,
-                  "Value '%.32s' at 'packageType' failed to satisfy constraint: Member must "
-                  "satisfy enum value set: [Image, Zip]",
-                  ptype);
+        verr_add(&v,
+                 "Value '%.32s' at 'packageType' failed to satisfy constraint: Member must "
+                 "satisfy enum value set: [Image, Zip]",
+                 ptype);
     else if (ptype != NULL && strcmp(ptype, "Image") == 0)
-        semantic(&v, ERR_INVALID_PARAMETER,
-                 "PackageType Image is not supported by lambdad; use a Zip package.");
-    const cJSON *tags = member(body, "Tags");
+        verr_fail(&v, ERR_INVALID_PARAMETER,
+                  "PackageType Image is not supported by lambdad; use a Zip package.");
+    const cJSON *tags = verr_member(body, "Tags");
     char tmsg[512];
     int trc = tags != NULL ? function_check_tags(tags, tmsg, sizeof(tmsg)) : 0;
     if (trc != 0)
-        semantic(&v, trc, "%s", tmsg);
+        verr_fail(&v, trc, "%s", tmsg);
     else if (tags != NULL && cJSON_GetArraySize(tags) > 0)
         fn->tags = cJSON_Duplicate(tags, 1);
-    if (member(body, "Code") == NULL && v.semantic == 0)
-        violation(&v, "Value null at 'code' failed to satisfy constraint: Member must not be null");
+    if (verr_member(body, "Code") == NULL && v.semantic == 0)
+        verr_add(&v, "Value null at 'code' failed to satisfy constraint: Member must not be null");
     if (v.count == 0 && v.semantic == 0 && (fn->runtime[0] == '\0' || fn->handler[0] == '\0'))
-        semantic(&v, ERR_INVALID_PARAMETER,
-                 "Runtime and Handler are mandatory parameters for functions created with "
-                 "deployment packages.");
-    int rc = finish(&v, msg, msgcap);
+        verr_fail(&v, ERR_INVALID_PARAMETER,
+                  "Runtime and Handler are mandatory parameters for functions created with "
+                  "deployment packages.");
+    int rc = verr_finish(&v, msg, msgcap);
     if (rc != 0) {
         function_unref(fn);
         return rc;
@@ -682,10 +562,10 @@ int function_apply_update(const struct function *old, const cJSON *body, struct 
                           char *msg, size_t msgcap)
 {
     struct verr v;
-    memset(&v, 0, sizeof(v));
+    verr_init(&v, ERR_INVALID_CONTENT, "Could not parse request body into json: ");
     struct function *fn = clone_fn(old);
     apply_config(fn, body, &v);
-    int rc = finish(&v, msg, msgcap);
+    int rc = verr_finish(&v, msg, msgcap);
     if (rc != 0) {
         function_unref(fn);
         return rc;
@@ -802,7 +682,7 @@ struct function *function_from_store(const char *json)
         return NULL;
     struct function *fn = defaults();
     struct verr v;
-    memset(&v, 0, sizeof(v));
+    verr_init(&v, ERR_INVALID_CONTENT, "Could not parse request body into json: ");
     apply_config(fn, o, &v);
     const char *name = str_of(o, "FunctionName");
     /* Records stored before versions existed have only FunctionArn. */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "aws/awserr.h"
+#include "aws/validate.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -99,34 +100,42 @@ static void fail_store(struct job *j, int rc, const char *not_found, const char 
         fail(j, E_SERVICE, "The log store could not be used: %s", err_str(rc));
 }
 
+/* Fails the job with what v recorded (InvalidParameterException for
+ * constraint violations, SerializationException for a member of the wrong
+ * type); true if v recorded nothing. */
+static bool checked(struct job *j, const struct verr *v)
+{
+    char msg[sizeof(j->msg)];
+    int rc = verr_finish(v, msg, sizeof(msg));
+    if (rc != 0)
+        fail(j, rc == ERR_VALIDATION ? E_PARAM : E_SERIAL, "%s", msg);
+    return rc == 0;
+}
+
+static void verr_start(struct verr *v)
+{
+    verr_init(v, ERR_INVALID_CONTENT, "Unexpected value type in payload: ");
+}
+
 /* A string member: false (and the job failed) if it has the wrong type, is
  * required but absent, or is longer than max or empty. *out is NULL when
  * absent. */
 static bool str_param(struct job *j, const char *name, bool required, size_t max, const char **out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->in, name);
-    *out = NULL;
-    if (v == NULL || cJSON_IsNull(v)) {
-        if (required)
-            fail(j, E_PARAM,
-                 "1 validation error detected: Value null at '%s' failed to satisfy "
-                 "constraint: Member must not be null",
-                 name);
-        return !required;
-    }
-    if (!cJSON_IsString(v)) {
-        fail(j, E_SERIAL, "Unexpected value type in payload: %s must be a string", name);
+    struct verr v;
+    verr_start(&v);
+    *out = verr_string(j->in, name, &v);
+    if (*out == NULL && verr_ok(&v) && required)
+        verr_required(&v, name);
+    else if (*out != NULL && (strlen(*out) == 0 || strlen(*out) > max))
+        verr_add(&v,
+                 "Value at '%s' failed to satisfy constraint: Member must have length between 1 "
+                 "and %zu",
+                 name, max);
+    if (!checked(j, &v)) {
+        *out = NULL;
         return false;
     }
-    size_t len = strlen(v->valuestring);
-    if (len == 0 || len > max) {
-        fail(j, E_PARAM,
-             "1 validation error detected: Value at '%s' failed to satisfy constraint: Member "
-             "must have length between 1 and %zu",
-             name, max);
-        return false;
-    }
-    *out = v->valuestring;
     return true;
 }
 
@@ -134,39 +143,32 @@ static bool str_param(struct job *j, const char *name, bool required, size_t max
 static bool int_param(struct job *j, const char *name, int64_t min, int64_t max, int64_t *out,
                       bool *present)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->in, name);
+    struct verr v;
+    verr_start(&v);
     *present = false;
-    if (v == NULL || cJSON_IsNull(v))
-        return true;
-    if (!cJSON_IsNumber(v)) {
-        fail(j, E_SERIAL, "Unexpected value type in payload: %s must be an integer", name);
-        return false;
+    const cJSON *m = verr_member(j->in, name);
+    long long x = 0;
+    if (m != NULL && cJSON_IsNumber(m) &&
+        (!(m->valuedouble >= (double)min && m->valuedouble <= (double)max) ||
+         (double)(int64_t)m->valuedouble != m->valuedouble))
+        verr_add(&v,
+                 "Value '%.0f' at '%s' failed to satisfy constraint: Member must have value "
+                 "between %" PRId64 " and %" PRId64,
+                 m->valuedouble, name, min, max);
+    else if (m != NULL && verr_int(j->in, name, &x, &v)) {
+        *out = (int64_t)x;
+        *present = true;
     }
-    if (!(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
-        (double)(int64_t)v->valuedouble != v->valuedouble) {
-        fail(j, E_PARAM,
-             "1 validation error detected: Value '%.0f' at '%s' failed to satisfy constraint: "
-             "Member must have value between %" PRId64 " and %" PRId64,
-             v->valuedouble, name, min, max);
-        return false;
-    }
-    *out = (int64_t)v->valuedouble;
-    *present = true;
-    return true;
+    return checked(j, &v);
 }
 
 static bool bool_param(struct job *j, const char *name, bool *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->in, name);
+    struct verr v;
+    verr_start(&v);
     *out = false;
-    if (v == NULL || cJSON_IsNull(v))
-        return true;
-    if (!cJSON_IsBool(v)) {
-        fail(j, E_SERIAL, "Unexpected value type in payload: %s must be a boolean", name);
-        return false;
-    }
-    *out = cJSON_IsTrue(v);
-    return true;
+    verr_bool(j->in, name, out, &v);
+    return checked(j, &v);
 }
 
 /* AWS's log group name pattern: [\.\-_/#A-Za-z0-9]+. */
