@@ -127,9 +127,7 @@ void catalog_add_version(struct catalog *c, struct function *fn)
     struct catalog_versions *v = catalog_versions(c, fn->name);
     if (v == NULL)
         return;
-    struct function **a = realloc(v->v, (v->n + 1) * sizeof(*a));
-    if (a == NULL)
-        abort();
+    struct function **a = xrealloc(v->v, (v->n + 1) * sizeof(*a));
     v->v = a;
     v->v[v->n++] = function_ref(fn);
     int num = atoi_version(fn->version);
@@ -170,9 +168,7 @@ void catalog_put_alias(struct catalog *c, const char *name, const struct alias *
         return;
     struct alias *slot = catalog_alias(c, name, a->name);
     if (slot == NULL) {
-        struct alias *arr = realloc(v->aliases, (v->naliases + 1) * sizeof(*arr));
-        if (arr == NULL)
-            abort();
+        struct alias *arr = xrealloc(v->aliases, (v->naliases + 1) * sizeof(*arr));
         v->aliases = arr;
         slot = &arr[v->naliases++];
     }

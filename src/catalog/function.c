@@ -64,9 +64,7 @@ static void set_str(char **slot, const char *v)
 
 static struct function *clone_fn(const struct function *old)
 {
-    struct function *fn = calloc(1, sizeof(*fn));
-    if (fn == NULL)
-        abort();
+    struct function *fn = xcalloc(1, sizeof(*fn));
     *fn = *old;
     fn->refs = 1;
     fn->name = dup_or_empty(old->name);
@@ -481,9 +479,7 @@ struct function *function_with_reserved(const struct function *old, int n)
 
 static struct function *defaults(void)
 {
-    struct function *fn = calloc(1, sizeof(*fn));
-    if (fn == NULL)
-        abort();
+    struct function *fn = xcalloc(1, sizeof(*fn));
     fn->refs = 1;
     fn->reserved = -1;
     snprintf(fn->version, sizeof(fn->version), "$LATEST");

@@ -12,15 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/util.h"
 #include "catalog/runtimes.h"
 
 static char *dup_or_empty(const char *s)
 {
-    char *d = strdup(s != NULL ? s : "");
-    if (d == NULL)
-        abort();
+    char *d = xstrdup(s != NULL ? s : "");
     return d;
 }
 
@@ -100,9 +99,7 @@ int layer_from_publish(const cJSON *body, const char *name, struct layer_version
                  desc != NULL && strlen(desc) > FN_DESCRIPTION_MAX ? FN_DESCRIPTION_MAX : 512);
         return ERR_VALIDATION;
     }
-    struct layer_version *l = calloc(1, sizeof(*l));
-    if (l == NULL)
-        abort();
+    struct layer_version *l = xcalloc(1, sizeof(*l));
     snprintf(l->name, sizeof(l->name), "%s", name);
     l->description = dup_or_empty(desc);
     l->license = lic != NULL ? dup_or_empty(lic) : NULL;
@@ -214,9 +211,7 @@ void layers_add(struct layers *ls, struct layer_version *l)
     size_t i = 0;
     while (i < ls->n && cmp(ls->v[i], l->name, l->version) < 0)
         i++;
-    struct layer_version **a = realloc(ls->v, (ls->n + 1) * sizeof(*a));
-    if (a == NULL)
-        abort();
+    struct layer_version **a = xrealloc(ls->v, (ls->n + 1) * sizeof(*a));
     ls->v = a;
     memmove(&a[i + 1], &a[i], (ls->n - i) * sizeof(*a));
     a[i] = l;
@@ -241,9 +236,7 @@ static struct layer_counter *counter(struct layers *ls, const char *name)
     for (size_t i = 0; i < ls->ncounters; i++)
         if (strcmp(ls->counters[i].name, name) == 0)
             return &ls->counters[i];
-    struct layer_counter *a = realloc(ls->counters, (ls->ncounters + 1) * sizeof(*a));
-    if (a == NULL)
-        abort();
+    struct layer_counter *a = xrealloc(ls->counters, (ls->ncounters + 1) * sizeof(*a));
     ls->counters = a;
     struct layer_counter *c = &a[ls->ncounters++];
     snprintf(c->name, sizeof(c->name), "%s", name);

@@ -25,6 +25,7 @@
 
 #include "aws/awserr.h"
 #include "aws/validate.h"
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -510,9 +511,7 @@ static bool read_events(struct job *j, struct store_log_event **out, size_t *n)
              CWLOGS_PUT_MAX_EVENTS);
         return false;
     }
-    struct store_log_event *ev = calloc((size_t)count, sizeof(*ev));
-    if (ev == NULL)
-        abort();
+    struct store_log_event *ev = xcalloc((size_t)count, sizeof(*ev));
     size_t i = 0, bytes = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
@@ -634,9 +633,7 @@ static cJSON *event_json(const struct store_cwl_event *ev)
     cJSON *o = cJSON_CreateObject();
     add_ms(o, "timestamp", ev->ts_ms);
     /* Messages are stored as sent; cJSON needs a NUL-terminated copy. */
-    char *m = malloc(ev->msg_len + 1);
-    if (m == NULL)
-        abort();
+    char *m = xmalloc(ev->msg_len + 1);
     memcpy(m, ev->msg, ev->msg_len);
     m[ev->msg_len] = '\0';
     cJSON_AddStringToObject(o, "message", m);
@@ -1005,9 +1002,7 @@ bool cwlogs_handle(struct cwlogs *cw, h2o_req_t *req)
         aws_send_json_error(req, 400, E_SERIAL, "The request body is not a JSON object");
         return true;
     }
-    struct job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct job *j = xcalloc(1, sizeof(*j));
     j->cw = cw;
     j->req = req;
     j->run = run;
@@ -1054,9 +1049,7 @@ static void expire_start(struct cwlogs *cw)
         cw->expire_again = true;
         return;
     }
-    struct expire_job *e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        abort();
+    struct expire_job *e = xcalloc(1, sizeof(*e));
     e->cw = cw;
     cw->expiring = true;
     worker_submit(cw->wp, expire_work, expire_done, e);
@@ -1072,9 +1065,7 @@ static void on_expire_tick(struct timer *t, void *arg)
 struct cwlogs *cwlogs_new(struct store *st, struct worker_pool *wp, struct timer_heap *th,
                           const char *region, const char *account)
 {
-    struct cwlogs *cw = calloc(1, sizeof(*cw));
-    if (cw == NULL)
-        abort();
+    struct cwlogs *cw = xcalloc(1, sizeof(*cw));
     cw->st = st;
     cw->wp = wp;
     cw->th = th;

@@ -277,9 +277,7 @@ static int load_one(const char *name, const char *json, void *arg)
         if (cJSON_IsNumber(req) && req->valuedouble >= 1 && req->valuedouble <= 100000) {
             pc.requested = (int)req->valuedouble;
             snprintf(pc.last_modified, sizeof(pc.last_modified), "%s", lm != NULL ? lm : "");
-            struct lambda_pc *a = realloc(api->pcs, (api->npcs + 1) * sizeof(*a));
-            if (a == NULL)
-                abort();
+            struct lambda_pc *a = xrealloc(api->pcs, (api->npcs + 1) * sizeof(*a));
             api->pcs = a;
             a[api->npcs++] = pc; /* applied once everything is loaded */
         }

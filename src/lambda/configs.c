@@ -92,9 +92,7 @@ void lambda_eic_op(struct lambda_api *api, h2o_req_t *req, struct function *fn, 
         lambda_send_in_progress(req, fn);
         return;
     }
-    struct eic_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct eic_job *j = xcalloc(1, sizeof(*j));
     j->api = api;
     j->req = req;
     snprintf(j->name, sizeof(j->name), "%s", fn->name);
@@ -170,9 +168,7 @@ static void pc_set(struct lambda_api *api, const struct lambda_pc *pc)
 {
     struct lambda_pc *slot = pc_find(api, pc->name, pc->qualifier);
     if (slot == NULL) {
-        struct lambda_pc *a = realloc(api->pcs, (api->npcs + 1) * sizeof(*a));
-        if (a == NULL)
-            abort();
+        struct lambda_pc *a = xrealloc(api->pcs, (api->npcs + 1) * sizeof(*a));
         api->pcs = a;
         slot = &a[api->npcs++];
     }
@@ -303,9 +299,7 @@ void lambda_pc_op(struct lambda_api *api, h2o_req_t *req, const char *seg)
         lambda_send_in_progress(req, latest);
         return;
     }
-    struct pc_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct pc_job *j = xcalloc(1, sizeof(*j));
     j->api = api;
     j->req = req;
     snprintf(j->pc.name, sizeof(j->pc.name), "%s", ref.name);
@@ -482,9 +476,7 @@ void lambda_furl_op(struct lambda_api *api, h2o_req_t *req, const char *seg, boo
         lambda_send_in_progress(req, latest);
         return;
     }
-    struct furl_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct furl_job *j = xcalloc(1, sizeof(*j));
     j->api = api;
     j->req = req;
     j->status = del ? 204 : create ? 201 : 200;

@@ -148,46 +148,39 @@ void lambda_delete_function(struct lambda_api *api, h2o_req_t *req, struct funct
     /* The versions and aliases go with the function. */
     struct catalog_versions *v = catalog_versions(api->cat, fn->name);
     size_t n = (v != NULL ? v->n + v->naliases : 0) + 1;
-    if ((j->keys = calloc(n, sizeof(*j->keys))) == NULL)
-        abort();
+    j->keys = xcalloc(n, sizeof(*j->keys));
     for (size_t i = 0; i < api->npcs; i++)
         if (strcmp(api->pcs[i].name, fn->name) == 0)
             n++;
     for (size_t i = 0; i < api->cat->nfurls; i++)
         if (strcmp(api->cat->furls[i].name, fn->name) == 0)
             n++;
-    char **keys = realloc(j->keys, n * sizeof(*keys));
-    if (keys == NULL)
-        abort();
+    char **keys = xrealloc(j->keys, n * sizeof(*keys));
     j->keys = keys;
     for (size_t i = 0; i < api->npcs; i++) {
         if (strcmp(api->pcs[i].name, fn->name) != 0)
             continue;
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
         snprintf(key, sizeof(key), "%s%%%s", fn->name, api->pcs[i].qualifier);
-        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
-            abort();
+        j->keys[j->nkeys++] = xstrdup(key);
     }
     for (size_t i = 0; i < api->cat->nfurls; i++) {
         if (strcmp(api->cat->furls[i].name, fn->name) != 0)
             continue;
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
         furl_store_key(fn->name, api->cat->furls[i].qualifier, key, sizeof(key));
-        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
-            abort();
+        j->keys[j->nkeys++] = xstrdup(key);
     }
     char counter[FN_NAME_MAX + 2];
     snprintf(counter, sizeof(counter), "%s!", fn->name);
-    if ((j->keys[j->nkeys++] = strdup(counter)) == NULL)
-        abort();
+    j->keys[j->nkeys++] = xstrdup(counter);
     for (size_t i = 0; v != NULL && i < v->n + v->naliases; i++) {
         char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
         if (i < v->n)
             snprintf(key, sizeof(key), "%s:%s", fn->name, v->v[i]->version);
         else
             snprintf(key, sizeof(key), "%s@%s", fn->name, v->aliases[i - v->n].name);
-        if ((j->keys[j->nkeys++] = strdup(key)) == NULL)
-            abort();
+        j->keys[j->nkeys++] = xstrdup(key);
     }
     lambda_job_start(j);
 }

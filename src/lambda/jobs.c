@@ -288,9 +288,7 @@ void lambda_gc_code(struct lambda_api *api, const char *hex)
     for (size_t i = 0; i < api->cat->layers.n; i++)
         if (strcmp(api->cat->layers.v[i]->hex, hex) == 0)
             return;
-    struct gc *g = calloc(1, sizeof(*g));
-    if (g == NULL)
-        abort();
+    struct gc *g = xcalloc(1, sizeof(*g));
     g->api = api;
     memcpy(g->hex, hex, sizeof(g->hex));
     worker_submit(api->wp, gc_work, free, g);
@@ -298,9 +296,7 @@ void lambda_gc_code(struct lambda_api *api, const char *hex)
 
 struct job *lambda_job_new(struct lambda_api *api, h2o_req_t *req, const char *name)
 {
-    struct job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct job *j = xcalloc(1, sizeof(*j));
     j->api = api;
     j->req = req;
     snprintf(j->name, sizeof(j->name), "%s", name);

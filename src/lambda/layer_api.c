@@ -121,12 +121,10 @@ static void layer_done(void *arg)
 
 static struct layer_job *layer_job_new(struct lambda_api *api, h2o_req_t *req, const char *name)
 {
-    struct layer_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct layer_job *j = xcalloc(1, sizeof(*j));
     j->api = api;
     j->req = req;
-    snprintf(j->name, sizeof(j->name), "%s", name);
+    memcpy(j->name, name, strnlen(name, sizeof(j->name) - 1)); /* callers checked the name */
     return j;
 }
 
