@@ -19,7 +19,6 @@
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
-#include "gateway/keys.h"
 #include "store/store.h"
 
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
@@ -371,12 +370,22 @@ void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *ne
 
 /* ---- loading ---- */
 
+/* A loaded document that is not an API, until its module takes it. */
+struct gw_stored {
+    struct gw_stored *next;
+    char *id;
+    char *json;
+};
+
 static int load_one(const char *id, const char *json, void *arg)
 {
     struct gateway *gw = arg;
-    if (strcmp(id, GW_ACCOUNT_DOC_ID) == 0) { /* API keys and usage plans */
-        if (gw_keys_load(gw, json) != 0)
-            log_error("msg=\"stored API keys and usage plans do not parse; skipped\"");
+    if (id[0] == '#') { /* another module's (API ids are alphanumeric) */
+        struct gw_stored *d = calloc(1, sizeof(*d));
+        if (d == NULL || (d->id = strdup(id)) == NULL || (d->json = strdup(json)) == NULL)
+            abort();
+        d->next = gw->stored;
+        gw->stored = d;
         return 0;
     }
     cJSON *doc = cJSON_Parse(json);
@@ -405,6 +414,28 @@ void gw_fini(struct gateway *gw)
     free(gw->apis);
     gw->apis = NULL;
     gw->napis = gw->cap = 0;
+    while (gw->stored != NULL) {
+        struct gw_stored *d = gw->stored;
+        gw->stored = d->next;
+        free(d->id);
+        free(d->json);
+        free(d);
+    }
+}
+
+char *gw_stored_take(struct gateway *gw, const char *id)
+{
+    for (struct gw_stored **p = &gw->stored; *p != NULL; p = &(*p)->next) {
+        struct gw_stored *d = *p;
+        if (strcmp(d->id, id) != 0)
+            continue;
+        char *json = d->json;
+        *p = d->next;
+        free(d->id);
+        free(d);
+        return json;
+    }
+    return NULL;
 }
 
 bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)

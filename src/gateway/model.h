@@ -33,6 +33,7 @@ struct logs;
 struct gw_call;
 struct gw_jwks;
 struct gw_keys;
+struct gw_stored;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -94,16 +95,24 @@ struct gateway {
     struct gw_call *fwd_calls; /* forwards in flight */
     struct gw_jwks *jwks;      /* JWT issuers' key sets (jwks.c) */
     struct gw_keys *keys;      /* API keys and usage plans (keys.c) */
+    struct gw_stored *stored;  /* loaded documents that are not APIs (gw_stored_take) */
     int account_rate;          /* account-level requests per second (0: none) */
     int account_burst;         /* and burst */
     double account_tokens;     /* the account's token bucket */
     int64_t account_last_ms;   /* its last refill (0: never, full) */
 };
 
-/* Loads every API from the store (start-up). Returns 0 or the store's error. */
+/* Loads every API from the store (start-up). Stored documents whose id
+ * starts with '#' are not APIs but other modules' (keys.c's "#account"):
+ * they are kept as text for gw_stored_take. Returns 0 or the store's error. */
 int gw_load(struct gateway *gw);
 
+/* Frees the APIs and the documents nobody took. */
 void gw_fini(struct gateway *gw);
+
+/* The stored document id (a '#' id) as loaded: returns new (free with free)
+ * and forgets it, or NULL when there was none or it was taken already. */
+char *gw_stored_take(struct gateway *gw, const char *id);
 
 /* Takes one token from a token bucket holding at most burst tokens and
  * refilled at rate per second; *last_ms 0 marks a fresh (full) bucket.
