@@ -15,10 +15,12 @@
 
 #include "aws/awserr.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
+#include "http/client.h"
 #include "store/store.h"
 
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
@@ -421,6 +423,8 @@ void gw_fini(struct gateway *gw)
         free(d->json);
         free(d);
     }
+    http_client_free(gw->http);
+    gw->http = NULL;
 }
 
 char *gw_stored_take(struct gateway *gw, const char *id)
@@ -436,6 +440,13 @@ char *gw_stored_take(struct gateway *gw, const char *id)
         return json;
     }
     return NULL;
+}
+
+struct http_client *gw_http(struct gateway *gw, h2o_req_t *req)
+{
+    if (gw->http == NULL)
+        gw->http = http_client_new(req->conn->ctx, gw->timers, GW_TIMEOUT_MAX_MS);
+    return gw->http;
 }
 
 bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)

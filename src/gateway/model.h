@@ -34,6 +34,7 @@ struct gw_call;
 struct gw_jwks;
 struct gw_keys;
 struct gw_stored;
+struct http_client;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -88,6 +89,7 @@ struct gateway {
     struct gw_api **apis; /* sorted by id */
     size_t napis;
     size_t cap;
+    struct http_client *http; /* outgoing requests (gw_http), made on first use */
     /* HTTP_PROXY forwarding (proxy.c), set up on first use */
     bool fwd_ready;
     h2o_http1client_ctx_t fwd;
@@ -107,12 +109,18 @@ struct gateway {
  * they are kept as text for gw_stored_take. Returns 0 or the store's error. */
 int gw_load(struct gateway *gw);
 
-/* Frees the APIs and the documents nobody took. */
+/* Frees the APIs, the documents nobody took and the HTTP client context;
+ * after gw_proxy_fini (which cancels the requests that use it). */
 void gw_fini(struct gateway *gw);
 
 /* The stored document id (a '#' id) as loaded: returns new (free with free)
  * and forgets it, or NULL when there was none or it was taken already. */
 char *gw_stored_take(struct gateway *gw, const char *id);
+
+/* The context of the gateway's outgoing requests (HTTP_PROXY integrations,
+ * JWT issuers), made on first use from req's loop; borrowed. NULL when TLS
+ * cannot be set up. */
+struct http_client *gw_http(struct gateway *gw, h2o_req_t *req);
 
 /* Takes one token from a token bucket holding at most burst tokens and
  * refilled at rate per second; *last_ms 0 marks a fresh (full) bucket.
