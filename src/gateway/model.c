@@ -449,6 +449,36 @@ struct http_client *gw_http(struct gateway *gw, h2o_req_t *req)
     return gw->http;
 }
 
+bool gw_throttle(struct gw_api *api, const char *key, const cJSON *rate, const cJSON *burst)
+{
+    if (rate == NULL && burst == NULL)
+        return true;
+    double r = rate != NULL ? rate->valuedouble : 1e12;
+    double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
+    struct gw_bucket *bk = NULL;
+    for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
+        if (strcmp(api->buckets[i].key, key) == 0)
+            bk = &api->buckets[i];
+    if (bk == NULL) {
+        struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
+        if (nb == NULL)
+            abort();
+        api->buckets = nb;
+        bk = &nb[api->nbuckets++];
+        bk->key = strdup(key);
+        if (bk->key == NULL)
+            abort();
+        bk->last_ms = 0; /* full */
+    }
+    return gw_bucket_take(&bk->tokens, &bk->last_ms, r, b);
+}
+
+const char *gw_jstr(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)
 {
     int64_t now = timer_now_ms();
