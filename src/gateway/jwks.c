@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * JWT issuers' key sets (see jwks.h), fetched with H2O's HTTP client over
- * the gateway's client context (the one HTTP_PROXY integrations use).
+ * JWT issuers' key sets (see jwks.h), fetched with the gateway's HTTP
+ * client (gw_http, the one HTTP_PROXY integrations use): the discovery
+ * document, then its jwks_uri. One fetch per issuer at a time; everything
+ * that asks meanwhile waits for it.
  */
 #include "jwks.h"
 
-#include <h2o/http1client.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "gateway/model.h"
-#include "gateway/proxy.h"
+#include "http/client.h"
 
 struct waiter {
     gw_jwks_fn *cb;
@@ -28,14 +29,8 @@ struct gw_jwks {
     cJSON *keys;      /* the key set, or NULL */
     int64_t until_ms; /* keys (or the failure) hold until then */
     bool fetching;
-    bool discovered; /* the jwks_uri step */
-    h2o_http1client_t *client;
-    char *head; /* the request in flight */
-    size_t head_len;
-    h2o_iovec_t out; /* what the client writes: head */
-    char *body;
-    size_t body_len;
-    int status;
+    bool discovered;            /* the jwks_uri step */
+    struct http_client_req *hr; /* the request in flight */
     struct waiter *w;
     size_t nw;
 };
@@ -46,12 +41,7 @@ static void fetch(struct gw_jwks *e, const char *url);
 static void settle(struct gw_jwks *e, bool ok)
 {
     e->fetching = false;
-    e->client = NULL;
-    free(e->head);
-    e->head = NULL;
-    free(e->body);
-    e->body = NULL;
-    e->body_len = 0;
+    e->hr = NULL;
     e->until_ms = clock_ms() + (ok ? GW_JWKS_TTL_MS : GW_JWKS_RETRY_MS);
     if (!ok) {
         log_warn("msg=\"JWT issuer keys could not be fetched\" issuer=%s", e->issuer);
@@ -67,11 +57,13 @@ static void settle(struct gw_jwks *e, bool ok)
     free(w);
 }
 
-/* A whole response arrived: discovery document, then the key set. */
-static void step_done(struct gw_jwks *e)
+/* A whole response arrived (or not): discovery document, then the key set. */
+static void on_fetched(const struct http_client_response *resp, int status, void *arg)
 {
-    cJSON *doc = e->status == 200
-                     ? cJSON_ParseWithLength(e->body != NULL ? e->body : "", e->body_len)
+    struct gw_jwks *e = arg;
+    e->hr = NULL;
+    cJSON *doc = status == 0 && resp->status == 200
+                     ? cJSON_ParseWithLength(resp->body != NULL ? resp->body : "", resp->body_len)
                      : NULL;
     if (!e->discovered) {
         const char *uri = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "jwks_uri"));
@@ -99,100 +91,23 @@ static void step_done(struct gw_jwks *e)
     settle(e, true);
 }
 
-static int on_body(h2o_http1client_t *client, const char *err)
-{
-    struct gw_jwks *e = client->data;
-    h2o_buffer_t *in = client->sock != NULL ? client->sock->input : NULL;
-    if (in != NULL && in->size > 0) {
-        if (e->body_len + in->size > GW_JWKS_MAX_BYTES) {
-            settle(e, false);
-            return -1;
-        }
-        char *b = realloc(e->body, e->body_len + in->size);
-        if (b == NULL)
-            abort();
-        memcpy(b + e->body_len, in->bytes, in->size);
-        e->body = b;
-        e->body_len += in->size;
-        h2o_buffer_consume(&client->sock->input, in->size);
-    }
-    if (err == h2o_http1client_error_is_eos) {
-        e->client = NULL;
-        step_done(e);
-        return 0;
-    }
-    if (err != NULL) {
-        settle(e, false);
-        return -1;
-    }
-    return 0;
-}
-
-static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *err, int minor,
-                                       int status, h2o_iovec_t msg, h2o_header_t *headers, size_t n,
-                                       int rlen)
-{
-    struct gw_jwks *e = client->data;
-    (void)minor;
-    (void)msg;
-    (void)headers;
-    (void)n;
-    (void)rlen;
-    e->status = status;
-    if (err == h2o_http1client_error_is_eos) {
-        e->client = NULL;
-        step_done(e);
-        return NULL;
-    }
-    if (err != NULL) {
-        settle(e, false);
-        return NULL;
-    }
-    return on_body;
-}
-
-static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char *err,
-                                          h2o_iovec_t **bufs, size_t *nbufs, int *is_head)
-{
-    struct gw_jwks *e = client->data;
-    if (err != NULL) {
-        settle(e, false);
-        return NULL;
-    }
-    e->out = h2o_iovec_init(e->head, e->head_len);
-    *bufs = &e->out;
-    *nbufs = 1;
-    *is_head = 0;
-    return on_head;
-}
-
-/* GETs url for e (its body lands in e->body, then step_done). */
+/* GETs url for e (on_fetched goes on). */
 static void fetch(struct gw_jwks *e, const char *url)
 {
-    h2o_url_t u;
-    if (h2o_url_parse(url, strlen(url), &u) != 0) {
+    static const struct http_client_header hs[] = {
+        {H2O_STRLIT("accept"), H2O_STRLIT("application/json")},
+        {H2O_STRLIT("user-agent"), H2O_STRLIT("lambdad")},
+    };
+    struct http_client_request rq = {
+        .method = "GET",
+        .url = url,
+        .headers = hs,
+        .nheaders = sizeof(hs) / sizeof(hs[0]),
+        .timeout_ms = GW_TIMEOUT_MAX_MS,
+        .max_response_bytes = GW_JWKS_MAX_BYTES,
+    };
+    if (http_client_start(e->gw->http, &rq, on_fetched, e, &e->hr) != 0)
         settle(e, false);
-        return;
-    }
-    char head[2048];
-    int n = snprintf(head, sizeof(head),
-                     "GET %.*s HTTP/1.1\r\nHost: %.*s\r\nAccept: application/json\r\n"
-                     "User-Agent: lambdad\r\nConnection: close\r\n\r\n",
-                     (int)u.path.len, u.path.base, (int)u.authority.len, u.authority.base);
-    if (n < 0 || (size_t)n >= sizeof(head)) {
-        settle(e, false);
-        return;
-    }
-    free(e->head);
-    if ((e->head = strdup(head)) == NULL)
-        abort();
-    e->head_len = (size_t)n;
-    free(e->body);
-    e->body = NULL;
-    e->body_len = 0;
-    e->status = 0;
-    h2o_http1client_connect(&e->client, e, &e->gw->fwd, u.host, h2o_url_get_port(&u),
-                            u.scheme == &H2O_URL_SCHEME_HTTPS, on_connect);
 }
 
 void gw_jwks_get(struct gateway *gw, h2o_req_t *req, const char *issuer, gw_jwks_fn *cb, void *arg)
@@ -221,7 +136,7 @@ void gw_jwks_get(struct gateway *gw, h2o_req_t *req, const char *issuer, gw_jwks
         return;
     e->fetching = true;
     e->discovered = false;
-    if (!gw_fwd_setup(gw, req)) {
+    if (gw_http(gw, req) == NULL) {
         settle(e, false);
         return;
     }
@@ -238,12 +153,10 @@ void gw_jwks_fini(struct gateway *gw)
     while (gw->jwks != NULL) {
         struct gw_jwks *e = gw->jwks;
         gw->jwks = e->next;
-        if (e->client != NULL)
-            h2o_http1client_cancel(e->client);
+        if (e->hr != NULL)
+            http_client_cancel(e->hr);
         free(e->w); /* the requests waiting are going away with the server */
         free(e->issuer);
-        free(e->head);
-        free(e->body);
         cJSON_Delete(e->keys);
         free(e);
     }

@@ -40,30 +40,35 @@ struct gw_keys {
     size_t nctr;
 };
 
-static struct gw_keys *state(struct gateway *gw)
-{
-    if (gw->keys == NULL) {
-        if ((gw->keys = calloc(1, sizeof(*gw->keys))) == NULL)
-            abort();
-        gw->keys->acct = gw_detached(
-            GW_ACCOUNT_DOC_ID, cJSON_Parse("{\"apiKeys\":[],\"usagePlans\":[],\"planKeys\":[]}"));
-    }
-    return gw->keys;
-}
-
-int gw_keys_load(struct gateway *gw, const char *json)
+/* The stored document (json borrowed), or NULL when it does not parse. */
+static cJSON *parsed(const char *json)
 {
     cJSON *doc = cJSON_Parse(json);
     static const char *const lists[] = {"apiKeys", "usagePlans", "planKeys"};
     for (size_t i = 0; i < 3; i++)
         if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, lists[i]))) {
             cJSON_Delete(doc);
-            return -EINVAL;
+            return NULL;
         }
-    struct gw_keys *k = state(gw);
-    cJSON_Delete(k->acct->doc);
-    k->acct->doc = doc;
-    return 0;
+    return doc;
+}
+
+/* The keys' state, made on first use from the document gw_load kept. */
+static struct gw_keys *state(struct gateway *gw)
+{
+    if (gw->keys != NULL)
+        return gw->keys;
+    char *json = gw_stored_take(gw, GW_ACCOUNT_DOC_ID);
+    cJSON *doc = json != NULL ? parsed(json) : NULL;
+    if (json != NULL && doc == NULL)
+        log_error("msg=\"stored API keys and usage plans do not parse; skipped\"");
+    free(json);
+    if (doc == NULL)
+        doc = cJSON_Parse("{\"apiKeys\":[],\"usagePlans\":[],\"planKeys\":[]}");
+    if ((gw->keys = calloc(1, sizeof(*gw->keys))) == NULL)
+        abort();
+    gw->keys->acct = gw_detached(GW_ACCOUNT_DOC_ID, doc);
+    return gw->keys;
 }
 
 void gw_keys_fini(struct gateway *gw)

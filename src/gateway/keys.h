@@ -18,13 +18,10 @@
 
 struct gateway;
 
-#define GW_ACCOUNT_DOC_ID "#account" /* the gw_apis row of the keys document */
+#define GW_ACCOUNT_DOC_ID "#account" /* the gw_apis row of the keys document (gw_stored_take) */
 
 /* Handles the control-plane requests above; returns true if it did. */
 bool gw_keys_handle(struct gateway *gw, h2o_req_t *req);
-
-/* Loads the stored document (start-up; json borrowed). Returns 0 or -EINVAL. */
-int gw_keys_load(struct gateway *gw, const char *json);
 
 /* Whether req (a call of a method with apiKeyRequired on stage of API
  * api_id) may run: true, or false with the status and message API Gateway

@@ -15,11 +15,12 @@
 
 #include "aws/awserr.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/timer.h"
 #include "base/util.h"
 #include "base/worker.h"
-#include "gateway/keys.h"
+#include "http/client.h"
 #include "store/store.h"
 
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
@@ -371,12 +372,22 @@ void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *ne
 
 /* ---- loading ---- */
 
+/* A loaded document that is not an API, until its module takes it. */
+struct gw_stored {
+    struct gw_stored *next;
+    char *id;
+    char *json;
+};
+
 static int load_one(const char *id, const char *json, void *arg)
 {
     struct gateway *gw = arg;
-    if (strcmp(id, GW_ACCOUNT_DOC_ID) == 0) { /* API keys and usage plans */
-        if (gw_keys_load(gw, json) != 0)
-            log_error("msg=\"stored API keys and usage plans do not parse; skipped\"");
+    if (id[0] == '#') { /* another module's (API ids are alphanumeric) */
+        struct gw_stored *d = calloc(1, sizeof(*d));
+        if (d == NULL || (d->id = strdup(id)) == NULL || (d->json = strdup(json)) == NULL)
+            abort();
+        d->next = gw->stored;
+        gw->stored = d;
         return 0;
     }
     cJSON *doc = cJSON_Parse(json);
@@ -405,6 +416,67 @@ void gw_fini(struct gateway *gw)
     free(gw->apis);
     gw->apis = NULL;
     gw->napis = gw->cap = 0;
+    while (gw->stored != NULL) {
+        struct gw_stored *d = gw->stored;
+        gw->stored = d->next;
+        free(d->id);
+        free(d->json);
+        free(d);
+    }
+    http_client_free(gw->http);
+    gw->http = NULL;
+}
+
+char *gw_stored_take(struct gateway *gw, const char *id)
+{
+    for (struct gw_stored **p = &gw->stored; *p != NULL; p = &(*p)->next) {
+        struct gw_stored *d = *p;
+        if (strcmp(d->id, id) != 0)
+            continue;
+        char *json = d->json;
+        *p = d->next;
+        free(d->id);
+        free(d);
+        return json;
+    }
+    return NULL;
+}
+
+struct http_client *gw_http(struct gateway *gw, h2o_req_t *req)
+{
+    if (gw->http == NULL)
+        gw->http = http_client_new(req->conn->ctx, gw->timers, GW_TIMEOUT_MAX_MS);
+    return gw->http;
+}
+
+bool gw_throttle(struct gw_api *api, const char *key, const cJSON *rate, const cJSON *burst)
+{
+    if (rate == NULL && burst == NULL)
+        return true;
+    double r = rate != NULL ? rate->valuedouble : 1e12;
+    double b = burst != NULL ? burst->valuedouble : (r < 1 ? 1 : r);
+    struct gw_bucket *bk = NULL;
+    for (size_t i = 0; i < api->nbuckets && bk == NULL; i++)
+        if (strcmp(api->buckets[i].key, key) == 0)
+            bk = &api->buckets[i];
+    if (bk == NULL) {
+        struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
+        if (nb == NULL)
+            abort();
+        api->buckets = nb;
+        bk = &nb[api->nbuckets++];
+        bk->key = strdup(key);
+        if (bk->key == NULL)
+            abort();
+        bk->last_ms = 0; /* full */
+    }
+    return gw_bucket_take(&bk->tokens, &bk->last_ms, r, b);
+}
+
+const char *gw_jstr(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 bool gw_bucket_take(double *tokens, int64_t *last_ms, double rate, double burst)

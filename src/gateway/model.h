@@ -30,9 +30,11 @@ struct timer_heap;
 struct invoker;
 struct catalog;
 struct logs;
-struct gw_call;
+struct gw_forward;
 struct gw_jwks;
 struct gw_keys;
+struct gw_stored;
+struct http_client;
 
 /* A deployment's routes, parsed for selection. */
 struct gw_deploy_rt {
@@ -87,23 +89,43 @@ struct gateway {
     struct gw_api **apis; /* sorted by id */
     size_t napis;
     size_t cap;
-    /* HTTP_PROXY forwarding (proxy.c), set up on first use */
-    bool fwd_ready;
-    h2o_http1client_ctx_t fwd;
-    h2o_timeout_t fwd_timeout;
-    struct gw_call *fwd_calls; /* forwards in flight */
-    struct gw_jwks *jwks;      /* JWT issuers' key sets (jwks.c) */
-    struct gw_keys *keys;      /* API keys and usage plans (keys.c) */
-    int account_rate;          /* account-level requests per second (0: none) */
-    int account_burst;         /* and burst */
-    double account_tokens;     /* the account's token bucket */
-    int64_t account_last_ms;   /* its last refill (0: never, full) */
+    struct http_client *http;    /* outgoing requests (gw_http), made on first use */
+    struct gw_forward *forwards; /* HTTP_PROXY forwards in flight (forward.c) */
+    struct gw_jwks *jwks;        /* JWT issuers' key sets (jwks.c) */
+    struct gw_keys *keys;        /* API keys and usage plans (keys.c) */
+    struct gw_stored *stored;    /* loaded documents that are not APIs (gw_stored_take) */
+    int account_rate;            /* account-level requests per second (0: none) */
+    int account_burst;           /* and burst */
+    double account_tokens;       /* the account's token bucket */
+    int64_t account_last_ms;     /* its last refill (0: never, full) */
 };
 
-/* Loads every API from the store (start-up). Returns 0 or the store's error. */
+/* Loads every API from the store (start-up). Stored documents whose id
+ * starts with '#' are not APIs but other modules' (keys.c's "#account"):
+ * they are kept as text for gw_stored_take. Returns 0 or the store's error. */
 int gw_load(struct gateway *gw);
 
+/* Frees the APIs, the documents nobody took and the HTTP client context;
+ * after gw_proxy_fini (which cancels the requests that use it). */
 void gw_fini(struct gateway *gw);
+
+/* The stored document id (a '#' id) as loaded: returns new (free with free)
+ * and forgets it, or NULL when there was none or it was taken already. */
+char *gw_stored_take(struct gateway *gw, const char *id);
+
+/* The context of the gateway's outgoing requests (HTTP_PROXY integrations,
+ * JWT issuers), made on first use from req's loop; borrowed. NULL when TLS
+ * cannot be set up. */
+struct http_client *gw_http(struct gateway *gw, h2o_req_t *req);
+
+/* Takes a token from api's bucket called key (made on first use, reset when
+ * the document changes); false when it is over rate (requests per second)
+ * and burst (bucket size). NULL limits are unset; with neither set nothing
+ * is throttled. */
+bool gw_throttle(struct gw_api *api, const char *key, const cJSON *rate, const cJSON *burst);
+
+/* obj[key] as a string, "" when it is absent or not a string (borrowed). */
+const char *gw_jstr(const cJSON *obj, const char *key);
 
 /* Takes one token from a token bucket holding at most burst tokens and
  * refilled at rate per second; *last_ms 0 marks a fresh (full) bucket.

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for gateway/model.c: Lambda integration URIs (function ARNs,
- * qualified or not, and the apigateway invocations form) and what is refused.
+ * qualified or not, and the apigateway invocations form) and what is refused;
+ * an API's named throttle buckets; string members of documents.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* cmocka.h needs these four first, in this order. */
@@ -53,10 +55,46 @@ static void test_lambda_uris(void **state)
             fail_msg("\"%s\" should be refused", bad[i]);
 }
 
+static void test_throttle(void **state)
+{
+    (void)state;
+    struct gw_api api = {.id = "a1"};
+    cJSON *rate = cJSON_CreateNumber(0.001), *burst = cJSON_CreateNumber(2);
+    /* no limits: never throttled, and no bucket made */
+    for (int i = 0; i < 5; i++)
+        assert_true(gw_throttle(&api, "s GET /", NULL, NULL));
+    assert_int_equal(api.nbuckets, 0);
+    /* a full bucket of two, refilled far slower than the test runs */
+    assert_true(gw_throttle(&api, "s GET /", rate, burst));
+    assert_true(gw_throttle(&api, "s GET /", rate, burst));
+    assert_false(gw_throttle(&api, "s GET /", rate, burst));
+    /* another key has a bucket of its own */
+    assert_true(gw_throttle(&api, "s POST /", rate, burst));
+    assert_int_equal(api.nbuckets, 2);
+    for (size_t i = 0; i < api.nbuckets; i++)
+        free(api.buckets[i].key);
+    free(api.buckets);
+    cJSON_Delete(rate);
+    cJSON_Delete(burst);
+}
+
+static void test_jstr(void **state)
+{
+    (void)state;
+    cJSON *o = cJSON_Parse("{\"a\":\"x\",\"n\":1}");
+    assert_string_equal(gw_jstr(o, "a"), "x");
+    assert_string_equal(gw_jstr(o, "n"), "");
+    assert_string_equal(gw_jstr(o, "missing"), "");
+    assert_string_equal(gw_jstr(NULL, "a"), "");
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lambda_uris),
+        cmocka_unit_test(test_throttle),
+        cmocka_unit_test(test_jstr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
