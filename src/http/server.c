@@ -96,6 +96,11 @@ h2o_loop_t *http_loop(struct http_server *srv)
     return srv->ctx.loop;
 }
 
+h2o_context_t *http_context(struct http_server *srv)
+{
+    return &srv->ctx;
+}
+
 struct timer_heap *http_timers(struct http_server *srv)
 {
     return &srv->timers;

@@ -38,6 +38,9 @@ void http_server_free(struct http_server *srv);
 h2o_loop_t *http_loop(struct http_server *srv);
 struct timer_heap *http_timers(struct http_server *srv);
 
+/* The server's h2o context (for the HTTP client, src/http/client.h). */
+h2o_context_t *http_context(struct http_server *srv);
+
 /* Opens a listener on host:port (port 0 picks one). owner is returned by
  * http_listener_owner() for requests that arrive on it. Writes the listener
  * and its bound port on success; returns 0 or -errno. */

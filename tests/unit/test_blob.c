@@ -30,6 +30,7 @@
 /* clang-format on */
 
 #include "base/err.h"
+#include "fixture.h"
 #include "store/blob.h"
 
 #define MIB ((size_t)1024 * 1024)
@@ -175,27 +176,9 @@ struct fx {
     struct blob_store *bs;
 };
 
-static int chmod_dirs(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)ftw;
-    if (flag == FTW_D)
-        chmod(path, (st->st_mode & 07777) | 0700);
-    return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void rm_rf(const char *path)
 {
-    /* NOLINTBEGIN(concurrency-mt-unsafe): the tests run nftw on one thread. */
-    assert_int_equal(nftw(path, chmod_dirs, 16, FTW_PHYS), 0);
-    assert_int_equal(nftw(path, remove_one, 16, FTW_PHYS | FTW_DEPTH), 0);
-    /* NOLINTEND(concurrency-mt-unsafe) */
+    fixture_rmtree(path);
 }
 
 static int setup(void **state)
@@ -204,7 +187,7 @@ static int setup(void **state)
     int err = 0;
 
     assert_non_null(f);
-    if (snprintf(f->dir, sizeof(f->dir), "/tmp/test_blob.XXXXXX") < 0 || mkdtemp(f->dir) == NULL) {
+    if (fixture_tmpdir(f->dir, sizeof(f->dir), "test_blob") != 0) {
         free(f);
         return -1;
     }

@@ -27,6 +27,7 @@
 /* clang-format on */
 
 #include "cwlogs/pattern.h"
+#include "fixture.h"
 #include "store/store.h"
 
 #define DAY_MS 86400000LL
@@ -37,21 +38,12 @@ struct fx {
     struct store *st;
 };
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_cwlogs.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (fixture_tmpdir(f->dir, sizeof(f->dir), "test_cwlogs") != 0) {
         free(f);
         return -1;
     }
@@ -70,10 +62,9 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     store_close(f->st);
-    /* NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run nftw on one thread. */
-    int rc = nftw(f->dir, remove_one, 16, FTW_PHYS | FTW_DEPTH);
+    fixture_rmtree(f->dir);
     free(f);
-    return rc;
+    return 0;
 }
 
 static int64_t now_ms(void)
