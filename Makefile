@@ -27,7 +27,7 @@ DEB_BUILD := gcc make pkg-config libh2o-evloop-dev libwslay-dev libcjson-dev lib
 DEB_TEST  := libcmocka-dev python3 python3-pytest python3-boto3 python3-cryptography awscli nodejs zip curl clang \
              libclang-rt-14-dev clang-format wrk cmake g++ autoconf automake libtool
 
-.PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz checksrc \
+.PHONY: all build run test unit-asan e2e runtime-tests check-asan deps deps-test bench fuzz checksrc checklayers \
         format format-check clean
 
 all: build
@@ -116,7 +116,7 @@ tests/e2e/node_modules/aws-lambda-ric/dist/rapid-client.node: tests/e2e/package-
 e2e: deps-test build build/asan/lambdad tests/e2e/node_modules/aws-lambda-ric/dist/rapid-client.node
 	LAMBDAD_BIN=$(CURDIR)/build/asan/lambdad $(PYTHON) -m pytest -q tests/e2e
 
-test: format-check checksrc unit-asan runtime-tests fuzz e2e
+test: format-check checksrc checklayers unit-asan runtime-tests fuzz e2e
 
 check-asan: unit-asan e2e
 
@@ -138,6 +138,11 @@ format:
 
 checksrc:
 	tools/checksrc
+
+# The include order of docs/architecture.md; the self-test shows it refusing a bad tree.
+checklayers:
+	$(PYTHON) tools/checklayers
+	$(PYTHON) tools/checklayers --self-test
 
 format-check: deps-test
 	clang-format --dry-run --Werror $(FORMAT_FILES)
