@@ -171,7 +171,7 @@ int b64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
     return 0;
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -190,7 +190,7 @@ int pct_decode(const char *in, size_t len, char *out)
         if (c == '%') {
             if (i + 2 >= len)
                 return -EINVAL;
-            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             c = (char)(hi << 4 | lo);

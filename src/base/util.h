@@ -32,6 +32,9 @@ size_t b64_encode(const void *in, size_t len, char *out);
  * and its length in *outlen; -EINVAL for malformed input, -ENOMEM. */
 int b64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen);
 
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
+
 /* Percent-decodes len bytes of in into out (which holds at least len+1 bytes).
  * Returns the decoded length, or -EINVAL for a bad escape or a NUL byte. */
 int pct_decode(const char *in, size_t len, char *out);

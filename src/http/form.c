@@ -7,16 +7,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "base/util.h"
 
 /* Decodes a form value ('+' is a space) into buf; -1 if invalid or too long. */
 static int form_decode(const char *p, size_t len, char *buf, size_t cap)
@@ -29,7 +20,7 @@ static int form_decode(const char *p, size_t len, char *buf, size_t cap)
         } else if (c == '%') {
             if (len - i < 3)
                 return -1;
-            int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
+            int hi = hex_digit(p[i + 1]), lo = hex_digit(p[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
