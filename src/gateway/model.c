@@ -23,6 +23,8 @@
 #include "http/client.h"
 #include "store/store.h"
 
+#define GW_STORE_NS "apigw" /* the store's document namespace of APIs (one per API id) */
+
 cJSON *gw_item(const cJSON *doc, const char *list, const char *key, const char *id)
 {
     cJSON *it;
@@ -304,8 +306,9 @@ struct gw_job {
 static void job_work(void *arg)
 {
     struct gw_job *j = arg;
-    j->rc = j->next != NULL ? store_gw_api_put(j->gw->st, j->api->id, j->text)
-                            : store_gw_api_delete(j->gw->st, j->api->id);
+    j->rc = j->next != NULL
+                ? store_doc_put(j->gw->st, GW_STORE_NS, j->api->id, j->text, STORE_REV_ANY, NULL)
+                : store_doc_delete(j->gw->st, GW_STORE_NS, j->api->id, STORE_REV_ANY);
 }
 
 static void job_done(void *arg)
@@ -379,9 +382,10 @@ struct gw_stored {
     char *json;
 };
 
-static int load_one(const char *id, const char *json, void *arg)
+static int load_one(const struct store_doc *sd, void *arg)
 {
     struct gateway *gw = arg;
+    const char *id = sd->key, *json = sd->body;
     if (id[0] == '#') { /* another module's (API ids are alphanumeric) */
         struct gw_stored *d = calloc(1, sizeof(*d));
         if (d == NULL || (d->id = strdup(id)) == NULL || (d->json = strdup(json)) == NULL)
@@ -406,7 +410,7 @@ static int load_one(const char *id, const char *json, void *arg)
 
 int gw_load(struct gateway *gw)
 {
-    return store_gw_api_scan(gw->st, load_one, gw);
+    return store_doc_scan(gw->st, GW_STORE_NS, "", NULL, 0, load_one, gw);
 }
 
 void gw_fini(struct gateway *gw)

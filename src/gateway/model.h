@@ -4,7 +4,7 @@
 
 /*
  * API Gateway's in-memory model and its persistence. Each API is one JSON
- * document, stored whole (store_gw_api_*):
+ * document, stored whole (a store document, namespace "apigw"):
  *   {"api": {...}, "routes": [...], "integrations": [...], "stages": [...],
  *    "deployments": [{"deployment": {...}, "routes": [...], "integrations": [...]}]}
  * whose objects are exactly what the apigatewayv2 API returns. A write

@@ -219,9 +219,10 @@ int lambda_api_routes(struct lambda_api *api, struct router *r)
     return router_add(r, ROUTER_SERVICE, "lambda", 0, on_request, api);
 }
 
-static int load_one(const char *name, const char *json, void *arg)
+static int load_one(const struct store_doc *d, void *arg)
 {
     struct lambda_api *api = arg;
+    const char *name = d->key, *json = d->body;
     size_t nlen = strlen(name);
     if (strncmp(name, "#L/", 3) == 0) { /* a layer version "#L/name/N", or its counter */
         if (name[nlen - 1] == '!') {
@@ -308,11 +309,14 @@ static int load_one(const char *name, const char *json, void *arg)
     return 0;
 }
 
-static int load_eic(const char *fn, const char *qualifier, const char *json, void *arg)
+static int load_eic(const struct store_doc *d, void *arg)
 {
     struct lambda_api *api = arg;
     struct eic e;
-    if (strlen(qualifier) <= FN_QUALIFIER_MAX && eic_from_store(json, &e) == 0)
+    char fn[FN_NAME_MAX + 1]; /* the key is "fn:qualifier" */
+    const char *colon = strchr(d->key, ':'), *qualifier = colon != NULL ? colon + 1 : "";
+    snprintf(fn, sizeof(fn), "%.*s", colon != NULL ? (int)(colon - d->key) : 0, d->key);
+    if (colon != NULL && strlen(qualifier) <= FN_QUALIFIER_MAX && eic_from_store(d->body, &e) == 0)
         catalog_eic_set(api->cat, fn, qualifier, &e);
     else
         log_error("fn=%s msg=\"stored event invoke configuration is damaged; skipped\"", fn);
@@ -321,13 +325,13 @@ static int load_eic(const char *fn, const char *qualifier, const char *json, voi
 
 int lambda_api_load(struct lambda_api *api)
 {
-    int rc = store_fn_scan(api->st, load_one, api);
+    int rc = store_doc_scan(api->st, LAMBDA_DOC_NS, "", NULL, 0, load_one, api);
     if (rc == 0)
         lambda_update_reserved_total(api);
     for (size_t i = 0; rc == 0 && i < api->npcs; i++)
         lambda_pc_apply(api, api->pcs[i].name, api->pcs[i].qualifier,
                         (unsigned)api->pcs[i].requested);
-    return rc != 0 ? rc : store_eic_scan(api->st, load_eic, api);
+    return rc != 0 ? rc : store_doc_scan(api->st, LAMBDA_EIC_NS, "", NULL, 0, load_eic, api);
 }
 
 void lambda_api_fini(struct lambda_api *api)

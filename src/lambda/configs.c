@@ -41,12 +41,14 @@ struct eic_job {
 static void eic_work(void *arg)
 {
     struct eic_job *j = arg;
+    char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+    snprintf(key, sizeof(key), LAMBDA_EIC_KEY_FMT, j->name, j->qualifier);
     if (j->remove) {
-        j->rc = store_eic_delete(j->api->st, j->name, j->qualifier);
+        j->rc = store_doc_delete(j->api->st, LAMBDA_EIC_NS, key, STORE_REV_ANY);
         return;
     }
     char *json = eic_store_json(&j->eic);
-    j->rc = store_eic_put(j->api->st, j->name, j->qualifier, json);
+    j->rc = store_doc_put(j->api->st, LAMBDA_EIC_NS, key, json, STORE_REV_ANY, NULL);
     free(json);
 }
 
@@ -224,7 +226,8 @@ static void pc_work(void *arg)
     snprintf(key, sizeof(key), "%s%%%s", j->pc.name, j->pc.qualifier);
     snprintf(json, sizeof(json), "{\"Requested\":%d,\"LastModified\":\"%s\"}", j->pc.requested,
              j->pc.last_modified);
-    j->rc = j->remove ? store_fn_delete(j->api->st, key) : store_fn_put(j->api->st, key, json);
+    j->rc = j->remove ? store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY)
+                      : store_doc_put(j->api->st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
 }
 
 static void pc_done(void *arg)
@@ -365,11 +368,11 @@ static void furl_work(void *arg)
     char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
     furl_store_key(j->u.name, j->u.qualifier, key, sizeof(key));
     if (j->status == 204) {
-        j->rc = store_fn_delete(j->api->st, key);
+        j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY);
         return;
     }
     char *json = furl_store_json(&j->u);
-    j->rc = store_fn_put(j->api->st, key, json);
+    j->rc = store_doc_put(j->api->st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
     free(json);
 }
 

@@ -100,11 +100,11 @@ static int store_version(struct store *st, const struct function *fn)
     char key[FN_NAME_MAX + 16], counter[64];
     snprintf(key, sizeof(key), "%s:%s", fn->name, fn->version);
     char *json = function_store_json(fn);
-    int rc = store_fn_put(st, key, json);
+    int rc = store_doc_put(st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
     free(json);
     snprintf(key, sizeof(key), "%s!", fn->name);
     snprintf(counter, sizeof(counter), "{\"LastVersion\":%s}", fn->version);
-    return rc != 0 ? rc : store_fn_put(st, key, counter);
+    return rc != 0 ? rc : store_doc_put(st, LAMBDA_DOC_NS, key, counter, STORE_REV_ANY, NULL);
 }
 
 /* Worker: a version or alias write, under its own store key. */
@@ -116,19 +116,22 @@ static void qualified_work(struct job *j)
         break;
     case J_ALIAS_PUT:
         j->store_json = alias_store_json(&j->alias);
-        j->rc = store_fn_put(j->api->st, j->key, j->store_json);
+        j->rc =
+            store_doc_put(j->api->st, LAMBDA_DOC_NS, j->key, j->store_json, STORE_REV_ANY, NULL);
         break;
     default:
         /* A deleted version or alias takes its event invoke configuration along. */
-        j->rc = store_fn_delete(j->api->st, j->key);
-        if (j->rc == 0)
-            j->rc =
-                store_eic_delete(j->api->st, j->name,
-                                 j->kind == J_VERSION_DELETE ? j->alias.version : j->alias.name);
+        j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, j->key, STORE_REV_ANY);
+        if (j->rc == 0) {
+            char eic[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
+            snprintf(eic, sizeof(eic), LAMBDA_EIC_KEY_FMT, j->name,
+                     j->kind == J_VERSION_DELETE ? j->alias.version : j->alias.name);
+            j->rc = store_doc_delete(j->api->st, LAMBDA_EIC_NS, eic, STORE_REV_ANY);
+        }
         if (j->rc == 0 && j->kind == J_ALIAS_DELETE) { /* and an alias its function URL */
             char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
             furl_store_key(j->name, j->alias.name, key, sizeof(key));
-            j->rc = store_fn_delete(j->api->st, key);
+            j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY);
         }
         break;
     }
@@ -167,18 +170,25 @@ static void job_work(void *arg)
     }
     if (j->fn != NULL) {
         j->store_json = function_store_json(j->fn);
-        j->rc = store_fn_put(j->api->st, j->fn->name, j->store_json);
+        j->rc = store_doc_put(j->api->st, LAMBDA_DOC_NS, j->fn->name, j->store_json, STORE_REV_ANY,
+                              NULL);
         if (j->rc == 0 && j->publish > 0) {
             j->published = function_publish(j->fn, j->publish, NULL);
             j->rc = store_version(j->api->st, j->published);
         }
     } else {
-        j->rc = store_fn_delete(j->api->st, j->name);
+        j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, j->name, STORE_REV_ANY);
         for (size_t i = 0; j->rc == 0 && i < j->nkeys; i++)
-            j->rc = store_fn_delete(j->api->st, j->keys[i]);
-        struct store_async_op drop = {.kind = STORE_ASYNC_DROP_FN, .fn = j->name};
+            j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, j->keys[i], STORE_REV_ANY);
+        /* Its queued async events and event invoke configurations go too. */
+        char eics[FN_NAME_MAX + 2];
+        snprintf(eics, sizeof(eics), LAMBDA_EIC_KEY_FMT, j->name, "");
+        struct store_op drop[2] = {
+            {.kind = STORE_Q_PURGE, .q = {.queue = LAMBDA_ASYNC_QUEUE, .group = j->name}},
+            {.kind = STORE_DOC_DELETE_PREFIX, .doc = {.ns = LAMBDA_EIC_NS, .key = eics}},
+        };
         if (j->rc == 0)
-            j->rc = store_async_apply(j->api->st, &drop, 1);
+            j->rc = store_apply(j->api->st, drop, 2, NULL);
     }
     if (j->rc != 0 && j->msg[0] == '\0')
         snprintf(j->msg, sizeof(j->msg), "The store could not be written: %s", err_str(j->rc));

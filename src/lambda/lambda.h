@@ -13,6 +13,17 @@
 
 #include "base/limits.h"
 
+/* The store's names for the Lambda control plane (docs/store.md): documents
+ * of functions ("name"), versions ("name:3"), version counters ("name!"),
+ * aliases ("name@alias"), provisioned concurrency ("name%q"), function URLs
+ * ("name^q") and layers ("#L/..."); documents of event invoke
+ * configurations, keyed "fn:qualifier"; and the async event queue of
+ * src/sources/async.c, whose messages are grouped by function name. */
+#define LAMBDA_DOC_NS      "lambda"
+#define LAMBDA_EIC_NS      "lambda.eic"
+#define LAMBDA_EIC_KEY_FMT "%s:%s"
+#define LAMBDA_ASYNC_QUEUE "lambda.async"
+
 struct store;
 struct blob_store;
 struct worker_pool;

@@ -53,7 +53,7 @@ static void layer_work(void *arg)
     char key[LAYER_NAME_MAX + 32];
     if (j->remove_version > 0) {
         layer_key(j->name, j->remove_version, key, sizeof(key));
-        j->rc = store_fn_delete(j->api->st, key);
+        j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY);
         return;
     }
     unsigned char *zip;
@@ -75,12 +75,12 @@ static void layer_work(void *arg)
     j->l->size = (int64_t)len;
     char *json = layer_store_json(j->l), counter[64];
     layer_key(j->l->name, j->l->version, key, sizeof(key));
-    j->rc = store_fn_put(j->api->st, key, json);
+    j->rc = store_doc_put(j->api->st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
     free(json);
     layer_key(j->l->name, 0, key, sizeof(key));
     snprintf(counter, sizeof(counter), "{\"LastVersion\":%d}", j->l->version);
     if (j->rc == 0)
-        j->rc = store_fn_put(j->api->st, key, counter);
+        j->rc = store_doc_put(j->api->st, LAMBDA_DOC_NS, key, counter, STORE_REV_ANY, NULL);
 }
 
 static void send_layer(struct lambda_api *api, h2o_req_t *req, int status,

@@ -38,6 +38,13 @@
 #include "invoke/sched.h"
 #include "store/store.h"
 
+/* The store's durable queues of this module (names shared with the store's
+ * migration 5 and src/lambda/api.c): events, grouped by function name, with
+ * attributes {"request_id", "invoked_arn"}; and records no destination could
+ * take, grouped by function name, with attributes {"target"}. */
+#define ASYNC_QUEUE      "lambda.async"
+#define ASYNC_DEAD_QUEUE "lambda.async.dead"
+
 #define THROTTLE_BACKOFF_MIN_MS 1000
 #define THROTTLE_BACKOFF_MAX_MS 300000
 #define FN_BUCKETS              256
@@ -72,9 +79,9 @@ struct afn {
 
 /* One operation of a batch, with what to do once it is committed. */
 struct wop {
-    struct store_async_op op;
-    struct aevent *ev;       /* INSERT: the event to dispatch after commit */
-    async_accepted_fn *done; /* INSERT from an Invoke: acknowledge it */
+    struct store_op op;
+    struct aevent *ev;       /* ENQUEUE of an event: the event to dispatch after commit */
+    async_accepted_fn *done; /* ENQUEUE from an Invoke: acknowledge it */
     void *arg;
     char *owned[3]; /* strings the op points to, freed with the batch */
 };
@@ -83,7 +90,7 @@ struct batch {
     struct async_queue *q;
     struct wop *w;
     size_t n, cap;
-    struct store_async_op *ops; /* built when submitted */
+    struct store_op *ops; /* built when submitted */
     int rc;
 };
 
@@ -179,7 +186,7 @@ static void event_free(struct async_queue *q, struct aevent *ev)
 
 /* ---- the write pipeline ---- */
 
-static struct wop *add_op(struct async_queue *q, enum store_async_kind kind)
+static struct wop *add_op(struct async_queue *q, enum store_op_kind kind)
 {
     if (q->cur == NULL) {
         q->cur = calloc(1, sizeof(*q->cur));
@@ -214,7 +221,7 @@ static void batch_free(struct batch *b)
 static void commit_work(void *arg)
 {
     struct batch *b = arg;
-    b->rc = store_async_apply(b->q->st, b->ops, b->n);
+    b->rc = store_apply(b->q->st, b->ops, b->n, NULL);
 }
 
 static void ready(struct async_queue *q, struct aevent *ev);
@@ -228,7 +235,7 @@ static void committed(struct batch *b)
         log_error("async=commit_failed ops=%zu err=%s", b->n, err_name(b->rc));
     for (size_t i = 0; i < b->n; i++) {
         struct wop *w = &b->w[i];
-        if (w->op.kind != STORE_ASYNC_INSERT)
+        if (w->ev == NULL) /* not an event's ENQUEUE */
             continue;
         if (b->rc != 0) {
             if (w->done != NULL)
@@ -236,7 +243,7 @@ static void committed(struct batch *b)
             event_free(q, w->ev);
             continue;
         }
-        w->ev->id = b->ops[i].id;
+        w->ev->id = b->ops[i].q.id;
         link_all(q, w->ev);
         if (w->done != NULL)
             w->done(w->arg, 0, w->ev->request_id);
@@ -275,25 +282,40 @@ static void flush(struct async_queue *q)
     worker_submit(q->wp, commit_work, commit_done, b);
 }
 
+/* A queued message's attributes: {k1: v1, k2: v2} (k2 NULL: one). New. */
+static char *attrs_json(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, k1, v1);
+    if (k2 != NULL)
+        cJSON_AddStringToObject(o, k2, v2);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
 static void op_insert(struct async_queue *q, struct aevent *ev, async_accepted_fn *done, void *arg)
 {
-    struct wop *w = add_op(q, STORE_ASYNC_INSERT);
+    struct wop *w = add_op(q, STORE_Q_ENQUEUE);
     w->ev = ev;
     w->done = done;
     w->arg = arg;
-    w->op.fn = ev->fn;
-    w->op.request_id = ev->request_id;
-    w->op.invoked_arn = ev->invoked_arn;
-    w->op.payload = ev->payload;
-    w->op.payload_len = ev->len;
-    w->op.created_ms = ev->created_ms;
-    w->op.attempts = ev->attempts;
+    w->owned[0] = attrs_json("request_id", ev->request_id, "invoked_arn", ev->invoked_arn);
+    w->op.q = (struct store_q_op){.queue = ASYNC_QUEUE,
+                                  .group = ev->fn,
+                                  .body = ev->payload,
+                                  .body_len = ev->len,
+                                  .attrs = w->owned[0],
+                                  .now_ms = ev->created_ms};
 }
 
 static void op_delete(struct async_queue *q, int64_t id)
 {
-    struct wop *w = add_op(q, STORE_ASYNC_DELETE);
-    w->op.id = id;
+    struct wop *w = add_op(q, STORE_Q_ACK);
+    w->op.q.queue = ASYNC_QUEUE;
+    w->op.q.id = id;
 }
 
 /* ---- destinations ---- */
@@ -378,17 +400,19 @@ static void deliver(struct async_queue *q, const struct aevent *src, const char 
     log_warn("async=dead_letter fn=%s req=%s target=%s msg=\"target cannot take records yet; "
              "kept in the store\"",
              src->fn, src->request_id, target);
-    struct wop *w = add_op(q, STORE_ASYNC_DEAD);
+    struct wop *w = add_op(q, STORE_Q_ENQUEUE);
     w->owned[0] = record;
     /* The event (and so src->fn) is freed before the batch commits. */
-    w->owned[1] = strdup(target);
+    w->owned[1] = attrs_json("target", target, NULL, NULL);
     w->owned[2] = strdup(src->fn);
-    if (w->owned[1] == NULL || w->owned[2] == NULL)
+    if (w->owned[2] == NULL)
         abort();
-    w->op.fn = w->owned[2];
-    w->op.target = w->owned[1];
-    w->op.record = record;
-    w->op.created_ms = clock_ms();
+    w->op.q = (struct store_q_op){.queue = ASYNC_DEAD_QUEUE,
+                                  .group = w->owned[2],
+                                  .body = record,
+                                  .body_len = strlen(record),
+                                  .attrs = w->owned[1],
+                                  .now_ms = clock_ms()};
 }
 
 /* ---- outcomes ---- */
@@ -544,10 +568,11 @@ static void on_done(struct invocation *inv, int status, void *arg)
             finish(q, ev, true, "Success", true, inv->result, inv->result_len);
         } else if (ev->attempts <= e->max_retry) {
             int64_t wait = (int64_t)q->cfg->retry_base_ms * ev->attempts;
-            struct wop *w = add_op(q, STORE_ASYNC_RETRY);
-            w->op.id = ev->id;
-            w->op.attempts = ev->attempts;
-            w->op.next_ms = clock_ms() + wait;
+            struct wop *w = add_op(q, STORE_Q_RELEASE);
+            w->op.q = (struct store_q_op){.queue = ASYNC_QUEUE,
+                                          .id = ev->id,
+                                          .receive_count = ev->attempts,
+                                          .visible_ms = clock_ms() + wait};
             flush(q);
             delay(q, ev, wait);
         } else {
@@ -583,16 +608,25 @@ struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct t
     return q;
 }
 
-static int load_one(const struct store_async_op *op, void *arg)
+static int load_one(const struct store_msg *m, void *arg)
 {
     struct async_queue *q = arg;
-    struct aevent *ev =
-        event_new(q, op->fn, op->request_id, op->invoked_arn, op->payload, op->payload_len);
-    ev->id = op->id;
-    ev->created_ms = op->created_ms;
-    ev->attempts = op->attempts;
+    cJSON *attrs = m->attrs != NULL ? cJSON_Parse(m->attrs) : NULL;
+    const char *rid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(attrs, "request_id"));
+    const char *arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(attrs, "invoked_arn"));
+    if (rid == NULL || arn == NULL) {
+        log_error("async=damaged id=%lld msg=\"queued event without attributes; skipped\"",
+                  (long long)m->id);
+        cJSON_Delete(attrs);
+        return 0;
+    }
+    struct aevent *ev = event_new(q, m->group, rid, arn, m->body, m->body_len);
+    cJSON_Delete(attrs);
+    ev->id = m->id;
+    ev->created_ms = m->sent_ms;
+    ev->attempts = m->receive_count;
     link_all(q, ev);
-    int64_t wait = op->next_ms - clock_ms();
+    int64_t wait = m->visible_ms - clock_ms();
     if (wait > 0)
         delay(q, ev, wait);
     else
@@ -602,7 +636,7 @@ static int load_one(const struct store_async_op *op, void *arg)
 
 int async_load(struct async_queue *q)
 {
-    int rc = store_async_scan(q->st, load_one, q);
+    int rc = store_q_scan(q->st, ASYNC_QUEUE, 0, 0, load_one, q);
     if (q->depth > 0)
         log_info("async=loaded events=%zu", q->depth);
     return rc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Backend selection and dispatch. Callers see only store.h; the backend is
- * picked once from the --store URL.
+ * picked once from the --store URL. The single-op helpers (store_doc_put,
+ * store_doc_delete) are batches of one, so a backend implements writes once,
+ * in its apply operation.
  */
 #include "store.h"
 
@@ -38,20 +40,106 @@ const char *store_backend(const struct store *st)
     return st->ops->name;
 }
 
-int store_fn_put(struct store *st, const char *name, const char *config_json)
+/* ---- write batches ---- */
+
+int store_apply(struct store *st, struct store_op *ops, size_t n, size_t *failed)
 {
-    return st->ops->fn_put(st, name, config_json);
+    if (n == 0)
+        return 0;
+    return st->ops->apply(st, ops, n, failed);
 }
 
-int store_fn_delete(struct store *st, const char *name)
+/* ---- documents ---- */
+
+int store_doc_put(struct store *st, const char *ns, const char *key, const char *body,
+                  int64_t expect_rev, int64_t *rev)
 {
-    return st->ops->fn_delete(st, name);
+    struct store_op op = {.kind = STORE_DOC_PUT,
+                          .doc = {.ns = ns,
+                                  .key = key,
+                                  .body = body,
+                                  .body_len = strlen(body),
+                                  .expect_rev = expect_rev}};
+    int rc = st->ops->apply(st, &op, 1, NULL);
+    if (rc == 0 && rev != NULL)
+        *rev = op.doc.rev;
+    return rc;
 }
 
-int store_fn_scan(struct store *st, store_fn_cb *cb, void *arg)
+int store_doc_delete(struct store *st, const char *ns, const char *key, int64_t expect_rev)
 {
-    return st->ops->fn_scan(st, cb, arg);
+    struct store_op op = {.kind = STORE_DOC_DELETE,
+                          .doc = {.ns = ns, .key = key, .expect_rev = expect_rev}};
+    return st->ops->apply(st, &op, 1, NULL);
 }
+
+int store_doc_get(struct store *st, const char *ns, const char *key, char **body, size_t *len,
+                  int64_t *rev)
+{
+    return st->ops->doc_get(st, ns, key, body, len, rev);
+}
+
+int store_doc_scan(struct store *st, const char *ns, const char *prefix, const char *after,
+                   size_t limit, store_doc_cb *cb, void *arg)
+{
+    return st->ops->doc_scan(st, ns, prefix != NULL ? prefix : "", after != NULL ? after : "",
+                             limit, cb, arg);
+}
+
+/* ---- durable queues ---- */
+
+int store_q_lease(struct store *st, const struct store_lease *l, store_msg_cb *cb, void *arg)
+{
+    if (l->max == 0)
+        return -EINVAL;
+    return st->ops->q_lease(st, l, cb, arg);
+}
+
+int store_q_count(struct store *st, const char *queue, int64_t now_ms, struct store_q_counts *out)
+{
+    return st->ops->q_count(st, queue, now_ms, out);
+}
+
+int store_q_scan(struct store *st, const char *queue, int64_t after_id, size_t limit,
+                 store_msg_cb *cb, void *arg)
+{
+    return st->ops->q_scan(st, queue, after_id, limit, cb, arg);
+}
+
+/* ---- ordered logs ---- */
+
+int store_olog_read(struct store *st, const char *log, const char *part, int64_t from_seq,
+                    size_t limit, store_orec_cb *cb, void *arg)
+{
+    return st->ops->olog_read(st, log, part, from_seq, limit, cb, arg);
+}
+
+int store_olog_bounds(struct store *st, const char *log, const char *part, int64_t *first,
+                      int64_t *last)
+{
+    return st->ops->olog_bounds(st, log, part, first, last);
+}
+
+int store_olog_trim(struct store *st, const char *log, const char *part,
+                    const struct store_olog_trim *t, int64_t *deleted)
+{
+    return st->ops->olog_trim(st, log, part, t, deleted);
+}
+
+/* ---- sorted items ---- */
+
+int store_item_get(struct store *st, const char *space, const void *pk, size_t pk_len,
+                   const void *sk, size_t sk_len, void **val, size_t *len)
+{
+    return st->ops->item_get(st, space, pk, pk_len, sk, sk_len, val, len);
+}
+
+int store_item_scan(struct store *st, const struct store_range *r, store_item_cb *cb, void *arg)
+{
+    return st->ops->item_scan(st, r, cb, arg);
+}
+
+/* ---- function logs (kept as they were) ---- */
 
 int store_logs_append(struct store *st, const struct store_log_event *ev, size_t n)
 {
@@ -62,48 +150,6 @@ int store_logs_scan(struct store *st, const char *group, const char *stream, sto
                     void *arg)
 {
     return st->ops->logs_scan(st, group, stream, cb, arg);
-}
-
-int store_async_apply(struct store *st, struct store_async_op *ops, size_t n)
-{
-    return st->ops->async_apply(st, ops, n);
-}
-
-int store_async_scan(struct store *st, store_async_cb *cb, void *arg)
-{
-    return st->ops->async_scan(st, cb, arg);
-}
-
-int store_eic_put(struct store *st, const char *fn, const char *qualifier, const char *json)
-{
-    return st->ops->eic_put(st, fn, qualifier, json);
-}
-
-int store_eic_delete(struct store *st, const char *fn, const char *qualifier)
-{
-    return st->ops->eic_delete(st, fn, qualifier);
-}
-
-int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg)
-{
-    return st->ops->eic_scan(st, cb, arg);
-}
-
-/* ---- API Gateway ---- */
-
-int store_gw_api_put(struct store *st, const char *api_id, const char *json)
-{
-    return st->ops->gw_api_put(st, api_id, json);
-}
-
-int store_gw_api_delete(struct store *st, const char *api_id)
-{
-    return st->ops->gw_api_delete(st, api_id);
-}
-
-int store_gw_api_scan(struct store *st, store_gw_api_cb *cb, void *arg)
-{
-    return st->ops->gw_api_scan(st, cb, arg);
 }
 
 /* ---- CloudWatch Logs ---- */

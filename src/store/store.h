@@ -3,41 +3,310 @@
 #define LAMBDAD_STORE_STORE_H
 
 /*
- * The durable store behind lambdad: function configurations and log events.
- * One interface, several backends (SQLite now; PostgreSQL for cluster mode
- * implements the same table of operations). Calls block: call them from a
- * worker thread, or on the loop only at start-up. Every call is thread-safe.
+ * The durable store behind lambdad, built from four primitives that know no
+ * service (docs/store.md says how each maps to tables, for SQLite and for a
+ * PostgreSQL backend):
+ *   documents     keyed JSON in a namespace, with a revision and compare-and-set;
+ *   durable queues  messages with delay, de-duplication, leases (visibility
+ *                 deadlines, receipt tokens, receive counts), ack and release;
+ *   ordered logs  records appended to a partition under an increasing
+ *                 sequence number, read from a position, trimmed by age/count/size;
+ *   sorted items  values under (partition, sort key) byte strings, scanned in
+ *                 memcmp order (store_keys.h encodes typed keys that way).
+ * Blobs (code packages) are content-addressed files: blob.h.
+ *
+ * Writes are operations (struct store_op) applied in batches: store_apply()
+ * runs any mix of them in one transaction, all or nothing, with one commit
+ * (one fsync), so a caller on the loop group-commits by collecting ops and
+ * handing them to a worker. The store_doc_put() style helpers are batches of
+ * one. Calls block: call them from a worker thread, or on the loop only at
+ * start-up. Every call is thread-safe; writes are serialised (one writer),
+ * and a read sees every batch that returned before it started.
+ *
+ * Conventions for every call below: strings are NUL-terminated and borrowed
+ * for the call; pointers handed to a callback are valid during that call
+ * only; a callback that returns non-zero stops its scan and that value is
+ * returned; errors are negative: -ENOENT (absent), ERR_CONFLICT (a
+ * compare-and-set condition or a lease token did not hold), -EINVAL (a
+ * malformed op), -ENOSPC (disk full), -ENOMEM, -EIO (anything else the
+ * backend reports; it is logged). Out-parameters are written on success only.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct store;
 
 /* Opens the store named by url: "sqlite:PATH", or "" / NULL for the default
- * SQLite file <data_dir>/lambdad.db. Returns new (free with store_close) or
- * NULL with *err set (-errno, ERR_INVALID_PARAMETER for an unknown scheme). */
+ * SQLite file <data_dir>/lambdad.db; creates and migrates it. Returns new
+ * (free with store_close) or NULL with *err set (-errno,
+ * ERR_INVALID_PARAMETER for an unknown scheme). Start-up only. */
 struct store *store_open(const char *url, const char *data_dir, int *err);
+
+/* Closes st (NULL is a no-op). No call may be running. */
 void store_close(struct store *st);
 
-/* A short name of the backend ("sqlite"). */
+/* A short name of the backend ("sqlite"); borrowed, static. */
 const char *store_backend(const struct store *st);
 
-/* Inserts or replaces the configuration (JSON text, borrowed) of function
- * name. The control plane keys $LATEST by the function's name, a published
- * version as "name:3", its version counter as "name!" and an alias as
- * "name@alias" (names never hold ':', '!'
- * or '@'); scans return them in key order, so a function precedes its
- * versions and aliases. */
-int store_fn_put(struct store *st, const char *name, const char *config_json);
+/* ==== write batches ==== */
 
-/* Deletes function name; 0 even if it was absent. */
-int store_fn_delete(struct store *st, const char *name);
+enum store_op_kind {
+    STORE_DOC_PUT,           /* doc: insert or replace ns/key, if expect_rev holds */
+    STORE_DOC_DELETE,        /* doc: delete ns/key, if expect_rev holds */
+    STORE_DOC_DELETE_PREFIX, /* doc: delete every key of ns starting with key */
+    STORE_Q_ENQUEUE,         /* q: add a message (delay, de-duplication) */
+    STORE_Q_ACK,             /* q: delete message id (lease token checked) */
+    STORE_Q_RELEASE,         /* q: change message id's visibility (token checked) */
+    STORE_Q_PURGE,           /* q: delete a queue's messages (of a group, sent before) */
+    STORE_OLOG_APPEND,       /* olog: append a record to a partition */
+    STORE_ITEM_PUT,          /* item: insert or replace (space, pk, sk) */
+    STORE_ITEM_DELETE,       /* item: delete (space, pk, sk); 0 if absent */
+};
 
-/* Calls cb(name, config_json, arg) for every function in name order; a
- * non-zero return from cb stops the scan and is returned. */
-typedef int store_fn_cb(const char *name, const char *config_json, void *arg);
-int store_fn_scan(struct store *st, store_fn_cb *cb, void *arg);
+#define STORE_REV_ANY    (-1) /* expect_rev: no condition */
+#define STORE_REV_ABSENT 0    /* expect_rev: only if the document does not exist */
+
+struct store_doc_op {
+    const char *ns;     /* namespace, e.g. "lambda" */
+    const char *key;    /* the key (DELETE_PREFIX: the prefix; "" deletes the namespace) */
+    const char *body;   /* PUT: JSON text (not checked) */
+    size_t body_len;    /* PUT: bytes of body */
+    int64_t expect_rev; /* STORE_REV_ANY, STORE_REV_ABSENT or the current revision */
+    int64_t rev;        /* out, PUT: the document's new revision */
+};
+
+struct store_q_op {
+    const char *queue;       /* queue name, e.g. "lambda.async" */
+    int64_t id;              /* ENQUEUE: out, the message id; ACK, RELEASE: in */
+    uint64_t token;          /* ACK, RELEASE: the lease's token; 0 = no check (owner) */
+    const char *group;       /* ENQUEUE: message group ("" or NULL: none); PURGE: only it */
+    const char *dedup;       /* ENQUEUE: de-duplication id, or NULL */
+    int64_t dedup_window_ms; /* ENQUEUE: how long dedup suppresses an equal id */
+    const void *body;        /* ENQUEUE: the message bytes */
+    size_t body_len;
+    const char *attrs;  /* ENQUEUE: the owner's attributes (JSON text) or NULL */
+    int64_t now_ms;     /* ENQUEUE: sent time, epoch ms */
+    int64_t delay_ms;   /* ENQUEUE: invisible until now_ms + delay_ms */
+    int64_t visible_ms; /* RELEASE: visible again at this epoch ms */
+    int receive_count;  /* RELEASE: >= 0 sets the receive count; -1 keeps it */
+    int64_t before_ms;  /* PURGE: only messages sent before this; 0 = all */
+    bool duplicate;     /* out, ENQUEUE: dedup matched: nothing added, id = the first's */
+};
+
+struct store_olog_op {
+    const char *log;  /* log name, e.g. a stream's ARN */
+    const char *part; /* partition (shard) */
+    int64_t ts_ms;    /* record time, epoch ms (trim by age uses it) */
+    const char *key;  /* the record's own key (partition key, item key) or NULL */
+    const void *data;
+    size_t len;
+    int64_t seq; /* out: the record's sequence number in its partition */
+};
+
+struct store_item_op {
+    const char *space; /* e.g. a table or bucket */
+    const void *pk;    /* partition key bytes */
+    size_t pk_len;
+    const void *sk; /* sort key bytes (may be empty) */
+    size_t sk_len;
+    const void *val; /* PUT: the value */
+    size_t val_len;
+};
+
+struct store_op {
+    enum store_op_kind kind;
+    union {
+        struct store_doc_op doc;   /* STORE_DOC_* */
+        struct store_q_op q;       /* STORE_Q_* */
+        struct store_olog_op olog; /* STORE_OLOG_* */
+        struct store_item_op item; /* STORE_ITEM_* */
+    };
+};
+
+/* Applies ops[0..n) in order, in one transaction: all of them or none, with
+ * one commit. Ops borrow their pointers for the call; out fields (rev, id,
+ * duplicate, seq) are written back into ops on success. Later ops see the
+ * effects of earlier ones. Errors: the first failing op's (ERR_CONFLICT for
+ * a revision or token that did not hold, -ENOENT for an ACK/RELEASE of a
+ * missing message, -EINVAL for an unknown kind or a DELETE with
+ * STORE_REV_ABSENT), and then nothing was applied; *failed (when not NULL)
+ * gets its index (n when the commit itself failed). n == 0 is a no-op. */
+int store_apply(struct store *st, struct store_op *ops, size_t n, size_t *failed);
+
+/* ==== documents ==== */
+
+struct store_doc {
+    const char *ns;
+    const char *key;
+    const char *body; /* NUL-terminated; body_len excludes the NUL */
+    size_t body_len;
+    int64_t rev;        /* > 0, changes on every write, never reused by the store */
+    int64_t updated_ms; /* epoch ms of the last write */
+};
+
+typedef int store_doc_cb(const struct store_doc *doc, void *arg);
+
+/* A batch of one STORE_DOC_PUT of body (NUL-terminated JSON) under ns/key,
+ * conditional on expect_rev. Writes the new revision to *rev when not NULL.
+ * ERR_CONFLICT when expect_rev does not hold. */
+int store_doc_put(struct store *st, const char *ns, const char *key, const char *body,
+                  int64_t expect_rev, int64_t *rev);
+
+/* A batch of one STORE_DOC_DELETE: 0 also when absent with STORE_REV_ANY;
+ * ERR_CONFLICT when expect_rev (a revision) does not hold. */
+int store_doc_delete(struct store *st, const char *ns, const char *key, int64_t expect_rev);
+
+/* Reads ns/key: *body returns new (free with free(); NUL-terminated),
+ * *len its bytes and *rev its revision (either may be NULL). -ENOENT. */
+int store_doc_get(struct store *st, const char *ns, const char *key, char **body, size_t *len,
+                  int64_t *rev);
+
+/* Calls cb for each document of ns whose key starts with prefix ("" = all)
+ * and sorts strictly after `after` (NULL or "" = from the start), in key
+ * order (bytewise, as memcmp), at most limit of them (0 = no limit). */
+int store_doc_scan(struct store *st, const char *ns, const char *prefix, const char *after,
+                   size_t limit, store_doc_cb *cb, void *arg);
+
+/* ==== durable queues ====
+ * A message is visible when its visible_ms <= now. A lease makes visible
+ * messages invisible until now + visibility, counts the receive and gives
+ * each a new token; the (id, token) pair is the receipt: ACK/RELEASE with an
+ * older token (the message was leased again since) fail with ERR_CONFLICT.
+ * RELEASE clears the token (the message is then delayed, not in flight).
+ * Messages are leased in id order (the order they were enqueued). */
+
+struct store_msg {
+    int64_t id; /* > 0, increasing in enqueue order, never reused */
+    const char *queue;
+    const char *group; /* "" when none */
+    const char *dedup; /* NULL when none */
+    const char *attrs; /* NULL when none */
+    const void *body;
+    size_t body_len;
+    int64_t sent_ms;    /* enqueue time, epoch ms */
+    int64_t visible_ms; /* not delivered before this epoch ms */
+    int receive_count;  /* leases so far (or what RELEASE set) */
+    uint64_t token;     /* the current lease's token; 0 when not leased */
+};
+
+typedef int store_msg_cb(const struct store_msg *m, void *arg);
+
+#define STORE_LEASE_FIFO 1 /* a group's message only once every earlier one of it is visible */
+
+struct store_lease {
+    const char *queue;
+    int64_t now_ms;        /* epoch ms */
+    int64_t visibility_ms; /* invisible until now_ms + visibility_ms */
+    size_t max;            /* at most this many messages (>= 1) */
+    int flags;             /* STORE_LEASE_* */
+    const char *group;     /* only this group, or NULL for any */
+};
+
+/* Leases up to l->max visible messages in one transaction, calling cb with
+ * each as leased (new token, counted receive, new visible_ms). cb runs
+ * before the commit: if the call then fails, no lease happened and the
+ * caller must forget what cb saw. With STORE_LEASE_FIFO a message is taken
+ * only when no earlier message of its group is invisible (in flight or
+ * delayed), so each group is delivered in order, one lease at a time. */
+int store_q_lease(struct store *st, const struct store_lease *l, store_msg_cb *cb, void *arg);
+
+struct store_q_counts {
+    int64_t visible;        /* visible_ms <= now */
+    int64_t in_flight;      /* leased (token set), visibility not yet over */
+    int64_t delayed;        /* not leased, visible_ms > now (delay, release) */
+    int64_t oldest_sent_ms; /* sent_ms of the oldest message; 0 when empty */
+};
+
+/* Counts queue's messages at now_ms into *out. */
+int store_q_count(struct store *st, const char *queue, int64_t now_ms, struct store_q_counts *out);
+
+/* Calls cb for each message of queue with id > after_id in id order, at most
+ * limit (0 = all); nothing changes (start-up recovery, inspection). */
+int store_q_scan(struct store *st, const char *queue, int64_t after_id, size_t limit,
+                 store_msg_cb *cb, void *arg);
+
+/* ==== ordered logs ====
+ * Each (log, partition) numbers its records 1, 2, 3, ... in append order;
+ * trimming never lets a number be reused. */
+
+struct store_orec {
+    const char *log;
+    const char *part;
+    int64_t seq;
+    int64_t ts_ms;
+    const char *key; /* NULL when none */
+    const void *data;
+    size_t len;
+};
+
+typedef int store_orec_cb(const struct store_orec *r, void *arg);
+
+/* Calls cb for the records of (log, part) with seq >= from_seq, in sequence
+ * order, at most limit (0 = all). */
+int store_olog_read(struct store *st, const char *log, const char *part, int64_t from_seq,
+                    size_t limit, store_orec_cb *cb, void *arg);
+
+/* Writes the oldest kept sequence number to *first and the newest appended
+ * one to *last: an empty partition that had records gives first = last + 1,
+ * one never written 1 and 0 (so TRIM_HORIZON = first, LATEST = last + 1). */
+int store_olog_bounds(struct store *st, const char *log, const char *part, int64_t *first,
+                      int64_t *last);
+
+struct store_olog_trim {
+    int64_t before_ms; /* delete records with ts_ms < before_ms (0 = no age rule) */
+    int64_t max_count; /* then keep at most this many newest records (0 = no rule) */
+    int64_t max_bytes; /* then keep at most this many bytes of data (0 = no rule) */
+};
+
+/* Deletes the oldest records of (log, part) (part NULL: every partition of
+ * log) by the rules of t, in one transaction; adds the count to *deleted
+ * (may be NULL). */
+int store_olog_trim(struct store *st, const char *log, const char *part,
+                    const struct store_olog_trim *t, int64_t *deleted);
+
+/* ==== sorted items ==== */
+
+struct store_item {
+    const void *pk;
+    size_t pk_len;
+    const void *sk;
+    size_t sk_len;
+    const void *val;
+    size_t val_len;
+};
+
+typedef int store_item_cb(const struct store_item *it, void *arg);
+
+/* Reads (space, pk, sk): *val returns new (free with free()), *len its
+ * bytes. -ENOENT. */
+int store_item_get(struct store *st, const char *space, const void *pk, size_t pk_len,
+                   const void *sk, size_t sk_len, void **val, size_t *len);
+
+/* A range of one partition's sort keys, compared bytewise (memcmp, shorter
+ * first on a tie). lo NULL: from the first key; hi NULL: to the last. */
+struct store_range {
+    const char *space;
+    const void *pk;
+    size_t pk_len;
+    const void *lo;
+    size_t lo_len;
+    bool lo_excl; /* sk > lo rather than sk >= lo */
+    const void *hi;
+    size_t hi_len;
+    bool hi_excl;  /* sk < hi rather than sk <= hi */
+    bool backward; /* highest key first */
+    size_t limit;  /* at most this many items (0 = all) */
+};
+
+/* Calls cb for each item of r's partition in r's range and direction. */
+int store_item_scan(struct store *st, const struct store_range *r, store_item_cb *cb, void *arg);
+
+/* ==== kept as they were: function logs and CloudWatch Logs ====
+ * These service-specific operations stay unchanged for now (the function-log
+ * writer is being reworked in parallel); they move onto ordered logs in a
+ * later step of issue 10. */
 
 struct store_log_event {
     const char *group;  /* "/aws/lambda/<name>" */
@@ -54,56 +323,6 @@ int store_logs_append(struct store *st, const struct store_log_event *ev, size_t
 typedef int store_log_cb(const struct store_log_event *ev, void *arg);
 int store_logs_scan(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                     void *arg);
-
-/* ---- asynchronous invocation ---- */
-
-enum store_async_kind {
-    STORE_ASYNC_INSERT,  /* a new event; its row id is written back to op->id */
-    STORE_ASYNC_RETRY,   /* set attempts and next_ms of event op->id */
-    STORE_ASYNC_DELETE,  /* event op->id has been handled */
-    STORE_ASYNC_DEAD,    /* keep a record (target, record) no destination could take */
-    STORE_ASYNC_DROP_FN, /* function fn was deleted: its events and configurations go */
-};
-
-struct store_async_op {
-    enum store_async_kind kind;
-    int64_t id;     /* row id (in for RETRY/DELETE, out for INSERT) */
-    const char *fn; /* function name */
-    const char *request_id;
-    const char *invoked_arn;
-    const void *payload;
-    size_t payload_len;
-    int64_t created_ms; /* epoch ms the event was accepted */
-    int attempts;       /* invocations so far */
-    int64_t next_ms;    /* epoch ms before which it is not retried */
-    const char *target; /* DEAD: the destination that could not take it */
-    const char *record; /* DEAD: the invocation record (JSON) */
-};
-
-/* Applies n operations in one transaction (one fsync): all or nothing. */
-int store_async_apply(struct store *st, struct store_async_op *ops, size_t n);
-
-/* Calls cb(op, arg) for every queued event in id order (op->kind INSERT,
- * every field set; strings valid during the call only). */
-typedef int store_async_cb(const struct store_async_op *op, void *arg);
-int store_async_scan(struct store *st, store_async_cb *cb, void *arg);
-
-/* Inserts or replaces the event invoke configuration (JSON) of fn:qualifier. */
-int store_eic_put(struct store *st, const char *fn, const char *qualifier, const char *json);
-int store_eic_delete(struct store *st, const char *fn, const char *qualifier);
-typedef int store_eic_cb(const char *fn, const char *qualifier, const char *json, void *arg);
-int store_eic_scan(struct store *st, store_eic_cb *cb, void *arg);
-
-/* ---- API Gateway (src/gateway/) ----
- * One JSON document per API (its routes, integrations, stages and
- * deployments included), rewritten whole on every change. */
-int store_gw_api_put(struct store *st, const char *api_id, const char *json);
-/* Deletes API api_id; 0 even if it was absent. */
-int store_gw_api_delete(struct store *st, const char *api_id);
-/* Calls cb(api_id, json, arg) for every API in id order; a non-zero return
- * from cb stops the scan and is returned. */
-typedef int store_gw_api_cb(const char *api_id, const char *json, void *arg);
-int store_gw_api_scan(struct store *st, store_gw_api_cb *cb, void *arg);
 
 /* ---- CloudWatch Logs (src/cwlogs/) ----
  * Log groups and streams live in their own tables; a trigger on log_events
@@ -202,27 +421,35 @@ int store_cwl_events_scan(struct store *st, const struct store_cwl_query *q, sto
  * batches, releasing the store between them); adds the count to *deleted. */
 int store_cwl_expire(struct store *st, int64_t now_ms, int64_t *deleted);
 
-/* The operations a backend provides; store.c dispatches through them. */
+/* ==== backends ==== */
+
+/* The operations a backend provides; store.c dispatches through them (the
+ * single-op helpers above are store_apply batches of one). */
 struct store_ops {
     const char *name;
     void (*close)(struct store *st);
-    int (*fn_put)(struct store *st, const char *name, const char *config_json);
-    int (*fn_delete)(struct store *st, const char *name);
-    int (*fn_scan)(struct store *st, store_fn_cb *cb, void *arg);
+    int (*apply)(struct store *st, struct store_op *ops, size_t n, size_t *failed);
+    int (*doc_get)(struct store *st, const char *ns, const char *key, char **body, size_t *len,
+                   int64_t *rev);
+    int (*doc_scan)(struct store *st, const char *ns, const char *prefix, const char *after,
+                    size_t limit, store_doc_cb *cb, void *arg);
+    int (*q_lease)(struct store *st, const struct store_lease *l, store_msg_cb *cb, void *arg);
+    int (*q_count)(struct store *st, const char *queue, int64_t now_ms, struct store_q_counts *out);
+    int (*q_scan)(struct store *st, const char *queue, int64_t after_id, size_t limit,
+                  store_msg_cb *cb, void *arg);
+    int (*olog_read)(struct store *st, const char *log, const char *part, int64_t from_seq,
+                     size_t limit, store_orec_cb *cb, void *arg);
+    int (*olog_bounds)(struct store *st, const char *log, const char *part, int64_t *first,
+                       int64_t *last);
+    int (*olog_trim)(struct store *st, const char *log, const char *part,
+                     const struct store_olog_trim *t, int64_t *deleted);
+    int (*item_get)(struct store *st, const char *space, const void *pk, size_t pk_len,
+                    const void *sk, size_t sk_len, void **val, size_t *len);
+    int (*item_scan)(struct store *st, const struct store_range *r, store_item_cb *cb, void *arg);
+    /* function logs and CloudWatch Logs (kept as they were) */
     int (*logs_append)(struct store *st, const struct store_log_event *ev, size_t n);
     int (*logs_scan)(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                      void *arg);
-    /* asynchronous invocation */
-    int (*async_apply)(struct store *st, struct store_async_op *ops, size_t n);
-    int (*async_scan)(struct store *st, store_async_cb *cb, void *arg);
-    int (*eic_put)(struct store *st, const char *fn, const char *qualifier, const char *json);
-    int (*eic_delete)(struct store *st, const char *fn, const char *qualifier);
-    int (*eic_scan)(struct store *st, store_eic_cb *cb, void *arg);
-    /* API Gateway */
-    int (*gw_api_put)(struct store *st, const char *api_id, const char *json);
-    int (*gw_api_delete)(struct store *st, const char *api_id);
-    int (*gw_api_scan)(struct store *st, store_gw_api_cb *cb, void *arg);
-    /* CloudWatch Logs (see the store_cwl_* functions above) */
     int (*cwl_group_create)(struct store *st, const char *name, int64_t now_ms);
     int (*cwl_group_delete)(struct store *st, const char *name);
     int (*cwl_group_get)(struct store *st, const char *name, struct store_cwl_group *out);

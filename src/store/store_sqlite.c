@@ -3,21 +3,28 @@
  * SQLite backend of store.h. One connection, serialised by a mutex, in WAL
  * mode with synchronous=FULL so that a reply sent after a commit survives a
  * crash of the daemon or the machine. Schema changes are numbered migrations
- * applied in order; PRAGMA user_version records how many have run. Every SQL
- * string of this backend lives in this file; user data is only ever bound.
+ * applied in order; PRAGMA user_version records how many have run. This file
+ * holds the migrations, the batch (store_apply: one BEGIN IMMEDIATE ...
+ * COMMIT around any mix of ops), the kept statements shared by the primitive
+ * files store_sqlite_{doc,queue,olog,item}.c, and the function-log and
+ * CloudWatch Logs operations. Every SQL string of this backend lives in these
+ * files; user data is only ever bound.
  */
+#include "store_sqlite.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/log.h"
 #include "store.h"
 
-/* Epoch ms in SQL, for migration 3's trigger (fixed within one statement). */
+/* Epoch ms in SQL, for migration 3's trigger and migration 5 (fixed within one statement). */
 #define CWL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
 
 static const char *const migrations[] = {
@@ -64,19 +71,66 @@ static const char *const migrations[] = {
     " END;",
     /* 4: API Gateway: one JSON document per API */
     "CREATE TABLE gw_apis (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
-};
-
-struct store_sqlite {
-    struct store base;
-    pthread_mutex_t mu;
-    sqlite3 *db;
-    sqlite3_stmt *fn_put;
-    sqlite3_stmt *fn_delete;
-    sqlite3_stmt *fn_scan;
-    sqlite3_stmt *log_put;
-    sqlite3_stmt *log_scan;
-    sqlite3_stmt *async_stmts[13]; /* asynchronous invocation and API Gateway, prepared on
-                                      first use */
+    /* 5: the primitives (docs/store.md): a counter table for revisions and
+     * lease tokens, documents, durable queues with de-duplication, ordered
+     * logs, sorted items. The data of migrations 1, 2 and 4 moves in (Lambda
+     * configurations to namespace "lambda", event invoke configurations to
+     * "lambda.eic" keyed "fn:qualifier", APIs to "apigw"; queued async events
+     * to queue "lambda.async", dead records to "lambda.async.dead"; the names
+     * are the callers', see src/lambda/api.c, src/sources/async.c and
+     * src/gateway/model.c). The old tables become read-only views of the same
+     * rows, for inspection with the sqlite3 shell and the e2e tests. */
+    "CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_counters (name, value) VALUES ('rev', 1), ('lease', 0);"
+    "CREATE TABLE documents (ns TEXT NOT NULL, key TEXT NOT NULL, rev INTEGER NOT NULL,"
+    " body TEXT NOT NULL, updated_ms INTEGER NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;"
+    "CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+    " grp TEXT NOT NULL DEFAULT '', dedup TEXT, body BLOB NOT NULL, attrs TEXT,"
+    " sent_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,"
+    " receive_count INTEGER NOT NULL DEFAULT 0, token INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX queue_messages_visible ON queue_messages (queue, visible_ms, id);"
+    "CREATE INDEX queue_messages_group ON queue_messages (queue, grp, id);"
+    "CREATE TABLE queue_dedup (queue TEXT NOT NULL, dedup TEXT NOT NULL, msg_id INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL, PRIMARY KEY (queue, dedup)) WITHOUT ROWID;"
+    "CREATE INDEX queue_dedup_expiry ON queue_dedup (queue, expires_ms);"
+    "CREATE TABLE olog_partitions (log TEXT NOT NULL, part TEXT NOT NULL,"
+    " last_seq INTEGER NOT NULL, PRIMARY KEY (log, part)) WITHOUT ROWID;"
+    "CREATE TABLE olog_records (log TEXT NOT NULL, part TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, key TEXT, data BLOB NOT NULL, PRIMARY KEY (log, part, seq))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX olog_records_time ON olog_records (log, part, ts_ms);"
+    "CREATE TABLE items (space TEXT NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL,"
+    " val BLOB NOT NULL, PRIMARY KEY (space, pk, sk)) WITHOUT ROWID;"
+    "INSERT INTO documents (ns, key, rev, body, updated_ms)"
+    " SELECT 'lambda', name, 1, config, " CWL_NOW_MS " FROM functions;"
+    "INSERT INTO documents (ns, key, rev, body, updated_ms)"
+    " SELECT 'lambda.eic', fn || ':' || qualifier, 1, config, " CWL_NOW_MS
+    " FROM event_invoke_configs;"
+    "INSERT INTO documents (ns, key, rev, body, updated_ms)"
+    " SELECT 'apigw', id, 1, doc, " CWL_NOW_MS " FROM gw_apis;"
+    "INSERT INTO queue_messages (id, queue, grp, body, attrs, sent_ms, visible_ms, receive_count)"
+    " SELECT id, 'lambda.async', fn, CAST(payload AS BLOB),"
+    " json_object('request_id', request_id, 'invoked_arn', invoked_arn),"
+    " created_ms, next_ms, attempts FROM async_events ORDER BY id;"
+    "INSERT INTO queue_messages (queue, grp, body, attrs, sent_ms, visible_ms)"
+    " SELECT 'lambda.async.dead', fn, CAST(record AS BLOB), json_object('target', target),"
+    " created_ms, created_ms FROM async_dead ORDER BY id;"
+    "DROP TABLE functions; DROP TABLE event_invoke_configs; DROP TABLE gw_apis;"
+    "DROP TABLE async_events; DROP TABLE async_dead;"
+    "CREATE VIEW functions AS SELECT key AS name, body AS config FROM documents"
+    " WHERE ns = 'lambda';"
+    "CREATE VIEW event_invoke_configs AS SELECT substr(key, 1, instr(key, ':') - 1) AS fn,"
+    " substr(key, instr(key, ':') + 1) AS qualifier, body AS config FROM documents"
+    " WHERE ns = 'lambda.eic';"
+    "CREATE VIEW gw_apis AS SELECT key AS id, body AS doc FROM documents WHERE ns = 'apigw';"
+    "CREATE VIEW async_events AS SELECT id, grp AS fn,"
+    " json_extract(attrs, '$.request_id') AS request_id,"
+    " json_extract(attrs, '$.invoked_arn') AS invoked_arn, body AS payload,"
+    " sent_ms AS created_ms, receive_count AS attempts, visible_ms AS next_ms"
+    " FROM queue_messages WHERE queue = 'lambda.async';"
+    "CREATE VIEW async_dead AS SELECT id, grp AS fn, json_extract(attrs, '$.target') AS target,"
+    " CAST(body AS TEXT) AS record, sent_ms AS created_ms FROM queue_messages"
+    " WHERE queue = 'lambda.async.dead';",
 };
 
 static int map_rc(sqlite3 *db, int rc, const char *what)
@@ -130,60 +184,127 @@ static int migrate(sqlite3 *db)
 static void sq_close(struct store *base)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    sqlite3_finalize(s->fn_put);
-    sqlite3_finalize(s->fn_delete);
-    sqlite3_finalize(s->fn_scan);
     sqlite3_finalize(s->log_put);
     sqlite3_finalize(s->log_scan);
-    for (size_t i = 0; i < sizeof(s->async_stmts) / sizeof(s->async_stmts[0]); i++)
-        sqlite3_finalize(s->async_stmts[i]);
+    for (size_t i = 0; i < SQS_N; i++)
+        sqlite3_finalize(s->stmts[i]);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-static int sq_fn_put(struct store *base, const char *name, const char *config_json)
+/* ---- shared with the primitive files (store_sqlite.h) ---- */
+
+sqlite3_stmt *store_sqlite_stmt(struct store_sqlite *s, enum store_sqlite_stmt id, const char *sql)
 {
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_bind_text(s->fn_put, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->fn_put, 2, config_json, -1, SQLITE_STATIC);
-    int rc = map_rc(s->db, sqlite3_step(s->fn_put), "fn_put");
-    sqlite3_reset(s->fn_put);
-    sqlite3_clear_bindings(s->fn_put);
-    pthread_mutex_unlock(&s->mu);
+    sqlite3_stmt *st = s->stmts[id];
+    if (st == NULL) {
+        if (sql == NULL ||
+            sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+            log_error("store=sqlite stmt=%d prepare_failed err=\"%s\"", (int)id,
+                      sqlite3_errmsg(s->db));
+            sqlite3_finalize(st);
+            return NULL;
+        }
+        s->stmts[id] = st;
+        return st;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+int store_sqlite_rc(struct store_sqlite *s, int rc, const char *what)
+{
+    return map_rc(s->db, rc, what);
+}
+
+int store_sqlite_run(struct store_sqlite *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = map_rc(s->db, sqlite3_step(st), what);
+    sqlite3_reset(st);
     return rc;
 }
 
-static int sq_fn_delete(struct store *base, const char *name)
+int store_sqlite_exec(struct store_sqlite *s, const char *sql)
 {
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_bind_text(s->fn_delete, 1, name, -1, SQLITE_STATIC);
-    int rc = map_rc(s->db, sqlite3_step(s->fn_delete), "fn_delete");
-    sqlite3_reset(s->fn_delete);
-    sqlite3_clear_bindings(s->fn_delete);
-    pthread_mutex_unlock(&s->mu);
+    return exec(s->db, sql);
+}
+
+int64_t store_sqlite_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int store_sqlite_counter(struct store_sqlite *s, const char *name, int64_t n, int64_t *last)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(
+        s, SQS_COUNTER,
+        "UPDATE store_counters SET value = value + ?2 WHERE name = ?1 RETURNING value");
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, n);
+    int step = sqlite3_step(st);
+    int64_t v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    while (step == SQLITE_ROW)
+        step = sqlite3_step(st);
+    sqlite3_reset(st);
+    int rc = map_rc(s->db, step, "counter");
+    if (rc == 0 && v == 0)
+        rc = -EIO; /* no such counter */
+    if (rc == 0)
+        *last = v;
     return rc;
 }
 
-static int sq_fn_scan(struct store *base, store_fn_cb *cb, void *arg)
+/* ---- write batches ---- */
+
+static int apply_op(struct store_sqlite *s, struct store_op *op)
+{
+    switch (op->kind) {
+    case STORE_DOC_PUT:
+    case STORE_DOC_DELETE:
+    case STORE_DOC_DELETE_PREFIX:
+        return store_sqlite_doc_apply(s, op);
+    case STORE_Q_ENQUEUE:
+    case STORE_Q_ACK:
+    case STORE_Q_RELEASE:
+    case STORE_Q_PURGE:
+        return store_sqlite_queue_apply(s, op);
+    case STORE_OLOG_APPEND:
+        return store_sqlite_olog_apply(s, op);
+    case STORE_ITEM_PUT:
+    case STORE_ITEM_DELETE:
+        return store_sqlite_item_apply(s, op);
+    }
+    return -EINVAL;
+}
+
+static int sq_apply(struct store *base, struct store_op *ops, size_t n, size_t *failed)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
-    int rc = 0, step;
+    size_t i = 0;
     pthread_mutex_lock(&s->mu);
-    while ((step = sqlite3_step(s->fn_scan)) == SQLITE_ROW) {
-        rc = cb((const char *)sqlite3_column_text(s->fn_scan, 0),
-                (const char *)sqlite3_column_text(s->fn_scan, 1), arg);
+    int rc = exec(s->db, "BEGIN IMMEDIATE");
+    for (; rc == 0 && i < n; i++) {
+        rc = apply_op(s, &ops[i]);
         if (rc != 0)
             break;
     }
-    if (rc == 0)
-        rc = map_rc(s->db, step, "fn_scan");
-    sqlite3_reset(s->fn_scan);
+    if (rc == 0 && (rc = exec(s->db, "COMMIT")) != 0)
+        i = n;
+    if (rc != 0)
+        exec(s->db, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
+    if (rc != 0 && failed != NULL)
+        *failed = i;
     return rc;
 }
+
+/* ---- function logs (kept as they were) ---- */
 
 static int sq_logs_append(struct store *base, const struct store_log_event *ev, size_t n)
 {
@@ -235,280 +356,6 @@ static int sq_logs_scan(struct store *base, const char *group, const char *strea
     return rc;
 }
 
-/* ---- asynchronous invocation ---- */
-
-enum async_sql {
-    A_INSERT,
-    A_RETRY,
-    A_DELETE,
-    A_DEAD,
-    A_DROP_EVENTS,
-    A_DROP_EIC,
-    A_EIC_PUT,
-    A_EIC_DELETE,
-    A_SCAN,
-    A_EIC_SCAN,
-    G_API_PUT,
-    G_API_DELETE,
-    G_API_SCAN
-};
-
-static const char *const async_sql[] = {
-    [A_INSERT] = "INSERT INTO async_events (fn, request_id, invoked_arn, payload, created_ms,"
-                 " attempts, next_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [A_RETRY] = "UPDATE async_events SET attempts = ?, next_ms = ? WHERE id = ?",
-    [A_DELETE] = "DELETE FROM async_events WHERE id = ?",
-    [A_DEAD] = "INSERT INTO async_dead (fn, target, record, created_ms) VALUES (?, ?, ?, ?)",
-    [A_DROP_EVENTS] = "DELETE FROM async_events WHERE fn = ?",
-    [A_DROP_EIC] = "DELETE FROM event_invoke_configs WHERE fn = ?",
-    [A_EIC_PUT] = "INSERT OR REPLACE INTO event_invoke_configs (fn, qualifier, config)"
-                  " VALUES (?, ?, ?)",
-    [A_EIC_DELETE] = "DELETE FROM event_invoke_configs WHERE fn = ? AND qualifier = ?",
-    [A_SCAN] = "SELECT id, fn, request_id, invoked_arn, payload, created_ms, attempts, next_ms"
-               " FROM async_events ORDER BY id",
-    [A_EIC_SCAN] = "SELECT fn, qualifier, config FROM event_invoke_configs ORDER BY fn, qualifier",
-    [G_API_PUT] = "INSERT OR REPLACE INTO gw_apis (id, doc) VALUES (?, ?)",
-    [G_API_DELETE] = "DELETE FROM gw_apis WHERE id = ?",
-    [G_API_SCAN] = "SELECT id, doc FROM gw_apis ORDER BY id",
-};
-
-_Static_assert(sizeof(async_sql) / sizeof(async_sql[0]) ==
-                   sizeof(((struct store_sqlite *)0)->async_stmts) / sizeof(sqlite3_stmt *),
-               "one kept statement per asynchronous-invocation or API Gateway query");
-
-/* The prepared statement for q (prepared once, kept); NULL on failure. Call
- * with the mutex held. */
-static sqlite3_stmt *astmt(struct store_sqlite *s, enum async_sql q)
-{
-    if (s->async_stmts[q] == NULL &&
-        sqlite3_prepare_v3(s->db, async_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &s->async_stmts[q],
-                           NULL) != SQLITE_OK) {
-        log_error("store=sqlite prepare_failed err=\"%s\"", sqlite3_errmsg(s->db));
-        return NULL;
-    }
-    return s->async_stmts[q];
-}
-
-/* Steps a bound statement once and resets it. */
-static int step_reset(struct store_sqlite *s, sqlite3_stmt *st, const char *what)
-{
-    if (st == NULL)
-        return -EIO;
-    int rc = map_rc(s->db, sqlite3_step(st), what);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
-}
-
-static int async_op(struct store_sqlite *s, struct store_async_op *op)
-{
-    sqlite3_stmt *st;
-    int rc;
-    switch (op->kind) {
-    case STORE_ASYNC_INSERT:
-        if ((st = astmt(s, A_INSERT)) == NULL)
-            return -EIO;
-        sqlite3_bind_text(st, 1, op->fn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, op->request_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, op->invoked_arn, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, op->payload, (int)op->payload_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, op->created_ms);
-        sqlite3_bind_int(st, 6, op->attempts);
-        sqlite3_bind_int64(st, 7, op->next_ms);
-        rc = step_reset(s, st, "async_insert");
-        if (rc == 0)
-            op->id = sqlite3_last_insert_rowid(s->db);
-        return rc;
-    case STORE_ASYNC_RETRY:
-        if ((st = astmt(s, A_RETRY)) == NULL)
-            return -EIO;
-        sqlite3_bind_int(st, 1, op->attempts);
-        sqlite3_bind_int64(st, 2, op->next_ms);
-        sqlite3_bind_int64(st, 3, op->id);
-        return step_reset(s, st, "async_retry");
-    case STORE_ASYNC_DELETE:
-        if ((st = astmt(s, A_DELETE)) == NULL)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, op->id);
-        return step_reset(s, st, "async_delete");
-    case STORE_ASYNC_DEAD:
-        if ((st = astmt(s, A_DEAD)) == NULL)
-            return -EIO;
-        sqlite3_bind_text(st, 1, op->fn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, op->target, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, op->record, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, op->created_ms);
-        return step_reset(s, st, "async_dead");
-    case STORE_ASYNC_DROP_FN:
-        if ((st = astmt(s, A_DROP_EVENTS)) == NULL)
-            return -EIO;
-        sqlite3_bind_text(st, 1, op->fn, -1, SQLITE_STATIC);
-        if ((rc = step_reset(s, st, "async_drop")) != 0 || (st = astmt(s, A_DROP_EIC)) == NULL)
-            return rc != 0 ? rc : -EIO;
-        sqlite3_bind_text(st, 1, op->fn, -1, SQLITE_STATIC);
-        return step_reset(s, st, "eic_drop");
-    }
-    return -EINVAL;
-}
-
-static int sq_async_apply(struct store *base, struct store_async_op *ops, size_t n)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    int rc = exec(s->db, "BEGIN");
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = async_op(s, &ops[i]);
-    if (rc == 0)
-        rc = exec(s->db, "COMMIT");
-    else
-        exec(s->db, "ROLLBACK");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-static int sq_async_scan(struct store *base, store_async_cb *cb, void *arg)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    int rc = 0, step = SQLITE_DONE;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, A_SCAN);
-    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_async_op op = {
-            .kind = STORE_ASYNC_INSERT,
-            .id = sqlite3_column_int64(st, 0),
-            .fn = (const char *)sqlite3_column_text(st, 1),
-            .request_id = (const char *)sqlite3_column_text(st, 2),
-            .invoked_arn = (const char *)sqlite3_column_text(st, 3),
-            .payload = sqlite3_column_blob(st, 4),
-            .payload_len = (size_t)sqlite3_column_bytes(st, 4),
-            .created_ms = sqlite3_column_int64(st, 5),
-            .attempts = sqlite3_column_int(st, 6),
-            .next_ms = sqlite3_column_int64(st, 7),
-        };
-        if ((rc = cb(&op, arg)) != 0)
-            break;
-    }
-    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, "async_scan");
-    if (st != NULL)
-        sqlite3_reset(st);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-static int sq_eic_put(struct store *base, const char *fn, const char *qualifier, const char *json)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, A_EIC_PUT);
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, fn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, qualifier, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
-    }
-    int rc = step_reset(s, st, "eic_put");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-static int sq_eic_delete(struct store *base, const char *fn, const char *qualifier)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, A_EIC_DELETE);
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, fn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, qualifier, -1, SQLITE_STATIC);
-    }
-    int rc = step_reset(s, st, "eic_delete");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-/* Steps kept statement q (unbound) through its rows, calling row(st, arg) for
- * each; a non-zero return from row stops the scan and is returned. */
-static int scan_rows(struct store_sqlite *s, enum async_sql q, const char *what,
-                     int (*row)(sqlite3_stmt *st, void *arg), void *arg)
-{
-    int rc = 0, step = SQLITE_DONE;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, q);
-    while (st != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = row(st, arg);
-        if (rc != 0)
-            break;
-    }
-    rc = st == NULL ? -EIO : rc != 0 ? rc : map_rc(s->db, step, what);
-    if (st != NULL)
-        sqlite3_reset(st);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-struct eic_scan {
-    store_eic_cb *cb;
-    void *arg;
-};
-
-static int eic_row(sqlite3_stmt *st, void *arg)
-{
-    struct eic_scan *e = arg;
-    return e->cb(col(st, 0), col(st, 1), col(st, 2), e->arg);
-}
-
-static int sq_eic_scan(struct store *base, store_eic_cb *cb, void *arg)
-{
-    struct eic_scan e = {cb, arg};
-    return scan_rows((struct store_sqlite *)base, A_EIC_SCAN, "eic_scan", eic_row, &e);
-}
-
-static int sq_gw_api_put(struct store *base, const char *api_id, const char *json)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, G_API_PUT);
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, api_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
-    }
-    int rc = step_reset(s, st, "gw_api_put");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-static int sq_gw_api_delete(struct store *base, const char *api_id)
-{
-    struct store_sqlite *s = (struct store_sqlite *)base;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = astmt(s, G_API_DELETE);
-    if (st != NULL)
-        sqlite3_bind_text(st, 1, api_id, -1, SQLITE_STATIC);
-    int rc = step_reset(s, st, "gw_api_delete");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-struct gw_api_scan {
-    store_gw_api_cb *cb;
-    void *arg;
-};
-
-static int gw_api_row(sqlite3_stmt *st, void *arg)
-{
-    struct gw_api_scan *g = arg;
-    return g->cb(col(st, 0), col(st, 1), g->arg);
-}
-
-static int sq_gw_api_scan(struct store *base, store_gw_api_cb *cb, void *arg)
-{
-    struct gw_api_scan g = {cb, arg};
-    return scan_rows((struct store_sqlite *)base, G_API_SCAN, "gw_api_scan", gw_api_row, &g);
-}
-
 /* CloudWatch Logs: defined in the section at the end of this file. */
 static int sq_cwl_group_create(struct store *base, const char *name, int64_t now_ms);
 static int sq_cwl_group_delete(struct store *base, const char *name);
@@ -532,19 +379,19 @@ static int sq_cwl_expire(struct store *base, int64_t now_ms, int64_t *deleted);
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
-    .fn_put = sq_fn_put,
-    .fn_delete = sq_fn_delete,
-    .fn_scan = sq_fn_scan,
+    .apply = sq_apply,
+    .doc_get = store_sqlite_doc_get,
+    .doc_scan = store_sqlite_doc_scan,
+    .q_lease = store_sqlite_queue_lease,
+    .q_count = store_sqlite_queue_count,
+    .q_scan = store_sqlite_queue_scan,
+    .olog_read = store_sqlite_olog_read,
+    .olog_bounds = store_sqlite_olog_bounds,
+    .olog_trim = store_sqlite_olog_trim,
+    .item_get = store_sqlite_item_get,
+    .item_scan = store_sqlite_item_scan,
     .logs_append = sq_logs_append,
     .logs_scan = sq_logs_scan,
-    .async_apply = sq_async_apply,
-    .async_scan = sq_async_scan,
-    .eic_put = sq_eic_put,
-    .eic_delete = sq_eic_delete,
-    .eic_scan = sq_eic_scan,
-    .gw_api_put = sq_gw_api_put,
-    .gw_api_delete = sq_gw_api_delete,
-    .gw_api_scan = sq_gw_api_scan,
     .cwl_group_create = sq_cwl_group_create,
     .cwl_group_delete = sq_cwl_group_delete,
     .cwl_group_get = sq_cwl_group_get,
@@ -579,13 +426,7 @@ struct store *store_sqlite_open(const char *path, int *err)
         (rc = migrate(s->db)) != 0)
         goto out;
     rc = -EIO;
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO functions (name, config) VALUES (?, ?)",
-                           -1, &s->fn_put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "DELETE FROM functions WHERE name = ?", -1, &s->fn_delete,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "SELECT name, config FROM functions ORDER BY name", -1,
-                           &s->fn_scan, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO log_events (grp, stream, ts, msg) VALUES (?, ?, ?, ?)", -1,
                            &s->log_put, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(

@@ -87,9 +87,10 @@ struct fn_rows {
     char configs[64][128];
 };
 
-static int collect_fn(const char *name, const char *config_json, void *arg)
+static int collect_fn(const struct store_doc *d, void *arg)
 {
     struct fn_rows *r = arg;
+    const char *name = d->key, *config_json = d->body;
     assert_true(r->n < 64);
     snprintf(r->names[r->n], sizeof(r->names[0]), "%s", name);
     snprintf(r->configs[r->n], sizeof(r->configs[0]), "%s", config_json);
@@ -128,14 +129,14 @@ static void test_open_default_path(void **state)
     assert_non_null(st);
     assert_string_equal(store_backend(st), "sqlite");
     assert_int_equal(access(f->db, F_OK), 0); /* <data_dir>/lambdad.db */
-    assert_int_equal(store_fn_put(st, "a", "{}"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "a", "{}", STORE_REV_ANY, NULL), 0);
     store_close(st);
 
     /* "" means the default too, and it is the same file. */
     st = store_open("", f->dir, &err);
     assert_non_null(st);
     struct fn_rows rows = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 1);
     store_close(st);
 }
@@ -193,10 +194,10 @@ static void test_fn_put_scan_order(void **state)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char cfg[64];
         snprintf(cfg, sizeof(cfg), "{\"FunctionName\":\"%s\"}", names[i]);
-        assert_int_equal(store_fn_put(st, names[i], cfg), 0);
+        assert_int_equal(store_doc_put(st, "lambda", names[i], cfg, STORE_REV_ANY, NULL), 0);
     }
     struct fn_rows rows = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 6);
     /* Name order is byte order. */
     static const char *const want[] = {"Mid", "alpha", "b", "beta-2", "beta_1", "zeta"};
@@ -213,10 +214,10 @@ static void test_fn_replace(void **state)
 {
     struct fx *f = *state;
     struct store *st = open_ok(f);
-    assert_int_equal(store_fn_put(st, "fn", "{\"v\":1}"), 0);
-    assert_int_equal(store_fn_put(st, "fn", "{\"v\":2}"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "fn", "{\"v\":1}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "fn", "{\"v\":2}", STORE_REV_ANY, NULL), 0);
     struct fn_rows rows = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 1);
     assert_string_equal(rows.configs[0], "{\"v\":2}");
     store_close(st);
@@ -226,21 +227,21 @@ static void test_fn_delete(void **state)
 {
     struct fx *f = *state;
     struct store *st = open_ok(f);
-    assert_int_equal(store_fn_put(st, "a", "{}"), 0);
-    assert_int_equal(store_fn_put(st, "b", "{}"), 0);
-    assert_int_equal(store_fn_put(st, "c", "{}"), 0);
-    assert_int_equal(store_fn_delete(st, "b"), 0);
-    assert_int_equal(store_fn_delete(st, "b"), 0); /* absent: still 0 */
-    assert_int_equal(store_fn_delete(st, "nope"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "a", "{}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "b", "{}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "c", "{}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_delete(st, "lambda", "b", STORE_REV_ANY), 0);
+    assert_int_equal(store_doc_delete(st, "lambda", "b", STORE_REV_ANY), 0); /* absent: still 0 */
+    assert_int_equal(store_doc_delete(st, "lambda", "nope", STORE_REV_ANY), 0);
     struct fn_rows rows = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 2);
     assert_string_equal(rows.names[0], "a");
     assert_string_equal(rows.names[1], "c");
     /* Deleted names can come back. */
-    assert_int_equal(store_fn_put(st, "b", "{\"again\":true}"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "b", "{\"again\":true}", STORE_REV_ANY, NULL), 0);
     memset(&rows, 0, sizeof(rows));
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 3);
     assert_string_equal(rows.configs[1], "{\"again\":true}");
     store_close(st);
@@ -253,24 +254,24 @@ static void test_fn_scan_stop(void **state)
     for (int i = 0; i < 5; i++) {
         char name[16];
         snprintf(name, sizeof(name), "f%d", i);
-        assert_int_equal(store_fn_put(st, name, "{}"), 0);
+        assert_int_equal(store_doc_put(st, "lambda", name, "{}", STORE_REV_ANY, NULL), 0);
     }
     struct fn_rows rows = {.stop_at = 2};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 42);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 42);
     assert_int_equal(rows.n, 2);
     /* A stopped scan leaves the statement reusable. */
     memset(&rows, 0, sizeof(rows));
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 5);
     assert_string_equal(rows.names[0], "f0");
     /* An empty table scans to nothing. */
     for (int i = 0; i < 5; i++) {
         char name[16];
         snprintf(name, sizeof(name), "f%d", i);
-        assert_int_equal(store_fn_delete(st, name), 0);
+        assert_int_equal(store_doc_delete(st, "lambda", name, STORE_REV_ANY), 0);
     }
     memset(&rows, 0, sizeof(rows));
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 0);
     store_close(st);
 }
@@ -281,10 +282,10 @@ static void test_fn_user_data_is_bound(void **state)
     struct store *st = open_ok(f);
     /* Quotes and SQL in names and configs are data, never SQL. */
     const char *evil = "x'); DROP TABLE functions; --";
-    assert_int_equal(store_fn_put(st, evil, "{\"q\":\"it's\"}"), 0);
-    assert_int_equal(store_fn_put(st, "ok", "{}"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", evil, "{\"q\":\"it's\"}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "ok", "{}", STORE_REV_ANY, NULL), 0);
     struct fn_rows rows = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 2);
     assert_string_equal(rows.names[1], evil);
     assert_string_equal(rows.configs[1], "{\"q\":\"it's\"}");
@@ -412,9 +413,9 @@ static void test_reopen_persists(void **state)
 {
     struct fx *f = *state;
     struct store *st = open_ok(f);
-    assert_int_equal(store_fn_put(st, "keep", "{\"k\":1}"), 0);
-    assert_int_equal(store_fn_put(st, "gone", "{}"), 0);
-    assert_int_equal(store_fn_delete(st, "gone"), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "keep", "{\"k\":1}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_put(st, "lambda", "gone", "{}", STORE_REV_ANY, NULL), 0);
+    assert_int_equal(store_doc_delete(st, "lambda", "gone", STORE_REV_ANY), 0);
     struct store_log_event ev[2] = {{GROUP, S1, 5, "one", 3}, {GROUP, S1, 6, "two", 3}};
     assert_int_equal(store_logs_append(st, ev, 2), 0);
     store_close(st);
@@ -426,7 +427,7 @@ static void test_reopen_persists(void **state)
     for (int round = 0; round < 2; round++) {
         st = open_ok(f);
         struct fn_rows rows = {0};
-        assert_int_equal(store_fn_scan(st, collect_fn, &rows), 0);
+        assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &rows), 0);
         assert_int_equal(rows.n, 1);
         assert_string_equal(rows.names[0], "keep");
         assert_string_equal(rows.configs[0], "{\"k\":1}");
@@ -450,29 +451,37 @@ static void test_gw_api_put_replace_delete_scan(void **state)
 {
     struct fx *f = *state;
     struct store *st = open_ok(f);
-    assert_int_equal(store_gw_api_put(st, "bbbbbbbbbb", "{\"api\":{\"name\":\"b\"}}"), 0);
-    assert_int_equal(store_gw_api_put(st, "aaaaaaaaaa", "{\"api\":{\"name\":\"a\"}}"), 0);
-    assert_int_equal(store_gw_api_put(st, "cccccccccc", "{}"), 0);
+    assert_int_equal(
+        store_doc_put(st, "apigw", "bbbbbbbbbb", "{\"api\":{\"name\":\"b\"}}", STORE_REV_ANY, NULL),
+        0);
+    assert_int_equal(
+        store_doc_put(st, "apigw", "aaaaaaaaaa", "{\"api\":{\"name\":\"a\"}}", STORE_REV_ANY, NULL),
+        0);
+    assert_int_equal(store_doc_put(st, "apigw", "cccccccccc", "{}", STORE_REV_ANY, NULL), 0);
     /* a whole document replaces the previous one */
-    assert_int_equal(store_gw_api_put(st, "aaaaaaaaaa", "{\"api\":{\"name\":\"a2\"}}"), 0);
-    assert_int_equal(store_gw_api_delete(st, "cccccccccc"), 0);
-    assert_int_equal(store_gw_api_delete(st, "never-there"), 0);
+    assert_int_equal(store_doc_put(st, "apigw", "aaaaaaaaaa", "{\"api\":{\"name\":\"a2\"}}",
+                                   STORE_REV_ANY, NULL),
+                     0);
+    assert_int_equal(store_doc_delete(st, "apigw", "cccccccccc", STORE_REV_ANY), 0);
+    assert_int_equal(store_doc_delete(st, "apigw", "never-there", STORE_REV_ANY), 0);
     struct fn_rows rows = {0};
-    assert_int_equal(store_gw_api_scan(st, collect_fn, &rows), 0);
+    assert_int_equal(store_doc_scan(st, "apigw", "", NULL, 0, collect_fn, &rows), 0);
     assert_int_equal(rows.n, 2);
     assert_string_equal(rows.names[0], "aaaaaaaaaa"); /* id order */
     assert_string_equal(rows.configs[0], "{\"api\":{\"name\":\"a2\"}}");
     assert_string_equal(rows.names[1], "bbbbbbbbbb");
     /* a non-zero callback return stops the scan and is returned */
     struct fn_rows stop = {.stop_at = 1};
-    assert_int_equal(store_gw_api_scan(st, collect_fn, &stop), 42);
+    assert_int_equal(store_doc_scan(st, "apigw", "", NULL, 0, collect_fn, &stop), 42);
     assert_int_equal(stop.n, 1);
     /* ids and documents are bound, never spliced into SQL */
-    assert_int_equal(store_gw_api_put(st, "x'); DROP TABLE gw_apis; --", "{\"q\":\"'\"}"), 0);
+    assert_int_equal(store_doc_put(st, "apigw", "x'); DROP TABLE gw_apis; --", "{\"q\":\"'\"}",
+                                   STORE_REV_ANY, NULL),
+                     0);
     store_close(st);
     st = open_ok(f); /* durable across reopen */
     struct fn_rows again = {0};
-    assert_int_equal(store_gw_api_scan(st, collect_fn, &again), 0);
+    assert_int_equal(store_doc_scan(st, "apigw", "", NULL, 0, collect_fn, &again), 0);
     assert_int_equal(again.n, 3);
     assert_string_equal(again.names[2], "x'); DROP TABLE gw_apis; --");
     assert_string_equal(again.configs[2], "{\"q\":\"'\"}");
@@ -515,7 +524,7 @@ static void *append_many(void *arg)
         if (a->rc == 0 && r % 10 == 0) {
             char name[32];
             snprintf(name, sizeof(name), "fn-%s-%d", a->stream + 20, r);
-            a->rc = store_fn_put(a->st, name, "{}");
+            a->rc = store_doc_put(a->st, "lambda", name, "{}", STORE_REV_ANY, NULL);
         }
     }
     return NULL;
@@ -548,7 +557,7 @@ static void test_concurrent_appends(void **state)
         }
     }
     struct fn_rows fr = {0};
-    assert_int_equal(store_fn_scan(st, collect_fn, &fr), 0);
+    assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, collect_fn, &fr), 0);
     assert_int_equal(fr.n, 12);
     free(rows);
     store_close(st);
