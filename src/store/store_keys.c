@@ -203,8 +203,7 @@ static size_t print_num(const struct num *v, char *out)
                 out[o++] = (char)('0' + v->d[i]);
             long e = v->exp - 1;
             out[o++] = 'E';
-            if (e < 0)
-                out[o++] = '-';
+            out[o++] = e < 0 ? '-' : '+';
             char t[8];
             int nt = 0;
             for (unsigned long a = (unsigned long)(e < 0 ? -e : e); a > 0 || nt == 0; a /= 10)
