@@ -129,8 +129,8 @@ struct store_op {
  * one commit. Ops borrow their pointers for the call; out fields (rev, id,
  * duplicate, seq) are written back into ops on success. Later ops see the
  * effects of earlier ones. Errors: the first failing op's (ERR_CONFLICT for
- * a revision or token that did not hold, -ENOENT for an ACK/RELEASE of a
- * missing message, -EINVAL for an unknown kind or a DELETE with
+ * a revision or token that did not hold, -ENOENT for an ACK/RELEASE with a
+ * token of a missing message, -EINVAL for an unknown kind or a DELETE with
  * STORE_REV_ABSENT), and then nothing was applied; *failed (when not NULL)
  * gets its index (n when the commit itself failed). n == 0 is a no-op. */
 int store_apply(struct store *st, struct store_op *ops, size_t n, size_t *failed);
@@ -175,7 +175,9 @@ int store_doc_scan(struct store *st, const char *ns, const char *prefix, const c
  * each a new token; the (id, token) pair is the receipt: ACK/RELEASE with an
  * older token (the message was leased again since) fail with ERR_CONFLICT.
  * RELEASE clears the token (the message is then delayed, not in flight).
- * Messages are leased in id order (the order they were enqueued). */
+ * ACK/RELEASE of a missing message: -ENOENT with a token; 0 with token 0
+ * (the owner's bookkeeping is idempotent). Messages are leased in the order
+ * they became visible (visible_ms, then id); FIFO leases in id order. */
 
 struct store_msg {
     int64_t id; /* > 0, increasing in enqueue order, never reused */

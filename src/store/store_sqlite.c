@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,7 @@ static int sq_apply(struct store *base, struct store_op *ops, size_t n, size_t *
     size_t i = 0;
     pthread_mutex_lock(&s->mu);
     int rc = exec(s->db, "BEGIN IMMEDIATE");
+    bool began = rc == 0;
     for (; rc == 0 && i < n; i++) {
         rc = apply_op(s, &ops[i]);
         if (rc != 0)
@@ -296,7 +298,7 @@ static int sq_apply(struct store *base, struct store_op *ops, size_t n, size_t *
     }
     if (rc == 0 && (rc = exec(s->db, "COMMIT")) != 0)
         i = n;
-    if (rc != 0)
+    if (rc != 0 && began)
         exec(s->db, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
     if (rc != 0 && failed != NULL)

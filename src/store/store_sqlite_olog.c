@@ -8,6 +8,7 @@
  * by age; trimming by count or size finds the cut with one query.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,7 @@ int store_sqlite_olog_trim(struct store *base, const char *log, const char *part
     int64_t count = 0;
     pthread_mutex_lock(&s->mu);
     int rc = store_sqlite_exec(s, "BEGIN IMMEDIATE");
+    bool began = rc == 0;
     if (rc == 0 && part != NULL)
         rc = trim_part(s, log, part, t, &count);
     else if (rc == 0)
@@ -211,7 +213,7 @@ int store_sqlite_olog_trim(struct store *base, const char *log, const char *part
         rc = trim_part(s, log, parts[i], t, &count);
     if (rc == 0)
         rc = store_sqlite_exec(s, "COMMIT");
-    if (rc != 0)
+    if (rc != 0 && began)
         store_sqlite_exec(s, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
     for (size_t i = 0; i < n; i++)

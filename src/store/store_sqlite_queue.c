@@ -10,6 +10,7 @@
  * UPDATE ... RETURNING, so the scan never sees rows it has just changed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "base/err.h"
@@ -275,6 +276,7 @@ int store_sqlite_queue_lease(struct store *base, const struct store_lease *l, st
     int64_t last = 0;
     pthread_mutex_lock(&s->mu);
     int rc = store_sqlite_exec(s, "BEGIN IMMEDIATE");
+    bool began = rc == 0;
     if (rc == 0)
         rc = pick(s, l, ids, &n);
     if (rc == 0 && n > 0)
@@ -283,7 +285,7 @@ int store_sqlite_queue_lease(struct store *base, const struct store_lease *l, st
         rc = take(s, l, ids, n, last, cb, arg);
     if (rc == 0)
         rc = store_sqlite_exec(s, "COMMIT");
-    if (rc != 0)
+    if (rc != 0 && began)
         store_sqlite_exec(s, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
     free(ids);
