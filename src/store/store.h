@@ -209,7 +209,9 @@ struct store_lease {
 /* Leases up to l->max visible messages in one transaction, calling cb with
  * each as leased (new token, counted receive, new visible_ms). cb runs
  * before the commit: if the call then fails, no lease happened and the
- * caller must forget what cb saw. With STORE_LEASE_FIFO a message is taken
+ * caller must forget what cb saw; a non-zero return from cb is such a
+ * failure (the whole lease is undone and that value returned). Also
+ * -EINVAL when l->max is 0. With STORE_LEASE_FIFO a message is taken
  * only when no earlier message of its group is invisible (in flight or
  * delayed), so each group is delivered in order, one lease at a time. */
 int store_q_lease(struct store *st, const struct store_lease *l, store_msg_cb *cb, void *arg);

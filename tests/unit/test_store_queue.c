@@ -322,6 +322,35 @@ static void test_queue_fifo_groups(void **state)
     store_close(st);
 }
 
+static int stop_at_second(const struct store_msg *m, void *arg)
+{
+    int *n = arg;
+    (void)m;
+    return ++*n == 2 ? 9 : 0;
+}
+
+/* A callback that fails undoes the whole lease: nothing was received. */
+static void test_queue_lease_callback_fails(void **state)
+{
+    struct fx *f = *state;
+    struct store *st = open_ok(f);
+    enqueue(st, "q", NULL, "a", 10, 0);
+    enqueue(st, "q", NULL, "b", 10, 0);
+    int n = 0;
+    struct store_lease l = {.queue = "q", .now_ms = 10, .visibility_ms = 100, .max = 5};
+    assert_int_equal(store_q_lease(st, &l, stop_at_second, &n), 9);
+    struct store_q_counts c;
+    assert_int_equal(store_q_count(st, "q", 10, &c), 0);
+    assert_int_equal(c.visible, 2);
+    assert_int_equal(c.in_flight, 0);
+    struct leased got = lease(st, "q", 10, 100, 5, 0, NULL);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.count[0], 1); /* the undone lease was not counted */
+    l.max = 0;
+    assert_int_equal(store_q_lease(st, &l, stop_at_second, &n), -EINVAL);
+    store_close(st);
+}
+
 static void test_queue_scan_purge(void **state)
 {
     struct fx *f = *state;
@@ -422,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_lease_visibility_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_delay_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_fifo_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_lease_callback_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_scan_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_throughput, setup, teardown),
     };
