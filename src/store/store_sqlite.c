@@ -90,7 +90,7 @@ static const char *const migrations[] = {
     " sent_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,"
     " receive_count INTEGER NOT NULL DEFAULT 0, token INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX queue_messages_visible ON queue_messages (queue, visible_ms, id);"
-    "CREATE INDEX queue_messages_group ON queue_messages (queue, grp, id);"
+    "CREATE INDEX queue_messages_group ON queue_messages (queue, grp, visible_ms, id);"
     "CREATE TABLE queue_dedup (queue TEXT NOT NULL, dedup TEXT NOT NULL, msg_id INTEGER NOT NULL,"
     " expires_ms INTEGER NOT NULL, PRIMARY KEY (queue, dedup)) WITHOUT ROWID;"
     "CREATE INDEX queue_dedup_expiry ON queue_dedup (queue, expires_ms);"

@@ -3,11 +3,12 @@
  * SQLite backend: durable queues. queue_messages holds every queue's
  * messages (AUTOINCREMENT ids, so an id is never reused and a receipt can
  * never name a later message); an index on (queue, visible_ms, id) finds the
- * visible ones in the order they became visible, one on (queue, grp, id)
- * serves FIFO groups and purges. queue_dedup remembers de-duplication ids
- * until their window ends, also after the message itself was deleted (as
- * SQS does). A lease picks ids first and then updates each one with
- * UPDATE ... RETURNING, so the scan never sees rows it has just changed.
+ * visible ones in the order they became visible, one on (queue, grp,
+ * visible_ms, id) serves purges by group and the FIFO check (which seeks
+ * only a group's invisible messages, typically the few in flight). queue_dedup remembers
+ * de-duplication ids until their window ends, also after the message itself was deleted (as SQS
+ * does). A lease picks ids first and then updates each one with UPDATE ... RETURNING, so the scan
+ * never sees rows it has just changed.
  */
 #include <errno.h>
 #include <stdbool.h>
