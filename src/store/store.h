@@ -50,6 +50,12 @@ struct store_log_event {
 /* Appends n log events in one transaction. */
 int store_logs_append(struct store *st, const struct store_log_event *ev, size_t n);
 
+/* The storage cap of logs: when the stored log events (every group's)
+ * exceed max_bytes, deletes the oldest ones until a tenth of the cap is
+ * free again and corrects their streams' statistics. Writes how many were
+ * deleted to *deleted. */
+int store_logs_trim(struct store *st, int64_t max_bytes, int64_t *deleted);
+
 /* Calls cb(event, arg) for the events of one stream in order. */
 typedef int store_log_cb(const struct store_log_event *ev, void *arg);
 int store_logs_scan(struct store *st, const char *group, const char *stream, store_log_cb *cb,
@@ -210,6 +216,7 @@ struct store_ops {
     int (*fn_delete)(struct store *st, const char *name);
     int (*fn_scan)(struct store *st, store_fn_cb *cb, void *arg);
     int (*logs_append)(struct store *st, const struct store_log_event *ev, size_t n);
+    int (*logs_trim)(struct store *st, int64_t max_bytes, int64_t *deleted);
     int (*logs_scan)(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                      void *arg);
     /* asynchronous invocation */
