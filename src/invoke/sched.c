@@ -37,6 +37,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "invoke/ext.h"
+#include "invoke/logs.h"
 #include "invoke/metrics.h"
 #include "invoke/sched_int.h"
 #include "lambda/function.h"
@@ -249,6 +250,40 @@ void pool_provision(struct sched *s, struct pool *p)
     }
 }
 
+/* ---- refusals ---- */
+
+/* Completes the invocations refused while the log writer was congested. */
+static void complete_refused(struct sched *s)
+{
+    while (s->refused != NULL) {
+        struct invocation *inv = s->refused;
+        s->refused = inv->next;
+        complete_with(inv, ERR_SERVICE, false, NULL);
+    }
+}
+
+static void on_refuse_timer(struct timer *t, void *arg)
+{
+    (void)t;
+    complete_refused(arg);
+}
+
+/* The store does not keep up with the function logs (or the disk is full):
+ * inv fails with ServiceException on the next loop turn, as sched_submit's
+ * caller expects a later completion. */
+static void refuse(struct sched *s, struct invocation *inv)
+{
+    if (clock_ms() - s->refuse_warned_ms >= 10000) {
+        s->refuse_warned_ms = clock_ms();
+        log_warn("fn=%s req=%s msg=\"invocation refused: the function log store does not keep "
+                 "up (is the disk full?)\"",
+                 inv->fn->name, inv->request_id);
+    }
+    inv->next = s->refused;
+    s->refused = inv;
+    timer_arm(s->th, &s->refuse_timer, 0);
+}
+
 /* ---- public API ---- */
 
 /* The /etc/hosts instances see: the host's own names for loopback, and
@@ -293,6 +328,7 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
         return NULL;
     }
     log_info("sandbox=%s", sandbox_mode(s->sb));
+    timer_init(&s->refuse_timer, on_refuse_timer, s);
     s->init_fd = -1;
     write_hosts(s);
     if (cfg->init_path != NULL && cfg->init_path[0] != '\0' &&
@@ -326,6 +362,11 @@ int sched_submit(struct sched *s, struct invocation *inv)
         metrics_throttled(s->cfg->metrics, inv->fn->name);
         pool_drop_if_unused(s, p);
         return rc;
+    }
+    if (logs_congested(s->logs)) {
+        pool_drop_if_unused(s, p);
+        refuse(s, inv);
+        return 0;
     }
     while (p->idle != NULL) {
         struct instance *in = p->idle;
@@ -379,6 +420,8 @@ unsigned sched_instances(const struct sched *s)
 void sched_stop_all(struct sched *s)
 {
     s->stopping = true;
+    timer_cancel(s->th, &s->refuse_timer);
+    complete_refused(s);
     for (size_t b = 0; b < POOL_BUCKETS; b++) {
         struct pool *p = s->buckets[b];
         while (p != NULL) {

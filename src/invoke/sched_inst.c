@@ -628,8 +628,7 @@ static void destroy_instance(struct instance *in)
     struct pool *p = in->pool;
     drain_output(in);
     for (int k = 0; k < 2; k++) {
-        if (in->outs[k].sock != NULL)
-            h2o_socket_close(in->outs[k].sock);
+        output_close(&in->outs[k]);
         free(in->outs[k].partial);
     }
     timer_cancel(s->th, &in->timer);

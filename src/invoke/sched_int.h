@@ -24,6 +24,7 @@
 
 #include "base/timer.h"
 #include "http/server.h"
+#include "invoke/logs.h"
 #include "invoke/sched.h"
 #include "invoke/telemetry.h"
 
@@ -37,7 +38,8 @@ struct outstream {
     h2o_socket_t *sock;
     char *partial; /* a line without its newline yet */
     size_t partial_len;
-    bool ext; /* extensions' output (Telemetry "extension" records) */
+    bool ext;                /* extensions' output (Telemetry "extension" records) */
+    struct logs_waiter wait; /* parked while the log backlog is full: not read meanwhile */
 };
 
 struct pool;
@@ -131,6 +133,9 @@ struct sched {
     char hosts[600];            /* the instances' /etc/hosts (sandbox.localdomain), or "" */
     unsigned ninstances;
     unsigned npending;
+    struct invocation *refused; /* refused while the log writer is congested, completed on */
+    struct timer refuse_timer;  /* the next loop turn with ServiceException */
+    int64_t refuse_warned_ms;   /* refusals are logged once per 10 s */
 };
 /* ---- sched.c: pools ---- */
 
@@ -241,5 +246,8 @@ void on_output(h2o_socket_t *sock, const char *err);
 
 /* Reads whatever the instance wrote so far, so its lines precede END. */
 void drain_output(struct instance *in);
+
+/* Stops watching o's pipe (the instance is going away). */
+void output_close(struct outstream *o);
 
 #endif

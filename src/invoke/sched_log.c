@@ -158,16 +158,38 @@ static void flush_partial(struct outstream *o)
     }
 }
 
+/* The log backlog has room again: read o's pipe again. */
+static void on_room(struct logs_waiter *w, void *arg)
+{
+    struct outstream *o = arg;
+    (void)w;
+    if (o->sock != NULL)
+        h2o_socket_read_start(o->sock, on_output);
+}
+
 void on_output(h2o_socket_t *sock, const char *err)
 {
     struct outstream *o = sock->data;
+    struct logs *lg = o->in->s->logs;
     output_bytes(o, sock->input->bytes, sock->input->size);
     h2o_buffer_consume(&sock->input, sock->input->size);
     if (err != NULL) {
         flush_partial(o);
-        h2o_socket_close(sock);
-        o->sock = NULL;
+        output_close(o);
+    } else if (!logs_has_room(lg)) {
+        /* Backpressure: the pipe fills and the function blocks on its
+         * writes, as it would on AWS, until the store catches up. */
+        h2o_socket_read_stop(sock);
+        logs_wait_room(lg, &o->wait, on_room, o);
     }
+}
+
+void output_close(struct outstream *o)
+{
+    logs_wait_cancel(o->in->s->logs, &o->wait);
+    if (o->sock != NULL)
+        h2o_socket_close(o->sock);
+    o->sock = NULL;
 }
 
 /* Reads whatever the instance wrote so far, so its lines precede END. */
@@ -179,11 +201,15 @@ void drain_output(struct instance *in)
             continue;
         int fd = h2o_socket_get_fd(o->sock);
         char buf[65536];
-        for (int rounds = 0; rounds < 256; rounds++) {
-            ssize_t n = read(fd, buf, sizeof(buf));
+        /* Past the backlog bound, about what the pipe held: the function
+         * could otherwise go on writing while this reads. */
+        size_t left = logs_has_room(in->s->logs) ? SIZE_MAX : LOG_DRAIN_CONGESTED_BYTES;
+        for (int rounds = 0; rounds < 256 && left > 0; rounds++) {
+            ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
             if (n <= 0)
                 break;
             output_bytes(o, buf, (size_t)n);
+            left -= (size_t)n;
         }
         flush_partial(o);
     }
