@@ -49,6 +49,7 @@
 #define LOG_WRITE_RETRY_MS          1000    /* a failed log write (full disk) is retried */
 #define LOG_CAP_WARN_MS             60000   /* deletions by the log storage cap are logged */
 #define LOG_DRAIN_CONGESTED_BYTES   65536   /* read per pipe before END past the backlog bound */
+#define LOG_PIPE_READ_BYTES         65536   /* what a resumed output pipe may add (its capacity) */
 #define FINISH_GRACE_MS             100     /* an answered instance has this long to ask for more */
 #define SPAWN_BATCH                 8       /* instances started per loop turn in a burst */
 #define FREEZE_DELAY_MS             50      /* an idle instance is frozen after this */

@@ -52,6 +52,7 @@ struct logs_batch {
 struct capstate {
     int64_t since_check; /* bytes written since the stored size was last checked */
     bool checked;        /* checked once since start */
+    bool trimming;       /* the last check deleted: check again after the next write */
 };
 
 struct logs {
@@ -64,7 +65,7 @@ struct logs {
     struct logs_batch *cur, *inflight, *spare;
     struct logs_limits lim;
     size_t backlog, backlog_events;
-    struct logs_waiter *waiters;
+    struct logs_waiter *waiters, *waiters_tail; /* FIFO */
     unsigned nwaiting;
     uint64_t written, trimmed;
     int64_t trim_unreported, trim_warned_ms; /* cap deletions are logged once a minute */
@@ -152,18 +153,19 @@ static void build_events(struct logs_batch *b)
     }
 }
 
-/* After a write: the storage cap, checked once at start and then whenever
- * another sixteenth of it was written. */
+/* After a write: the storage cap, checked once at start, whenever another
+ * sixteenth of it was written, and after every write while it deletes. */
 static void check_cap(struct logs *lg, struct logs_batch *b)
 {
     struct capstate *c = &lg->cap;
     int64_t max = lg->lim.store_max_bytes;
     c->since_check += (int64_t)b->used;
-    if (max <= 0 || (c->checked && c->since_check < max / 16))
+    if (max <= 0 || (c->checked && !c->trimming && c->since_check < max / 16))
         return;
     c->checked = true;
     c->since_check = 0;
     b->trim_rc = store_logs_trim(lg->st, max, &b->trimmed);
+    c->trimming = b->trim_rc == 0 && b->trimmed > 0;
 }
 
 static void write_batch(void *arg)
@@ -194,11 +196,19 @@ static void run_barriers(struct logs_batch *b)
     }
 }
 
+/* Resumes parked producers, oldest first, as many as the room left can take
+ * a pipe's worth of output from (at least one): each reads up to that much
+ * before it can be told to wait again. */
 static void wake_waiters(struct logs *lg)
 {
-    while (lg->waiters != NULL && logs_has_room(lg)) {
+    if (!logs_has_room(lg))
+        return;
+    size_t room = lg->lim.backlog_bytes - lg->backlog;
+    for (bool first = true; lg->waiters != NULL && (first || room >= LOG_PIPE_READ_BYTES);
+         first = false) {
         struct logs_waiter *w = lg->waiters;
         logs_wait_cancel(lg, w);
+        room = room > LOG_PIPE_READ_BYTES ? room - LOG_PIPE_READ_BYTES : 0;
         w->cb(w, w->arg);
     }
 }
@@ -283,6 +293,7 @@ static void on_tick(struct timer *t, void *arg)
 {
     struct logs *lg = arg;
     flush(lg);
+    wake_waiters(lg); /* those woken last time may have had nothing to add */
     timer_arm(lg->th, t, LOG_FLUSH_INTERVAL_MS);
 }
 
@@ -369,11 +380,13 @@ void logs_wait_room(struct logs *lg, struct logs_waiter *w, logs_room_fn *cb, vo
         return;
     w->cb = cb;
     w->arg = arg;
-    w->prev = NULL;
-    w->next = lg->waiters;
-    if (lg->waiters != NULL)
-        lg->waiters->prev = w;
-    lg->waiters = w;
+    w->next = NULL;
+    w->prev = lg->waiters_tail;
+    if (lg->waiters_tail != NULL)
+        lg->waiters_tail->next = w;
+    else
+        lg->waiters = w;
+    lg->waiters_tail = w;
     w->linked = true;
     lg->nwaiting++;
     /* Room may come from the next write only: make sure there is one. */
@@ -390,6 +403,8 @@ void logs_wait_cancel(struct logs *lg, struct logs_waiter *w)
         lg->waiters = w->next;
     if (w->next != NULL)
         w->next->prev = w->prev;
+    else
+        lg->waiters_tail = w->prev;
     w->prev = w->next = NULL;
     w->linked = false;
     lg->nwaiting--;

@@ -14,7 +14,10 @@
  *   - below limits.backlog_bytes everything is taken; producers that can
  *     wait (an instance's output pipes) ask logs_has_room() before reading
  *     and park a logs_waiter when there is none, so a function whose output
- *     outruns the store blocks on its pipe as it would on AWS;
+ *     outruns the store blocks on its pipe as it would on AWS. Parked ones
+ *     resume oldest first, only as many as the room left can take
+ *     LOG_PIPE_READ_BYTES (one pipe's capacity) from, so readers overshoot
+ *     the bound by at most about that;
  *   - platform lines (START, END, REPORT, errors) are always taken: they are
  *     bounded by the invocations in flight, since past backlog_bytes +
  *     reserve_bytes the writer is "congested" and the scheduler refuses new
@@ -36,7 +39,7 @@ struct timer_heap;
 struct logs_limits {
     size_t backlog_bytes;    /* output pipes pause past this many queued bytes */
     size_t reserve_bytes;    /* beyond it, room for platform lines before "congested" */
-    int64_t store_max_bytes; /* cap on stored log bytes, oldest events go first; 0 = none */
+    int64_t store_max_bytes; /* cap on the database in use: oldest log events go first; 0 = none */
 };
 
 /* Returns a new log writer with the limits of base/limits.h (free with

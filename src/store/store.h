@@ -50,10 +50,10 @@ struct store_log_event {
 /* Appends n log events in one transaction. */
 int store_logs_append(struct store *st, const struct store_log_event *ev, size_t n);
 
-/* The storage cap of logs: when the stored log events (every group's)
- * exceed max_bytes, deletes the oldest ones until a tenth of the cap is
- * free again and corrects their streams' statistics. Writes how many were
- * deleted to *deleted. */
+/* The storage cap of logs: when the database's pages in use exceed
+ * max_bytes, deletes the oldest log events (any group) towards 90 % of it,
+ * a bounded amount per call, and corrects their streams' statistics. Writes
+ * how many were deleted to *deleted; call again while that is not 0. */
 int store_logs_trim(struct store *st, int64_t max_bytes, int64_t *deleted);
 
 /* Calls cb(event, arg) for the events of one stream in order. */

@@ -320,7 +320,8 @@ static int sq_logs_append(struct store *base, const struct store_log_event *ev, 
     return rc;
 }
 
-#define LOG_TRIM_CHUNK 5000 /* events deleted per transaction by the storage cap */
+#define LOG_TRIM_CHUNK           5000 /* events deleted per transaction by the storage cap */
+#define LOG_TRIM_CHUNKS_PER_CALL 4    /* transactions per store_logs_trim call */
 
 /* Freed bytes of one stream, while the cap deletes. */
 struct trim_stream {
@@ -384,10 +385,9 @@ static int trim_run(struct store_sqlite *s, const char *sql, const char *t1, con
     return rc;
 }
 
-/* Deletes the oldest events (at most LOG_TRIM_CHUNK, until need bytes are
- * freed) in one transaction, with their streams' statistics. Call with the
- * mutex held. */
-static int trim_chunk(struct store_sqlite *s, int64_t need, struct trim_chunk *c)
+/* Deletes the oldest limit events in one transaction, with their streams'
+ * statistics. Call with the mutex held. */
+static int trim_chunk(struct store_sqlite *s, int64_t limit, struct trim_chunk *c)
 {
     sqlite3_stmt *st = NULL;
     int rc = exec(s->db, "BEGIN");
@@ -397,17 +397,16 @@ static int trim_chunk(struct store_sqlite *s, int64_t need, struct trim_chunk *c
                                       -1, &st, NULL) != SQLITE_OK)
         rc = -EIO;
     if (rc == 0)
-        sqlite3_bind_int(st, 1, LOG_TRIM_CHUNK);
+        sqlite3_bind_int64(st, 1, limit);
     int step = SQLITE_DONE;
-    while (rc == 0 && need > 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t bytes = sqlite3_column_int64(st, 3);
         c->last_id = sqlite3_column_int64(st, 0);
         c->events++;
-        need -= bytes;
         trim_note(c, (const char *)sqlite3_column_text(st, 1),
                   (const char *)sqlite3_column_text(st, 2), bytes);
     }
-    if (rc == 0 && step != SQLITE_ROW)
+    if (rc == 0)
         rc = map_rc(s->db, step, "logs_trim");
     sqlite3_finalize(st);
     if (rc == 0 && c->events > 0)
@@ -425,30 +424,60 @@ static int trim_chunk(struct store_sqlite *s, int64_t need, struct trim_chunk *c
     return rc;
 }
 
+/* Bytes of the database's pages in use (not on its freelist). Call with
+ * the mutex held. */
+static int64_t db_used_bytes(struct store_sqlite *s)
+{
+    static const char *const sql[] = {"PRAGMA page_count", "PRAGMA freelist_count",
+                                      "PRAGMA page_size"};
+    int64_t v[3] = {0, 0, 0};
+    for (size_t i = 0; i < 3; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v[i] = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return (v[0] - v[1]) * v[2];
+}
+
+/* About how many of the oldest log events to delete to free excess bytes of
+ * pages: the database's bytes per event, the events counted by their row
+ * ids. At least 1, at most LOG_TRIM_CHUNK. Call with the mutex held. */
+static int64_t trim_estimate(struct store_sqlite *s, int64_t used, int64_t excess)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT MAX(id) - MIN(id) + 1 FROM log_events", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    int64_t per = n > 0 ? used / n : used;
+    int64_t want = per > 0 ? excess / per + 1 : 1;
+    return want < LOG_TRIM_CHUNK ? want : LOG_TRIM_CHUNK;
+}
+
 static int sq_logs_trim(struct store *base, int64_t max_bytes, int64_t *deleted)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     *deleted = 0;
-    int64_t total = 0;
-    sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&s->mu);
-    int rc = sqlite3_prepare_v2(s->db, "SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams", -1,
-                                &st, NULL) == SQLITE_OK
-                 ? 0
-                 : -EIO;
-    if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-        total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    int64_t used = db_used_bytes(s);
     pthread_mutex_unlock(&s->mu);
-    int64_t need = total - max_bytes + max_bytes / 10;
-    /* One chunk per mutex hold, so that log appends are never held up long. */
-    while (rc == 0 && total > max_bytes && need > 0) {
+    if (used <= max_bytes)
+        return 0;
+    int rc = 0;
+    /* Down to 90 % of the cap, a bounded amount per call (the caller calls
+     * again while this deletes), one chunk per mutex hold so that log
+     * appends are never held up long. */
+    for (int k = 0; rc == 0 && k < LOG_TRIM_CHUNKS_PER_CALL && used > max_bytes - max_bytes / 10;
+         k++) {
         struct trim_chunk c = {0};
         pthread_mutex_lock(&s->mu);
-        rc = trim_chunk(s, need, &c);
+        rc = trim_chunk(s, trim_estimate(s, used, used - (max_bytes - max_bytes / 10)), &c);
+        used = db_used_bytes(s);
         pthread_mutex_unlock(&s->mu);
-        for (size_t i = 0; i < c.n; i++)
-            need -= c.s[i].bytes;
         *deleted += rc == 0 ? c.events : 0;
         int empty = c.events == 0;
         trim_chunk_free(&c);

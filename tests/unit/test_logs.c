@@ -311,6 +311,52 @@ static void test_wait_cancel(void **state)
     assert_int_equal(r.calls, 0);
 }
 
+struct order {
+    int seq[16];
+    int n;
+};
+
+struct woken {
+    struct order *o;
+    int id;
+};
+
+static void on_room_order(struct logs_waiter *w, void *arg)
+{
+    struct woken *k = arg;
+    (void)w;
+    k->o->seq[k->o->n++] = k->id;
+}
+
+/* Parked producers resume oldest first, a few per write (each may add a
+ * pipe's worth), and all of them eventually even if they add nothing. */
+static void test_waiters_resume_fifo(void **state)
+{
+    struct fx *x = *state;
+    use_fake(x, 256 * 1024, 64 * 1024);
+    fake_gate(&x->fake, true);
+    int i = 0;
+    while (logs_has_room(x->lg))
+        emit_n(x, i++, 1, 400);
+    struct logs_waiter w[10];
+    struct woken k[10];
+    struct order o = {.n = 0};
+    memset(w, 0, sizeof(w));
+    for (int j = 0; j < 10; j++) {
+        k[j] = (struct woken){.o = &o, .id = j};
+        logs_wait_room(x->lg, &w[j], on_room_order, &k[j]);
+    }
+    assert_int_equal(stats(x).paused, 10);
+    fake_gate(&x->fake, false);
+    PUMP_UNTIL(x, stats(x).backlog_events == 0);
+    assert_true(o.n >= 1 && o.n <= 5); /* 256 KiB of room: about four pipes' worth */
+    PUMP_UNTIL(x, o.n == 10);
+    assert_int_equal(o.n, 10);
+    for (int j = 0; j < 10; j++)
+        assert_int_equal(o.seq[j], j);
+    assert_int_equal(stats(x).paused, 0);
+}
+
 struct barred {
     int calls;
     size_t seen; /* events the store had when the barrier ran */
@@ -467,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_reach_store_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_bound_and_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiters_resume_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_barrier_waits_for_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_barrier_empty_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_store_loses_nothing, setup, teardown),
