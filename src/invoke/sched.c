@@ -258,6 +258,8 @@ static void complete_refused(struct sched *s)
     while (s->refused != NULL) {
         struct invocation *inv = s->refused;
         s->refused = inv->next;
+        if (s->refused == NULL)
+            s->refused_tail = NULL;
         complete_with(inv, ERR_SERVICE, false, NULL);
     }
 }
@@ -279,8 +281,12 @@ static void refuse(struct sched *s, struct invocation *inv)
                  "up (is the disk full?)\"",
                  inv->fn->name, inv->request_id);
     }
-    inv->next = s->refused;
-    s->refused = inv;
+    inv->next = NULL;
+    if (s->refused_tail != NULL)
+        s->refused_tail->next = inv;
+    else
+        s->refused = inv;
+    s->refused_tail = inv;
     timer_arm(s->th, &s->refuse_timer, 0);
 }
 

@@ -81,7 +81,9 @@ void sched_free(struct sched *s);
 /* Submits inv (fields above set, fn referenced by the caller). Returns 0 when
  * done will run later, or (done never runs) ERR_TOO_MANY_RESERVED when the
  * function's reserved concurrency is in use, ERR_TOO_MANY_REQUESTS when the
- * account's (unreserved) concurrency is. */
+ * account's (unreserved) concurrency is. While the function log writer is
+ * congested (the store does not keep up, or the disk is full) done runs on
+ * the next loop turn with ERR_SERVICE. */
 int sched_submit(struct sched *s, struct invocation *inv);
 
 /* Sets the sum of every function's reserved concurrency (what the

@@ -133,9 +133,10 @@ struct sched {
     char hosts[600];            /* the instances' /etc/hosts (sandbox.localdomain), or "" */
     unsigned ninstances;
     unsigned npending;
-    struct invocation *refused; /* refused while the log writer is congested, completed on */
-    struct timer refuse_timer;  /* the next loop turn with ServiceException */
-    int64_t refuse_warned_ms;   /* refusals are logged once per 10 s */
+    struct invocation *refused; /* refused while the log writer is congested (FIFO) */
+    struct invocation *refused_tail;
+    struct timer refuse_timer; /* completes them with ServiceException on the next loop turn */
+    int64_t refuse_warned_ms;  /* refusals are logged once per 10 s */
 };
 /* ---- sched.c: pools ---- */
 
