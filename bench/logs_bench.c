@@ -6,7 +6,9 @@
  * output pipe does), pumping timers and worker completions, until N events
  * are committed. Prints events/s end to end, the peak backlog, and, as the
  * floor, store_logs_append alone in batches of the same size on the same
- * disk. Usage: logs_bench DATA_DIR [events] [line-bytes] [streams]
+ * disk. With a cap (MB) the run measures the writer while --log-max-mb
+ * deletes the oldest events. Usage: logs_bench DATA_DIR [events] [line-bytes]
+ * [streams] [cap-MB]
  */
 #include <poll.h>
 #include <stdio.h>
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000000;
     long len = argc > 3 ? strtol(argv[3], NULL, 10) : 100;
     long nstreams = argc > 4 ? strtol(argv[4], NULL, 10) : 32;
+    long cap_mb = argc > 5 ? strtol(argv[5], NULL, 10) : 0;
     int err = 0;
     struct store *st = store_open("", argv[1], &err);
     if (st == NULL || len < 20 || len > 4000 || nstreams < 1 || nstreams > 4096) {
@@ -98,6 +101,9 @@ int main(int argc, char **argv)
     }
     struct loop l = {.wp = worker_pool_new(2)};
     struct logs *lg = logs_new(st, l.wp, &l.th);
+    logs_set_limits(lg, &(struct logs_limits){.backlog_bytes = LOG_BACKLOG_MAX_BYTES,
+                                              .reserve_bytes = LOG_BACKLOG_RESERVE_BYTES,
+                                              .store_max_bytes = (int64_t)cap_mb << 20});
     char msg[4096], stream[64];
     memset(msg, 'x', sizeof(msg));
     size_t peak = 0;
@@ -128,9 +134,15 @@ int main(int argc, char **argv)
     } while (s.backlog_events > 0);
     double dt = now_s() - t0;
     printf("  writer (logs_emit -> SQLite)  %8ld events of %ld B, %ld streams: %9.0f events/s"
-           "  (peak backlog %.1f MiB, bound %.1f MiB)\n",
+           "  (peak backlog %.1f MiB, bound %.1f MiB%s)\n",
            n, len, nstreams, (double)n / dt, (double)peak / 1048576.0,
-           (double)LOG_BACKLOG_MAX_BYTES / 1048576.0);
+           (double)LOG_BACKLOG_MAX_BYTES / 1048576.0, cap_mb > 0 ? ", at the cap" : "");
+    if (cap_mb > 0) {
+        logs_free(lg);
+        worker_pool_free(l.wp);
+        store_close(st);
+        return 0;
+    }
     barrier_latency(&l, lg, msg);
     logs_free(lg);
     worker_pool_free(l.wp);

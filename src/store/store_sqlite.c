@@ -448,8 +448,10 @@ static int64_t trim_estimate(struct store_sqlite *s, int64_t used, int64_t exces
 {
     sqlite3_stmt *st = NULL;
     int64_t n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT MAX(id) - MIN(id) + 1 FROM log_events", -1, &st, NULL) ==
-            SQLITE_OK &&
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT MAX(id) FROM log_events) -"
+                           " (SELECT MIN(id) FROM log_events) + 1",
+                           -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
