@@ -43,13 +43,6 @@
 #define INIT_TIMEOUT_MS             10000   /* the Init phase limit */
 #define LOG_LINE_MAX_BYTES          262144  /* one log event; longer lines are split */
 #define LOG_FLUSH_INTERVAL_MS       100     /* how often log events are written to the store */
-#define LOG_BATCH_MAX_EVENTS        8192    /* a batch this full is written at once */
-#define LOG_BACKLOG_MAX_BYTES       8388608 /* queued log bytes past which output pipes pause */
-#define LOG_BACKLOG_RESERVE_BYTES   4194304 /* then platform lines only; past it, no new invokes */
-#define LOG_WRITE_RETRY_MS          1000    /* a failed log write (full disk) is retried */
-#define LOG_CAP_WARN_MS             60000   /* deletions by the log storage cap are logged */
-#define LOG_DRAIN_CONGESTED_BYTES   65536   /* read per pipe before END past the backlog bound */
-#define LOG_PIPE_READ_BYTES         65536   /* what a resumed output pipe may add (its capacity) */
 #define FINISH_GRACE_MS             100     /* an answered instance has this long to ask for more */
 #define SPAWN_BATCH                 8       /* instances started per loop turn in a burst */
 #define FREEZE_DELAY_MS             50      /* an idle instance is frozen after this */
@@ -66,6 +59,16 @@
 #define EXT_NAME_MAX                255     /* bytes of Lambda-Extension-Name (a file name) */
 #define EXT_SHUTDOWN_MS             2000    /* SHUTDOWN to SIGKILL with external extensions */
 #define EXT_REQUEST_MAX_BYTES       65536   /* an Extensions API request body */
+
+/* The function log writer (invoke/logs.c). */
+#define LOG_BATCH_MAX_EVENTS      8192     /* a batch this full is written at once */
+#define LOG_BACKLOG_MAX_BYTES     16777216 /* queued log bytes past which output pipes pause */
+#define LOG_BACKLOG_RESERVE_BYTES 8388608  /* then platform lines only; past it, invokes wait */
+#define LOG_HOLD_MAX_MS           2000     /* an invocation waits this long for log room */
+#define LOG_WRITE_RETRY_MS        1000     /* a failed log write (full disk) is retried */
+#define LOG_CAP_WARN_MS           60000    /* deletions by the log storage cap are logged */
+#define LOG_DRAIN_CONGESTED_BYTES 65536    /* read per pipe before END past the backlog bound */
+#define LOG_PIPE_READ_BYTES       65536    /* what a resumed output pipe may add (its capacity) */
 
 /* CloudWatch Logs API (src/cwlogs/), AWS's documented quotas */
 #define CWLOGS_NAME_MAX           512          /* characters of a log group or stream name */

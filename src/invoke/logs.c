@@ -374,6 +374,11 @@ bool logs_congested(const struct logs *lg)
     return lg->backlog >= lg->lim.backlog_bytes + lg->lim.reserve_bytes;
 }
 
+bool logs_failing(const struct logs *lg)
+{
+    return lg->failing;
+}
+
 void logs_wait_room(struct logs *lg, struct logs_waiter *w, logs_room_fn *cb, void *arg)
 {
     if (w->linked)

@@ -20,11 +20,13 @@
  *     the bound by at most about that;
  *   - platform lines (START, END, REPORT, errors) are always taken: they are
  *     bounded by the invocations in flight, since past backlog_bytes +
- *     reserve_bytes the writer is "congested" and the scheduler refuses new
- *     invocations (ServiceException) until the store catches up.
+ *     reserve_bytes the writer is "congested" and the scheduler holds new
+ *     invocations until there is room again (up to LOG_HOLD_MAX_MS, then
+ *     ServiceException).
  * A failed write (a full disk) keeps its batch and is retried every
- * LOG_WRITE_RETRY_MS; nothing is dropped, and the daemon recovers by itself
- * when space returns.
+ * LOG_WRITE_RETRY_MS; nothing is dropped, new invocations get
+ * ServiceException at once meanwhile, and the daemon recovers by itself when
+ * space returns.
  */
 
 #include <stdbool.h>
@@ -60,6 +62,9 @@ bool logs_has_room(const struct logs *lg);
 /* Whether new work that logs should be refused (backlog at or past
  * backlog_bytes + reserve_bytes: the store does not keep up or fails). */
 bool logs_congested(const struct logs *lg);
+
+/* Whether the last write failed and is being retried (a full disk). */
+bool logs_failing(const struct logs *lg);
 
 /* A producer waiting for room; storage owned by the caller. */
 struct logs_waiter;

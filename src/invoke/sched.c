@@ -250,7 +250,7 @@ void pool_provision(struct sched *s, struct pool *p)
     }
 }
 
-/* ---- refusals ---- */
+/* ---- log congestion: held and refused invocations ---- */
 
 /* Completes the invocations refused while the log writer was congested. */
 static void complete_refused(struct sched *s)
@@ -288,6 +288,48 @@ static void refuse(struct sched *s, struct invocation *inv)
         s->refused = inv;
     s->refused_tail = inv;
     timer_arm(s->th, &s->refuse_timer, 0);
+}
+
+static void on_log_room(struct logs_waiter *w, void *arg);
+
+/* The log backlog is past its bound but the store works: inv waits for
+ * room, at most LOG_HOLD_MAX_MS (then ServiceException). */
+static void hold(struct sched *s, struct invocation *inv)
+{
+    inv->held_ms = timer_now_ms();
+    inv->next = NULL;
+    if (s->held_tail != NULL)
+        s->held_tail->next = inv;
+    else
+        s->held = inv;
+    s->held_tail = inv;
+    s->nheld++;
+    if (!timer_armed(&s->hold_timer))
+        timer_arm(s->th, &s->hold_timer, LOG_HOLD_MAX_MS);
+    logs_wait_room(s->logs, &s->log_wait, on_log_room, s);
+}
+
+static struct invocation *unhold_first(struct sched *s)
+{
+    struct invocation *inv = s->held;
+    s->held = inv->next;
+    if (s->held == NULL)
+        s->held_tail = NULL;
+    s->nheld--;
+    return inv;
+}
+
+/* The oldest held invocations waited LOG_HOLD_MAX_MS: refused. */
+static void on_hold_timer(struct timer *t, void *arg)
+{
+    struct sched *s = arg;
+    int64_t now = timer_now_ms();
+    while (s->held != NULL && now - s->held->held_ms >= LOG_HOLD_MAX_MS)
+        refuse(s, unhold_first(s));
+    if (s->held != NULL)
+        timer_arm(s->th, t, s->held->held_ms + LOG_HOLD_MAX_MS - now);
+    else
+        logs_wait_cancel(s->logs, &s->log_wait);
 }
 
 /* ---- public API ---- */
@@ -335,6 +377,7 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
     }
     log_info("sandbox=%s", sandbox_mode(s->sb));
     timer_init(&s->refuse_timer, on_refuse_timer, s);
+    timer_init(&s->hold_timer, on_hold_timer, s);
     s->init_fd = -1;
     write_hosts(s);
     if (cfg->init_path != NULL && cfg->init_path[0] != '\0' &&
@@ -345,15 +388,16 @@ struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct l
     return s;
 }
 
-int sched_submit(struct sched *s, struct invocation *inv)
+/* Concurrency is invocations running or starting: a reservation caps the
+ * function; the others share what the reservations leave of the account.
+ * Returns 0 (with inv's pool in *pp) or the throttle's ERR_*. */
+static int admit(struct sched *s, struct invocation *inv, struct pool **pp)
 {
     struct pool *p = pool_get(s, inv->fn);
     timer_init(&inv->deadline, on_inv_timer, inv);
     inv->inst = NULL;
     if (p->fn != inv->fn)
         set_pool_fn(s, p, inv->fn);
-    /* Concurrency is invocations running or starting: a reservation caps the
-     * function; the others share what the reservations leave of the account. */
     int rc = 0;
     int account = s->cfg->account_concurrency;
     if (has_reservation(p)) {
@@ -369,22 +413,65 @@ int sched_submit(struct sched *s, struct invocation *inv)
         pool_drop_if_unused(s, p);
         return rc;
     }
-    if (logs_congested(s->logs)) {
-        pool_drop_if_unused(s, p);
-        refuse(s, inv);
-        return 0;
-    }
+    *pp = p;
+    return 0;
+}
+
+/* An admitted invocation goes to an idle instance of p, or waits for one. */
+static void dispatch(struct sched *s, struct pool *p, struct invocation *inv)
+{
     while (p->idle != NULL) {
         struct instance *in = p->idle;
         if (in->fn == p->fn) {
             instance_deliver(in, inv);
-            return 0;
+            return;
         }
         stop_instance(in);
     }
     enqueue(p, inv);
     s->npending++;
     pool_balance(s, p);
+}
+
+/* The log backlog has room again: held invocations go on, oldest first, as
+ * long as it stays so. */
+static void on_log_room(struct logs_waiter *w, void *arg)
+{
+    struct sched *s = arg;
+    (void)w;
+    while (s->held != NULL && !logs_congested(s->logs)) {
+        struct invocation *inv = unhold_first(s);
+        struct pool *p;
+        int rc = admit(s, inv, &p);
+        if (rc != 0)
+            complete_with(inv, rc, false, NULL); /* throttled meanwhile */
+        else
+            dispatch(s, p, inv);
+    }
+    if (s->held != NULL)
+        logs_wait_room(s->logs, &s->log_wait, on_log_room, s);
+    else
+        timer_cancel(s->th, &s->hold_timer);
+}
+
+int sched_submit(struct sched *s, struct invocation *inv)
+{
+    struct pool *p;
+    int rc = admit(s, inv, &p);
+    if (rc != 0)
+        return rc;
+    if (logs_congested(s->logs)) {
+        /* The store does not keep up with the function logs: the caller
+         * waits (a bounded time) for room, or, while writes fail (a full
+         * disk), gets ServiceException at once. */
+        pool_drop_if_unused(s, p);
+        if (logs_failing(s->logs))
+            refuse(s, inv);
+        else
+            hold(s, inv);
+        return 0;
+    }
+    dispatch(s, p, inv);
     return 0;
 }
 
@@ -415,7 +502,7 @@ void sched_function_changed(struct sched *s, const char *name, struct function *
 
 unsigned sched_busy(const struct sched *s)
 {
-    return s->nbusy + s->npending;
+    return s->nbusy + s->npending + s->nheld;
 }
 
 unsigned sched_instances(const struct sched *s)
@@ -426,6 +513,10 @@ unsigned sched_instances(const struct sched *s)
 void sched_stop_all(struct sched *s)
 {
     s->stopping = true;
+    timer_cancel(s->th, &s->hold_timer);
+    logs_wait_cancel(s->logs, &s->log_wait);
+    while (s->held != NULL)
+        refuse(s, unhold_first(s));
     timer_cancel(s->th, &s->refuse_timer);
     complete_refused(s);
     for (size_t b = 0; b < POOL_BUCKETS; b++) {

@@ -137,6 +137,11 @@ struct sched {
     struct invocation *refused_tail;
     struct timer refuse_timer; /* completes them with ServiceException on the next loop turn */
     int64_t refuse_warned_ms;  /* refusals are logged once per 10 s */
+    struct invocation *held;   /* waiting for room in the log backlog (FIFO) */
+    struct invocation *held_tail;
+    unsigned nheld;
+    struct timer hold_timer;     /* the oldest held one's LOG_HOLD_MAX_MS */
+    struct logs_waiter log_wait; /* parked while some are held */
 };
 /* ---- sched.c: pools ---- */
 
