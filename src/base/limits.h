@@ -60,6 +60,16 @@
 #define EXT_SHUTDOWN_MS             2000    /* SHUTDOWN to SIGKILL with external extensions */
 #define EXT_REQUEST_MAX_BYTES       65536   /* an Extensions API request body */
 
+/* The function log writer (invoke/logs.c). */
+#define LOG_BATCH_MAX_EVENTS      8192     /* a batch this full is written at once */
+#define LOG_BACKLOG_MAX_BYTES     16777216 /* queued log bytes past which output pipes pause */
+#define LOG_BACKLOG_RESERVE_BYTES 8388608  /* then platform lines only; past it, invokes wait */
+#define LOG_HOLD_MAX_MS           2000     /* an invocation waits this long for log room */
+#define LOG_WRITE_RETRY_MS        1000     /* a failed log write (full disk) is retried */
+#define LOG_CAP_WARN_MS           60000    /* deletions by the log storage cap are logged */
+#define LOG_DRAIN_CONGESTED_BYTES 65536    /* read per pipe before END past the backlog bound */
+#define LOG_PIPE_READ_BYTES       65536    /* what a resumed output pipe may add (its capacity) */
+
 /* CloudWatch Logs API (src/cwlogs/), AWS's documented quotas */
 #define CWLOGS_NAME_MAX           512          /* characters of a log group or stream name */
 #define CWLOGS_REQUEST_MAX_BYTES  2097152      /* a Logs API request body (a 1 MiB batch as JSON) */

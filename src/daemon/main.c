@@ -117,6 +117,28 @@ static void send_metrics(struct server *srv, h2o_req_t *req)
                    "lambdad_async_oldest_event_age_seconds %.3f\n",
                    sched_instances(srv->sched), async_depth(srv->async),
                    (double)async_oldest_age_ms(srv->async) / 1000.0);
+    struct logs_stats ls;
+    logs_get_stats(srv->logs, &ls);
+    metrics_printf(&buf, &len, &cap,
+                   "# HELP lambdad_log_backlog_bytes Function log bytes queued or being written.\n"
+                   "# TYPE lambdad_log_backlog_bytes gauge\nlambdad_log_backlog_bytes %zu\n"
+                   "# HELP lambdad_log_backlog_events Function log events queued or being "
+                   "written.\n# TYPE lambdad_log_backlog_events gauge\n"
+                   "lambdad_log_backlog_events %zu\n"
+                   "# HELP lambdad_log_paused_outputs Instance output pipes not read until the "
+                   "log backlog has room.\n# TYPE lambdad_log_paused_outputs gauge\n"
+                   "lambdad_log_paused_outputs %u\n"
+                   "# HELP lambdad_log_events_written_total Function log events committed.\n"
+                   "# TYPE lambdad_log_events_written_total counter\n"
+                   "lambdad_log_events_written_total %llu\n"
+                   "# HELP lambdad_log_events_trimmed_total Log events deleted by --log-max-mb.\n"
+                   "# TYPE lambdad_log_events_trimmed_total counter\n"
+                   "lambdad_log_events_trimmed_total %llu\n"
+                   "# HELP lambdad_log_store_failing 1 while function log writes fail and are "
+                   "retried.\n# TYPE lambdad_log_store_failing gauge\n"
+                   "lambdad_log_store_failing %d\n",
+                   ls.backlog_bytes, ls.backlog_events, ls.paused, (unsigned long long)ls.written,
+                   (unsigned long long)ls.trimmed, ls.failing ? 1 : 0);
     http_send(req, 200, "text/plain; version=0.0.4", buf, len);
     free(buf);
 }
@@ -341,6 +363,10 @@ static int start(struct server *srv)
              strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, port);
     srv->worker_sock = http_watch_fd(srv->http, dup(worker_pool_fd(srv->wp)), on_worker, srv);
     srv->logs = logs_new(srv->st, srv->wp, http_timers(srv->http));
+    logs_set_limits(srv->logs,
+                    &(struct logs_limits){.backlog_bytes = LOG_BACKLOG_MAX_BYTES,
+                                          .reserve_bytes = LOG_BACKLOG_RESERVE_BYTES,
+                                          .store_max_bytes = (int64_t)srv->cfg.log_max_mb << 20});
     srv->metrics = metrics_new();
     srv->cwlogs =
         cwlogs_new(srv->st, srv->wp, http_timers(srv->http), srv->cfg.region, srv->cfg.account);
@@ -381,6 +407,7 @@ static int start(struct server *srv)
         .account = srv->cfg.account,
         .retry_base_ms = (int)srv->cfg.async_retry_base_ms,
         .fn_concurrency = (int)srv->cfg.async_concurrency,
+        .logs = srv->logs,
     };
     srv->async =
         async_new(srv->st, srv->wp, http_timers(srv->http), srv->sched, &srv->cat, &srv->acfg);

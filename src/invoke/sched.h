@@ -52,6 +52,7 @@ struct invocation {
     struct invocation *next; /* pending queue */
     struct timer deadline;
     int64_t start_us; /* when the runtime received the event */
+    int64_t held_ms;  /* when it began to wait for room in the log backlog */
     char *owned;      /* platform-generated result text */
 };
 
@@ -81,7 +82,10 @@ void sched_free(struct sched *s);
 /* Submits inv (fields above set, fn referenced by the caller). Returns 0 when
  * done will run later, or (done never runs) ERR_TOO_MANY_RESERVED when the
  * function's reserved concurrency is in use, ERR_TOO_MANY_REQUESTS when the
- * account's (unreserved) concurrency is. */
+ * account's (unreserved) concurrency is. While the function log backlog is
+ * past its bound the invocation waits for room (up to LOG_HOLD_MAX_MS, then
+ * done runs with ERR_SERVICE), or, while the log store fails (a full disk),
+ * done runs on the next loop turn with ERR_SERVICE. */
 int sched_submit(struct sched *s, struct invocation *inv);
 
 /* Sets the sum of every function's reserved concurrency (what the

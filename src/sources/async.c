@@ -35,6 +35,7 @@
 #include "base/worker.h"
 #include "catalog/catalog.h"
 #include "catalog/function.h"
+#include "invoke/logs.h"
 #include "invoke/sched.h"
 #include "store/store.h"
 
@@ -63,7 +64,12 @@ struct aevent {
     int attempts;  /* invocations that ran */
     int throttles; /* consecutive throttles (backoff) */
     bool queued;   /* in its function's ready FIFO */
-    bool running;
+    bool running;  /* handed to the scheduler, until its outcome is applied */
+    bool settling; /* ran; waits for its log lines to be committed (barrier) */
+    bool fn_error; /* while settling: how it ended, and its result (a copy) */
+    char *result;
+    size_t result_len;
+    struct logs_barrier barrier;
     struct timer timer;    /* delayed until a retry or backoff is due */
     struct invocation inv; /* while running */
     struct aevent *next;   /* ready FIFO */
@@ -169,6 +175,9 @@ static void link_all(struct async_queue *q, struct aevent *ev)
 static void event_free(struct async_queue *q, struct aevent *ev)
 {
     timer_cancel(q->th, &ev->timer);
+    if (ev->settling)
+        logs_barrier_cancel(q->cfg->logs, &ev->barrier);
+    free(ev->result);
     if (ev->prev_all != NULL)
         ev->prev_all->next_all = ev->next_all;
     else if (q->all_head == ev)
@@ -539,6 +548,47 @@ static void on_due(struct timer *t, void *arg)
     ready(ev->q, ev);
 }
 
+/* Applies the outcome of an event that ran (result borrowed): the event is
+ * done, retried later, or has exhausted its retries. */
+static void settle(struct async_queue *q, struct aevent *ev, bool fn_error, const char *result,
+                   size_t result_len)
+{
+    ev->attempts++;
+    struct eic dflt;
+    const struct eic *e = config_of(q, ev, &dflt);
+    if (!fn_error) {
+        finish(q, ev, true, "Success", true, result, result_len);
+    } else if (ev->attempts <= e->max_retry) {
+        int64_t wait = (int64_t)q->cfg->retry_base_ms * ev->attempts;
+        struct wop *w = add_op(q, STORE_Q_RELEASE);
+        w->op.q = (struct store_q_op){.queue = ASYNC_QUEUE,
+                                      .id = ev->id,
+                                      .receive_count = ev->attempts,
+                                      .visible_ms = clock_ms() + wait};
+        flush(q);
+        delay(q, ev, wait);
+    } else {
+        finish(q, ev, false, "RetriesExhausted", true, result, result_len);
+    }
+}
+
+/* The log lines of a settling event are committed: apply its outcome. */
+static void on_logged(struct logs_barrier *b, void *arg)
+{
+    struct aevent *ev = arg;
+    struct async_queue *q = ev->q;
+    (void)b;
+    char *result = ev->result;
+    ev->result = NULL;
+    ev->settling = false;
+    ev->running = false;
+    if (q->stopping)
+        event_free(q, ev); /* the row stays: it runs again after a restart */
+    else
+        settle(q, ev, ev->fn_error, result, ev->result_len);
+    free(result);
+}
+
 static void on_done(struct invocation *inv, int status, void *arg)
 {
     struct aevent *ev = arg;
@@ -548,36 +598,34 @@ static void on_done(struct invocation *inv, int status, void *arg)
      * freed last, and do not touch inv or ev afterwards. */
     char *owned = inv->owned, *log = inv->log;
     f->running--;
-    ev->running = false;
-    if (status == ERR_NOT_FOUND) {
+    if (status == 0 && !q->stopping && q->cfg->logs != NULL) {
+        /* Its log lines first: the event leaves the queue (or is retried)
+         * once they are committed. The result outlives this call. */
+        ev->fn_error = inv->function_error;
+        ev->result_len = inv->result != NULL ? inv->result_len : 0;
+        if ((ev->result = malloc(ev->result_len + 1)) == NULL)
+            abort();
+        if (ev->result_len > 0)
+            memcpy(ev->result, inv->result, ev->result_len);
+        ev->result[ev->result_len] = '\0';
+        ev->settling = true;
+        logs_barrier(q->cfg->logs, &ev->barrier, on_logged, ev);
+    } else if (status == ERR_NOT_FOUND) {
+        ev->running = false;
         op_delete(q, ev->id); /* the function was deleted while the event waited */
         event_free(q, ev);
         flush(q);
     } else if (status != 0 || q->stopping) {
         /* Not run (shutdown, or the instance could not be had): the row
          * stays, so it runs again later or after a restart. */
+        ev->running = false;
         if (q->stopping)
             event_free(q, ev);
         else
             delay(q, ev, THROTTLE_BACKOFF_MIN_MS);
     } else {
-        ev->attempts++;
-        struct eic dflt;
-        const struct eic *e = config_of(q, ev, &dflt);
-        if (!inv->function_error) {
-            finish(q, ev, true, "Success", true, inv->result, inv->result_len);
-        } else if (ev->attempts <= e->max_retry) {
-            int64_t wait = (int64_t)q->cfg->retry_base_ms * ev->attempts;
-            struct wop *w = add_op(q, STORE_Q_RELEASE);
-            w->op.q = (struct store_q_op){.queue = ASYNC_QUEUE,
-                                          .id = ev->id,
-                                          .receive_count = ev->attempts,
-                                          .visible_ms = clock_ms() + wait};
-            flush(q);
-            delay(q, ev, wait);
-        } else {
-            finish(q, ev, false, "RetriesExhausted", true, inv->result, inv->result_len);
-        }
+        ev->running = false;
+        settle(q, ev, inv->function_error, inv->result, inv->result_len);
     }
     free(owned);
     free(log);

@@ -7,8 +7,10 @@
  * event is acknowledged (202) only once its row is committed; it leaves the
  * queue only in the same transaction that records its outcome (a
  * destination event, a dead-letter record, or nothing on success without a
- * destination). Events are therefore delivered at least once, whatever
- * happens to the daemon. Loop thread only.
+ * destination), and only after the log lines of its invocation are committed.
+ * Events are therefore delivered at least once, and the log of every event
+ * that left the queue is complete, whatever happens to the daemon. Loop
+ * thread only.
  */
 
 #include <stddef.h>
@@ -20,12 +22,15 @@ struct worker_pool;
 struct timer_heap;
 struct sched;
 struct catalog;
+struct logs;
 
 struct async_config {
     const char *region;
     const char *account;
     int retry_base_ms;  /* delay before retry n is n * this (AWS: about 60000) */
     int fn_concurrency; /* events of one function running at once */
+    struct logs *logs;  /* function logs: an event that ran leaves the queue only once its
+                           log lines are committed (NULL: at once) */
 };
 
 /* Returns a new queue. Every pointer is borrowed and must outlive it. */

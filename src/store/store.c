@@ -146,6 +146,11 @@ int store_logs_append(struct store *st, const struct store_log_event *ev, size_t
     return st->ops->logs_append(st, ev, n);
 }
 
+int store_logs_trim(struct store *st, int64_t max_bytes, int64_t *deleted)
+{
+    return st->ops->logs_trim(st, max_bytes, deleted);
+}
+
 int store_logs_scan(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                     void *arg)
 {

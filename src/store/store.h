@@ -323,6 +323,12 @@ struct store_log_event {
 /* Appends n log events in one transaction. */
 int store_logs_append(struct store *st, const struct store_log_event *ev, size_t n);
 
+/* The storage cap of logs: when the database's pages in use exceed
+ * max_bytes, deletes the oldest log events (any group) towards 90 % of it,
+ * a bounded amount per call, and corrects their streams' statistics. Writes
+ * how many were deleted to *deleted; call again while that is not 0. */
+int store_logs_trim(struct store *st, int64_t max_bytes, int64_t *deleted);
+
 /* Calls cb(event, arg) for the events of one stream in order. */
 typedef int store_log_cb(const struct store_log_event *ev, void *arg);
 int store_logs_scan(struct store *st, const char *group, const char *stream, store_log_cb *cb,
@@ -452,6 +458,7 @@ struct store_ops {
     int (*item_scan)(struct store *st, const struct store_range *r, store_item_cb *cb, void *arg);
     /* function logs and CloudWatch Logs (kept as they were) */
     int (*logs_append)(struct store *st, const struct store_log_event *ev, size_t n);
+    int (*logs_trim)(struct store *st, int64_t max_bytes, int64_t *deleted);
     int (*logs_scan)(struct store *st, const char *group, const char *stream, store_log_cb *cb,
                      void *arg);
     int (*cwl_group_create)(struct store *st, const char *name, int64_t now_ms);

@@ -22,11 +22,29 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "store.h"
 
 /* Epoch ms in SQL, for migration 3's trigger and migration 5 (fixed within one statement). */
 #define CWL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+
+/* What the trigger of migration 3 does for each new event: register its
+ * group and stream and keep the stream's statistics. */
+#define CWL_UPSERT_STREAM                                                                          \
+    " ON CONFLICT (grp, name) DO UPDATE SET"                                                       \
+    " first_ts = CASE WHEN first_ts IS NULL OR excluded.first_ts < first_ts"                       \
+    " THEN excluded.first_ts ELSE first_ts END,"                                                   \
+    " last_ts = CASE WHEN last_ts IS NULL OR excluded.last_ts > last_ts"                           \
+    " THEN excluded.last_ts ELSE last_ts END,"                                                     \
+    " last_ingest = excluded.last_ingest, stored_bytes = stored_bytes + excluded.stored_bytes;"
+#define CWL_REGISTER                                                                               \
+    " INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (NEW.grp, " CWL_NOW_MS ");"       \
+    " INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts, last_ingest, "            \
+    "stored_bytes)"                                                                                \
+    " VALUES (NEW.grp, NEW.stream, " CWL_NOW_MS ", NEW.ts, NEW.ts, COALESCE(NEW.ingest, NEW.ts),"  \
+    " length(CAST(NEW.msg AS BLOB)))" CWL_UPSERT_STREAM
 
 static const char *const migrations[] = {
     /* 1: functions and log events */
@@ -59,17 +77,7 @@ static const char *const migrations[] = {
     "INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts, last_ingest, stored_bytes)"
     " SELECT grp, stream, MIN(ts), MIN(ts), MAX(ts), MAX(ts), SUM(length(CAST(msg AS BLOB)))"
     " FROM log_events GROUP BY grp, stream;"
-    "CREATE TRIGGER log_events_register AFTER INSERT ON log_events BEGIN"
-    " INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (NEW.grp, " CWL_NOW_MS ");"
-    " INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts, last_ingest, stored_bytes)"
-    " VALUES (NEW.grp, NEW.stream, " CWL_NOW_MS ", NEW.ts, NEW.ts, COALESCE(NEW.ingest, NEW.ts),"
-    " length(CAST(NEW.msg AS BLOB))) ON CONFLICT (grp, name) DO UPDATE SET"
-    " first_ts = CASE WHEN first_ts IS NULL OR excluded.first_ts < first_ts"
-    " THEN excluded.first_ts ELSE first_ts END,"
-    " last_ts = CASE WHEN last_ts IS NULL OR excluded.last_ts > last_ts"
-    " THEN excluded.last_ts ELSE last_ts END,"
-    " last_ingest = excluded.last_ingest, stored_bytes = stored_bytes + excluded.stored_bytes;"
-    " END;",
+    "CREATE TRIGGER log_events_register AFTER INSERT ON log_events BEGIN" CWL_REGISTER " END;",
     /* 4: API Gateway: one JSON document per API */
     "CREATE TABLE gw_apis (id TEXT PRIMARY KEY, doc TEXT NOT NULL);",
     /* 5: the primitives (docs/store.md): a counter table for revisions and
@@ -132,6 +140,12 @@ static const char *const migrations[] = {
     "CREATE VIEW async_dead AS SELECT id, grp AS fn, json_extract(attrs, '$.target') AS target,"
     " CAST(body AS TEXT) AS record, sent_ms AS created_ms FROM queue_messages"
     " WHERE queue = 'lambda.async.dead';",
+    /* 6: function logs (ingest NULL) register their group and stream once
+     * per batch in sq_logs_append instead of once per event: the trigger
+     * keeps doing it for the Logs API's events */
+    "DROP TRIGGER log_events_register;"
+    "CREATE TRIGGER log_events_register AFTER INSERT ON log_events WHEN NEW.ingest IS NOT NULL"
+    " BEGIN" CWL_REGISTER " END;",
 };
 
 static int map_rc(sqlite3 *db, int rc, const char *what)
@@ -186,6 +200,8 @@ static void sq_close(struct store *base)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
     sqlite3_finalize(s->log_put);
+    sqlite3_finalize(s->log_reg_group);
+    sqlite3_finalize(s->log_reg_stream);
     sqlite3_finalize(s->log_scan);
     for (size_t i = 0; i < SQS_N; i++)
         sqlite3_finalize(s->stmts[i]);
@@ -308,9 +324,96 @@ static int sq_apply(struct store *base, struct store_op *ops, size_t n, size_t *
 
 /* ---- function logs (kept as they were) ---- */
 
+/* One stream of a batch of function log events: what migration 3's trigger
+ * would have added up event by event. */
+struct log_reg {
+    const char *grp, *stream;
+    int64_t first_ts, last_ts, bytes;
+    struct log_reg *hnext;
+};
+
+#define LOG_REG_BUCKETS 256
+
+static unsigned log_reg_hash(const char *grp, const char *stream)
+{
+    return (hash_str(stream) ^ hash_str(grp) * 31u) % LOG_REG_BUCKETS;
+}
+
+/* Adds ev to its stream's entry (regs has room for one entry per event). */
+static void log_reg_add(struct log_reg **buckets, struct log_reg *regs, size_t *nregs,
+                        const struct store_log_event *ev)
+{
+    struct log_reg **pp = &buckets[log_reg_hash(ev->group, ev->stream)];
+    struct log_reg *r = *pp;
+    while (r != NULL && (strcmp(r->stream, ev->stream) != 0 || strcmp(r->grp, ev->group) != 0))
+        r = r->hnext;
+    if (r == NULL) {
+        r = &regs[(*nregs)++];
+        *r = (struct log_reg){.grp = ev->group,
+                              .stream = ev->stream,
+                              .first_ts = ev->ts_ms,
+                              .last_ts = ev->ts_ms,
+                              .hnext = *pp};
+        *pp = r;
+    }
+    if (ev->ts_ms < r->first_ts)
+        r->first_ts = ev->ts_ms;
+    if (ev->ts_ms > r->last_ts)
+        r->last_ts = ev->ts_ms;
+    r->bytes += (int64_t)ev->msg_len;
+}
+
+/* Registers the groups and streams of a batch and adds to their statistics.
+ * Call with the mutex held, inside the batch's transaction. */
+static int log_register(struct store_sqlite *s, const struct log_reg *regs, size_t n,
+                        const int64_t *last_of)
+{
+    int64_t now_ms = clock_ms();
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct log_reg *r = &regs[i];
+        sqlite3_bind_text(s->log_reg_group, 1, r->grp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->log_reg_group, 2, now_ms);
+        rc = map_rc(s->db, sqlite3_step(s->log_reg_group), "logs_append");
+        sqlite3_reset(s->log_reg_group);
+        if (rc != 0)
+            break;
+        sqlite3_stmt *st = s->log_reg_stream;
+        sqlite3_bind_text(st, 1, r->grp, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->stream, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now_ms);
+        sqlite3_bind_int64(st, 4, r->first_ts);
+        sqlite3_bind_int64(st, 5, r->last_ts);
+        sqlite3_bind_int64(st, 6, last_of[i]);
+        sqlite3_bind_int64(st, 7, r->bytes);
+        rc = map_rc(s->db, sqlite3_step(st), "logs_append");
+        sqlite3_reset(st);
+    }
+    sqlite3_clear_bindings(s->log_reg_group);
+    sqlite3_clear_bindings(s->log_reg_stream);
+    return rc;
+}
+
 static int sq_logs_append(struct store *base, const struct store_log_event *ev, size_t n)
 {
     struct store_sqlite *s = (struct store_sqlite *)base;
+    struct log_reg *buckets[LOG_REG_BUCKETS] = {NULL};
+    struct log_reg *regs = malloc((n > 0 ? n : 1) * sizeof(*regs));
+    int64_t *last_of = malloc((n > 0 ? n : 1) * sizeof(*last_of));
+    if (regs == NULL || last_of == NULL)
+        abort();
+    size_t nregs = 0;
+    for (size_t i = 0; i < n; i++)
+        log_reg_add(buckets, regs, &nregs, &ev[i]);
+    /* last_ingest: the time of each stream's last event in the batch. */
+    for (size_t i = 0; i < nregs; i++)
+        last_of[i] = regs[i].first_ts;
+    for (size_t i = 0; i < n; i++) {
+        struct log_reg *r = buckets[log_reg_hash(ev[i].group, ev[i].stream)];
+        while (strcmp(r->stream, ev[i].stream) != 0 || strcmp(r->grp, ev[i].group) != 0)
+            r = r->hnext;
+        last_of[r - regs] = ev[i].ts_ms;
+    }
     pthread_mutex_lock(&s->mu);
     int rc = exec(s->db, "BEGIN");
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -323,10 +426,183 @@ static int sq_logs_append(struct store *base, const struct store_log_event *ev, 
     }
     sqlite3_clear_bindings(s->log_put);
     if (rc == 0)
+        rc = log_register(s, regs, nregs, last_of);
+    if (rc == 0)
         rc = exec(s->db, "COMMIT");
     else
         exec(s->db, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
+    free(regs);
+    free(last_of);
+    return rc;
+}
+
+#define LOG_TRIM_CHUNK           5000 /* events deleted per transaction by the storage cap */
+#define LOG_TRIM_CHUNKS_PER_CALL 4    /* transactions per store_logs_trim call */
+
+/* Freed bytes of one stream, while the cap deletes. */
+struct trim_stream {
+    char *grp, *stream;
+    int64_t bytes;
+};
+
+struct trim_chunk {
+    struct trim_stream *s;
+    size_t n, cap;
+    int64_t last_id, events;
+};
+
+static void trim_note(struct trim_chunk *c, const char *grp, const char *stream, int64_t bytes)
+{
+    for (size_t i = c->n; i > 0; i--) {
+        struct trim_stream *t = &c->s[i - 1];
+        if (strcmp(t->stream, stream) == 0 && strcmp(t->grp, grp) == 0) {
+            t->bytes += bytes;
+            return;
+        }
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        if ((c->s = realloc(c->s, c->cap * sizeof(*c->s))) == NULL)
+            abort();
+    }
+    struct trim_stream *t = &c->s[c->n++];
+    if ((t->grp = strdup(grp)) == NULL || (t->stream = strdup(stream)) == NULL)
+        abort();
+    t->bytes = bytes;
+}
+
+static void trim_chunk_free(struct trim_chunk *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->s[i].grp);
+        free(c->s[i].stream);
+    }
+    free(c->s);
+}
+
+/* Runs sql with the given text and integer parameters (NULL / skipped when
+ * absent). Call with the mutex held. */
+static int trim_run(struct store_sqlite *s, const char *sql, const char *t1, const char *t2,
+                    int64_t i3)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("store=sqlite prepare_failed err=\"%s\"", sqlite3_errmsg(s->db));
+        sqlite3_finalize(st);
+        return -EIO;
+    }
+    if (t1 != NULL)
+        sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    if (t2 != NULL)
+        sqlite3_bind_text(st, 2, t2, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, i3);
+    int rc = map_rc(s->db, sqlite3_step(st), "logs_trim");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Deletes the oldest limit events in one transaction, with their streams'
+ * statistics. Call with the mutex held. */
+static int trim_chunk(struct store_sqlite *s, int64_t limit, struct trim_chunk *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = exec(s->db, "BEGIN");
+    if (rc == 0 && sqlite3_prepare_v2(s->db,
+                                      "SELECT id, grp, stream, length(CAST(msg AS BLOB)) FROM "
+                                      "log_events ORDER BY id LIMIT ?1",
+                                      -1, &st, NULL) != SQLITE_OK)
+        rc = -EIO;
+    if (rc == 0)
+        sqlite3_bind_int64(st, 1, limit);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t bytes = sqlite3_column_int64(st, 3);
+        c->last_id = sqlite3_column_int64(st, 0);
+        c->events++;
+        trim_note(c, (const char *)sqlite3_column_text(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), bytes);
+    }
+    if (rc == 0)
+        rc = map_rc(s->db, step, "logs_trim");
+    sqlite3_finalize(st);
+    if (rc == 0 && c->events > 0)
+        rc = trim_run(s, "DELETE FROM log_events WHERE id <= ?3", NULL, NULL, c->last_id);
+    for (size_t i = 0; rc == 0 && i < c->n; i++)
+        rc = trim_run(s,
+                      "UPDATE log_streams SET stored_bytes = MAX(0, stored_bytes - ?3),"
+                      " first_ts = (SELECT ts FROM log_events WHERE grp = ?1 AND stream = ?2"
+                      " ORDER BY id LIMIT 1) WHERE grp = ?1 AND name = ?2",
+                      c->s[i].grp, c->s[i].stream, c->s[i].bytes);
+    if (rc == 0)
+        rc = exec(s->db, "COMMIT");
+    else
+        exec(s->db, "ROLLBACK");
+    return rc;
+}
+
+/* Bytes of the database's pages in use (not on its freelist). Call with
+ * the mutex held. */
+static int64_t db_used_bytes(struct store_sqlite *s)
+{
+    static const char *const sql[] = {"PRAGMA page_count", "PRAGMA freelist_count",
+                                      "PRAGMA page_size"};
+    int64_t v[3] = {0, 0, 0};
+    for (size_t i = 0; i < 3; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v[i] = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return (v[0] - v[1]) * v[2];
+}
+
+/* About how many of the oldest log events to delete to free excess bytes of
+ * pages: the database's bytes per event, the events counted by their row
+ * ids. At least 1, at most LOG_TRIM_CHUNK. Call with the mutex held. */
+static int64_t trim_estimate(struct store_sqlite *s, int64_t used, int64_t excess)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT MAX(id) FROM log_events) -"
+                           " (SELECT MIN(id) FROM log_events) + 1",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    int64_t per = n > 0 ? used / n : used;
+    int64_t want = per > 0 ? excess / per + 1 : 1;
+    return want < LOG_TRIM_CHUNK ? want : LOG_TRIM_CHUNK;
+}
+
+static int sq_logs_trim(struct store *base, int64_t max_bytes, int64_t *deleted)
+{
+    struct store_sqlite *s = (struct store_sqlite *)base;
+    *deleted = 0;
+    pthread_mutex_lock(&s->mu);
+    int64_t used = db_used_bytes(s);
+    pthread_mutex_unlock(&s->mu);
+    if (used <= max_bytes)
+        return 0;
+    int rc = 0;
+    /* Down to 90 % of the cap, a bounded amount per call (the caller calls
+     * again while this deletes), one chunk per mutex hold so that log
+     * appends are never held up long. */
+    for (int k = 0; rc == 0 && k < LOG_TRIM_CHUNKS_PER_CALL && used > max_bytes - max_bytes / 10;
+         k++) {
+        struct trim_chunk c = {0};
+        pthread_mutex_lock(&s->mu);
+        rc = trim_chunk(s, trim_estimate(s, used, used - (max_bytes - max_bytes / 10)), &c);
+        used = db_used_bytes(s);
+        pthread_mutex_unlock(&s->mu);
+        *deleted += rc == 0 ? c.events : 0;
+        int empty = c.events == 0;
+        trim_chunk_free(&c);
+        if (empty)
+            break;
+    }
     return rc;
 }
 
@@ -393,6 +669,7 @@ static const struct store_ops sqlite_ops = {
     .item_get = store_sqlite_item_get,
     .item_scan = store_sqlite_item_scan,
     .logs_append = sq_logs_append,
+    .logs_trim = sq_logs_trim,
     .logs_scan = sq_logs_scan,
     .cwl_group_create = sq_cwl_group_create,
     .cwl_group_delete = sq_cwl_group_delete,
@@ -431,6 +708,14 @@ struct store *store_sqlite_open(const char *path, int *err)
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO log_events (grp, stream, ts, msg) VALUES (?, ?, ?, ?)", -1,
                            &s->log_put, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?1, ?2)",
+                           -1, &s->log_reg_group, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO log_streams (grp, name, created_ms, first_ts, last_ts,"
+            " last_ingest, stored_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" CWL_UPSERT_STREAM,
+            -1, &s->log_reg_stream, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(
             s->db, "SELECT ts, msg FROM log_events WHERE grp = ? AND stream = ? ORDER BY id", -1,
             &s->log_scan, NULL) != SQLITE_OK) {

@@ -62,8 +62,10 @@ struct store_sqlite {
     struct store base;
     pthread_mutex_t mu; /* serialises every use of db */
     sqlite3 *db;
-    sqlite3_stmt *log_put;  /* function logs */
-    sqlite3_stmt *log_scan; /* function logs */
+    sqlite3_stmt *log_put;        /* function logs */
+    sqlite3_stmt *log_reg_group;  /* a function log's group, once per batch */
+    sqlite3_stmt *log_reg_stream; /* its stream and statistics, once per batch */
+    sqlite3_stmt *log_scan;       /* function logs */
     sqlite3_stmt *stmts[SQS_N];
 };
 

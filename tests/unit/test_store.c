@@ -1158,7 +1158,7 @@ static void test_migration_from_previous_schema(void **state)
     struct fx *f = *state;
     make_old_db(f);
     struct store *st = open_ok(f);
-    assert_int_equal(user_version(f->db), 5);
+    assert_int_equal(user_version(f->db), 6);
 
     struct keys k = {.n = 0};
     assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, join_key, &k), 0);
@@ -1233,7 +1233,7 @@ static void test_migration_from_previous_schema(void **state)
 
     /* and opening again runs nothing twice */
     st = open_ok(f);
-    assert_int_equal(user_version(f->db), 5);
+    assert_int_equal(user_version(f->db), 6);
     k = (struct keys){.n = 0};
     assert_int_equal(store_doc_scan(st, "lambda", "", NULL, 0, join_key, &k), 0);
     assert_int_equal(k.n, 6);
