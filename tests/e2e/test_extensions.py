@@ -406,11 +406,13 @@ while True:
     urllib.request.urlopen(req).read()
 """
 
-TELE_FN = r"""import json, time
+TELE_FN = r"""import json, os, time
 def handler(event, context):
     print("hello from the handler", context.aws_request_id)
     time.sleep(event.get("settle", 0))
-    recs = [json.loads(l) for l in open("/tmp/telemetry.jsonl")]
+    # Records come in batches (buffering timeoutMs): the first may not have arrived yet.
+    path = "/tmp/telemetry.jsonl"
+    recs = [json.loads(l) for l in open(path)] if os.path.exists(path) else []
     return {"id": context.aws_request_id, "subscribe": json.load(open("/tmp/subscribe.json")), "records": recs}
 """
 
