@@ -701,7 +701,9 @@ struct store *store_sqlite_open(const char *path, int *err)
         goto out;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if ((rc = exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")) != 0 ||
+    if ((rc = exec(
+             s->db,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;")) != 0 ||
         (rc = migrate(s->db)) != 0)
         goto out;
     rc = -EIO;
