@@ -410,7 +410,7 @@ static int start(struct server *srv)
         .logs = srv->logs,
     };
     srv->async =
-        async_new(srv->st, srv->wp, http_timers(srv->http), srv->sched, &srv->cat, &srv->acfg);
+        async_new(srv->st, srv->wp, http_timers(srv->http), &srv->iv, &srv->cat, &srv->acfg);
     srv->iv.enqueue = enqueue_event;
     srv->iv.enqueue_ctx = srv;
     if ((rc = async_load(srv->async)) != 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/util.h"
 #include "gateway/event.h"
@@ -205,8 +206,7 @@ void gw_access_begin(struct logs *lg, h2o_req_t *req, const cJSON *stage, const 
     memset(a, 0, sizeof(*a));
     a->logs = lg;
     a->req = req;
-    if ((a->format = strdup(fmt)) == NULL)
-        abort();
+    a->format = xstrdup(fmt);
     memcpy(a->group, group, sizeof(group));
     snprintf(a->stream, sizeof(a->stream), "%s/%s", api_id, stage_name);
     snprintf(a->request_id, sizeof(a->request_id), "%s", request_id);

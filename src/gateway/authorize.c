@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/timer.h"
@@ -82,9 +83,7 @@ static void cache_put(struct gw_api *api, const struct pending *p, bool allowed,
         return; /* full of live decisions: this one is not kept */
     if (e == NULL) {
         struct gw_auth_entry *n =
-            realloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
-        if (n == NULL)
-            abort();
+            xrealloc(api->auth_cache, (api->nauth_cache + 1) * sizeof(*api->auth_cache));
         api->auth_cache = n;
         e = &n[api->nauth_cache++];
     } else {
@@ -178,15 +177,12 @@ static void start_authorizer(struct gateway *gw, h2o_req_t *req, struct gw_api *
                              const char *qualifier, char *key)
 {
     struct gw_call *c = gw_call_new(gw, req, ar->fl, ar->at->rid, ar->cors);
-    struct pending *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        abort();
+    struct pending *p = xcalloc(1, sizeof(*p));
     *p = (struct pending){
         .c = c, .cache_key = key, .ttl_s = ar->ttl_s, .simple = ar->simple, .at = *ar->at};
     c->version = ar->version;
     snprintf(p->api_id, sizeof(p->api_id), "%s", api->id);
-    if ((p->event_arn = strdup(ar->arn)) == NULL)
-        abort();
+    p->event_arn = xstrdup(ar->arn);
     cJSON *ev = auth_event(ar, c);
     free(c->event);
     c->event = ev != NULL ? cJSON_PrintUnformatted(ev) : NULL;
@@ -272,9 +268,7 @@ char *gw_authorize_arn(const struct gateway *gw, const h2o_req_t *req, const cha
 {
     size_t n = strlen(gw->region) + strlen(gw->account) + strlen(api_id) + strlen(stage) +
                req->method.len + plen + 32;
-    char *arn = malloc(n);
-    if (arn == NULL)
-        abort();
+    char *arn = xmalloc(n);
     snprintf(arn, n, "arn:aws:execute-api:%s:%s:%s/%s/%.*s%.*s", gw->region, gw->account, api_id,
              stage, (int)req->method.len, req->method.base, (int)plen, path);
     return arn;
@@ -302,9 +296,7 @@ static cJSON *token_scopes(const struct jwt *t)
     cJSON *list = cJSON_CreateArray();
     for (const char *p = scope + strspn(scope, " "); *p != '\0';) {
         size_t l = strcspn(p, " ");
-        char *one = strndup(p, l);
-        if (one == NULL)
-            abort();
+        char *one = xstrndup(p, l);
         cJSON_AddItemToArray(list, cJSON_CreateString(one));
         free(one);
         p += l;
@@ -367,9 +359,7 @@ void gw_authorize_jwt(struct gateway *gw, h2o_req_t *req, const cJSON *a, const 
     for (char *p = name; *p != '\0'; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     const h2o_iovec_t *token = http_req_header(req, name);
-    struct jwt_wait *w = calloc(1, sizeof(*w));
-    if (w == NULL)
-        abort();
+    struct jwt_wait *w = xcalloc(1, sizeof(*w));
     w->c = gw_call_new(gw, req, &gw_http_api, at->rid, cors);
     if (a == NULL || issuer[0] == '\0' || token == NULL ||
         jwt_parse(token->base, token->len, &w->tok) != 0) {
@@ -378,8 +368,7 @@ void gw_authorize_jwt(struct gateway *gw, h2o_req_t *req, const cJSON *a, const 
         return;
     }
     w->at = *at;
-    if ((w->issuer = strdup(issuer)) == NULL)
-        abort();
+    w->issuer = xstrdup(issuer);
     w->audience = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(jc, "audience"), true);
     w->required = scopes != NULL ? cJSON_Duplicate(scopes, true) : NULL;
     gw_jwks_get(gw, req, issuer, on_jwks, w);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
 #include "base/util.h"
 #include "gateway/model.h"
 
@@ -30,9 +31,7 @@ static void on_timeout(struct timer *t, void *arg)
 struct gw_call *gw_call_new(struct gateway *gw, h2o_req_t *req, const struct gw_flavor *fl,
                             const char *rid, const cJSON *cors)
 {
-    struct gw_call *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        abort();
+    struct gw_call *c = xcalloc(1, sizeof(*c));
     c->req = req;
     c->fl = fl;
     c->gw = gw;
@@ -166,9 +165,7 @@ bool gw_call_event(struct gw_call *c, struct gw_request *r)
     /* H2O keeps Host and Content-Length out of req->headers; API Gateway adds
      * the X-Forwarded-* and X-Amzn-Trace-Id headers. */
     size_t n = req->headers.size;
-    struct gw_header *hs = calloc(n + 6, sizeof(*hs));
-    if (hs == NULL)
-        abort();
+    struct gw_header *hs = xcalloc(n + 6, sizeof(*hs));
     size_t k = 0;
     hs[k++] = (struct gw_header){"host", 4, req->input.authority.base, req->input.authority.len};
     if (req->entity.base != NULL)

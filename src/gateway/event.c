@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/util.h"
 
 void gw_time_fmt(int64_t ms, char out[32])
@@ -132,9 +133,7 @@ static void map_add(cJSON *obj, const char *name, cJSON *value, bool join)
         return;
     }
     size_t a = strlen(cur->valuestring), b = strlen(value->valuestring);
-    char *both = malloc(a + b + 2);
-    if (both == NULL)
-        abort();
+    char *both = xmalloc(a + b + 2);
     memcpy(both, cur->valuestring, a);
     both[a] = ',';
     memcpy(both + a + 1, value->valuestring, b + 1);
@@ -480,9 +479,7 @@ char *gw_event_build(int version, const struct gw_request *r, size_t *len)
 
 static void header_push(struct gw_response *out, const char *name, const char *value)
 {
-    struct gw_out_header *h = realloc(out->headers, (out->nheaders + 1) * sizeof(*h));
-    if (h == NULL)
-        abort();
+    struct gw_out_header *h = xrealloc(out->headers, (out->nheaders + 1) * sizeof(*h));
     out->headers = h;
     h[out->nheaders].name = strdup(name);
     h[out->nheaders].value = strdup(value);
@@ -615,9 +612,7 @@ int gw_response_map(int version, const char *text, size_t len, struct gw_respons
         /* the inference rule: any other JSON value is the body of a 200 */
         out->status = 200;
         header_push(out, "content-type", "application/json");
-        out->body = malloc(len > 0 ? len : 1);
-        if (out->body == NULL)
-            abort();
+        out->body = xmalloc(len > 0 ? len : 1);
         memcpy(out->body, text, len);
         out->body_len = len;
         rc = 0;

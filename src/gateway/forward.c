@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "gateway/call.h"
@@ -143,9 +144,7 @@ static char *mapped_query(h2o_req_t *req, const struct gw_mapping *mp)
         if (v != NULL)
             put_pair(&b, &n, &cap, name, strlen(name), v);
     }
-    char *out = malloc(n + 2);
-    if (out == NULL)
-        abort();
+    char *out = xmalloc(n + 2);
     snprintf(out, n + 2, "%s%.*s", n > 0 ? "?" : "", (int)n, b);
     free(b);
     return out;
@@ -192,8 +191,7 @@ static char *target_url(h2o_req_t *req, const char *uri, const struct gw_mapping
         const char *slash = auth != NULL ? strchr(auth + 3, '/') : NULL;
         size_t keep = slash != NULL ? (size_t)(slash - uri) : strlen(uri);
         size_t len = keep + strlen(pv) + strlen(query) + 2;
-        if ((url = malloc(len)) == NULL)
-            abort();
+        url = xmalloc(len);
         snprintf(url, len, "%.*s%s%s%s", (int)keep, uri, pv[0] == '/' ? "" : "/", pv, query);
     } else {
         url = upstream_url(uri, mp->m, query);
@@ -258,9 +256,7 @@ static void upstream_headers(h2o_req_t *req, const struct gw_mapping *mp, struct
                             : NULL;
         if (v == NULL || strpbrk(v, "\r\n") != NULL)
             continue;
-        char *copy = strdup(v);
-        if (copy == NULL)
-            abort();
+        char *copy = xstrdup(v);
         u->own[u->nown++] = copy;
         u->h[u->n++] = (struct http_client_header){hn + 8, strlen(hn + 8), copy, strlen(copy)};
     }
@@ -342,9 +338,7 @@ void gw_forward(struct gw_call *c, const char *uri, const char *method, const st
         .max_response_bytes = GW_BODY_MAX_BYTES,
         .head = http_method_is(req, "HEAD"),
     };
-    struct gw_forward *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        abort();
+    struct gw_forward *f = xcalloc(1, sizeof(*f));
     f->c = c;
     if (cl == NULL || http_client_start(cl, &rq, on_forwarded, f, &f->hr) != 0) {
         fail(c, "invalid integration URI");

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -48,9 +49,7 @@ static bool binary_wanted(const struct gw_call *c, const struct gw_response *r)
 /* Puts the (decoded) body of r back into base64 text. */
 static void rebase64(struct gw_response *r)
 {
-    char *enc = malloc(b64_encoded_len(r->body_len));
-    if (enc == NULL)
-        abort();
+    char *enc = xmalloc(b64_encoded_len(r->body_len));
     size_t n = b64_encode(r->body != NULL ? r->body : "", r->body_len, enc);
     free(r->body);
     r->body = enc;

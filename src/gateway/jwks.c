@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -121,15 +122,13 @@ void gw_jwks_get(struct gateway *gw, h2o_req_t *req, const char *issuer, gw_jwks
         return;
     }
     if (e == NULL) {
-        if ((e = calloc(1, sizeof(*e))) == NULL || (e->issuer = strdup(issuer)) == NULL)
-            abort();
+        e = xcalloc(1, sizeof(*e));
+        e->issuer = xstrdup(issuer);
         e->gw = gw;
         e->next = gw->jwks;
         gw->jwks = e;
     }
-    struct waiter *w = realloc(e->w, (e->nw + 1) * sizeof(*w));
-    if (w == NULL)
-        abort();
+    struct waiter *w = xrealloc(e->w, (e->nw + 1) * sizeof(*w));
     e->w = w;
     w[e->nw++] = (struct waiter){cb, arg};
     if (e->fetching)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/alloc.h"
 #include "base/util.h"
 
 #define JWT_MAX_BYTES 16384 /* a token longer than this is refused */
@@ -24,9 +25,7 @@ int jwt_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *o
         len--;
     if (len % 4 == 1)
         return -EINVAL;
-    char *std = malloc(len + 4);
-    if (std == NULL)
-        abort();
+    char *std = xmalloc(len + 4);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
@@ -82,8 +81,7 @@ int jwt_parse(const char *token, size_t len, struct jwt *out)
         memcpy(out->alg, alg, strlen(alg) + 1);
         if (kid != NULL)
             memcpy(out->kid, kid->valuestring, strlen(kid->valuestring) + 1);
-        if ((out->token = malloc(len + 1)) == NULL)
-            abort();
+        out->token = xmalloc(len + 1);
         memcpy(out->token, token, len);
         out->token[len] = '\0';
         out->signed_len = (size_t)(d2 - token);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "aws/awserr.h"
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -65,8 +66,7 @@ static struct gw_keys *state(struct gateway *gw)
     free(json);
     if (doc == NULL)
         doc = cJSON_Parse("{\"apiKeys\":[],\"usagePlans\":[],\"planKeys\":[]}");
-    if ((gw->keys = calloc(1, sizeof(*gw->keys))) == NULL)
-        abort();
+    gw->keys = xcalloc(1, sizeof(*gw->keys));
     gw->keys->acct = gw_detached(GW_ACCOUNT_DOC_ID, doc);
     return gw->keys;
 }
@@ -481,9 +481,7 @@ static struct counter *counter_of(struct gw_keys *k, const char *plan, const cha
     for (size_t i = 0; i < k->nctr; i++)
         if (strcmp(k->ctr[i].plan, plan) == 0 && strcmp(k->ctr[i].key, key) == 0)
             return &k->ctr[i];
-    struct counter *a = realloc(k->ctr, (k->nctr + 1) * sizeof(*a));
-    if (a == NULL)
-        abort();
+    struct counter *a = xrealloc(k->ctr, (k->nctr + 1) * sizeof(*a));
     k->ctr = a;
     struct counter *c = &a[k->nctr++];
     memset(c, 0, sizeof(*c));

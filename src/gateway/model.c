@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aws/awserr.h"
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -168,9 +169,7 @@ static void rt_build(struct gw_api *api)
     size_t n = (size_t)cJSON_GetArraySize(deps);
     if (n == 0)
         return;
-    api->deps = calloc(n, sizeof(*api->deps));
-    if (api->deps == NULL)
-        abort();
+    api->deps = xcalloc(n, sizeof(*api->deps));
     const cJSON *d;
     cJSON_ArrayForEach(d, deps)
     {
@@ -226,13 +225,9 @@ static struct gw_api *insert(struct gateway *gw, const char *id)
 {
     if (gw->napis == gw->cap) {
         gw->cap = gw->cap ? gw->cap * 2 : 16;
-        gw->apis = realloc(gw->apis, gw->cap * sizeof(*gw->apis));
-        if (gw->apis == NULL)
-            abort();
+        gw->apis = xrealloc(gw->apis, gw->cap * sizeof(*gw->apis));
     }
-    struct gw_api *api = calloc(1, sizeof(*api));
-    if (api == NULL)
-        abort();
+    struct gw_api *api = xcalloc(1, sizeof(*api));
     snprintf(api->id, sizeof(api->id), "%s", id);
     size_t i = lower_bound(gw, id);
     memmove(&gw->apis[i + 1], &gw->apis[i], (gw->napis - i) * sizeof(*gw->apis));
@@ -243,9 +238,7 @@ static struct gw_api *insert(struct gateway *gw, const char *id)
 
 struct gw_api *gw_detached(const char *id, cJSON *doc)
 {
-    struct gw_api *api = calloc(1, sizeof(*api));
-    if (api == NULL)
-        abort();
+    struct gw_api *api = xcalloc(1, sizeof(*api));
     snprintf(api->id, sizeof(api->id), "%s", id);
     api->doc = doc;
     return api;
@@ -283,9 +276,7 @@ bool gw_busy(struct gw_api *api, h2o_req_t *req)
 {
     if (!api->writing)
         return false;
-    h2o_req_t **w = realloc(api->waiting, (api->nwaiting + 1) * sizeof(*w));
-    if (w == NULL)
-        abort();
+    h2o_req_t **w = xrealloc(api->waiting, (api->nwaiting + 1) * sizeof(*w));
     api->waiting = w;
     w[api->nwaiting++] = req;
     return true;
@@ -357,9 +348,7 @@ static void job_done(void *arg)
 void gw_commit(struct gateway *gw, struct gw_api *api, h2o_req_t *req, cJSON *next, int status,
                cJSON *resp, gw_write_fn *again)
 {
-    struct gw_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct gw_job *j = xcalloc(1, sizeof(*j));
     *j = (struct gw_job){.gw = gw,
                          .api = api,
                          .req = req,
@@ -464,14 +453,10 @@ bool gw_throttle(struct gw_api *api, const char *key, const cJSON *rate, const c
         if (strcmp(api->buckets[i].key, key) == 0)
             bk = &api->buckets[i];
     if (bk == NULL) {
-        struct gw_bucket *nb = realloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
-        if (nb == NULL)
-            abort();
+        struct gw_bucket *nb = xrealloc(api->buckets, (api->nbuckets + 1) * sizeof(*nb));
         api->buckets = nb;
         bk = &nb[api->nbuckets++];
-        bk->key = strdup(key);
-        if (bk->key == NULL)
-            abort();
+        bk->key = xstrdup(key);
         bk->last_ms = 0; /* full */
     }
     return gw_bucket_take(&bk->tokens, &bk->last_ms, r, b);

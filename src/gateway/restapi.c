@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "gateway/accesslog.h"
 #include "gateway/authorize.h"
@@ -187,8 +188,7 @@ static bool select_method(h2o_req_t *req, struct gw_api *api, const struct gw_re
     s->method = s->rt->routes[s->i];
     s->res = s->rt->resources[s->i];
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(s->stage, "variables");
-    if ((s->full = malloc(at->slen + at->plen + 3)) == NULL)
-        abort();
+    s->full = xmalloc(at->slen + at->plen + 3);
     int fl = snprintf(s->full, at->slen + at->plen + 3, "/%.*s%.*s", (int)at->slen, at->stage,
                       (int)at->plen, at->path);
     s->r = (struct gw_request){

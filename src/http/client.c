@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/timer.h"
 
 struct http_client {
@@ -118,9 +119,7 @@ static int on_body(h2o_http1client_t *client, const char *err)
             finish(r, -EMSGSIZE, "response too large");
             return -1;
         }
-        char *b = realloc(r->body, r->body_len + in->size);
-        if (b == NULL)
-            abort();
+        char *b = xrealloc(r->body, r->body_len + in->size);
         memcpy(b + r->body_len, in->bytes, in->size);
         r->body = b;
         r->body_len += in->size;
@@ -239,9 +238,7 @@ struct http_client *http_client_new(h2o_context_t *ctx, struct timer_heap *timer
         return NULL;
     SSL_CTX_set_default_verify_paths(ssl);
     SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-    struct http_client *cl = calloc(1, sizeof(*cl));
-    if (cl == NULL)
-        abort();
+    struct http_client *cl = xcalloc(1, sizeof(*cl));
     h2o_timeout_init(ctx->loop, &cl->io_timeout, io_timeout_ms);
     cl->ctx = (h2o_http1client_ctx_t){.loop = ctx->loop,
                                       .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
@@ -271,9 +268,7 @@ int http_client_start(struct http_client *cl, const struct http_client_request *
     if (h2o_url_parse(rq->url, strlen(rq->url), &u) != 0 || u.host.len == 0 ||
         (head = head_of(rq, &u, &hl)) == NULL)
         return -EINVAL;
-    struct http_client_req *r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        abort();
+    struct http_client_req *r = xcalloc(1, sizeof(*r));
     r->cl = cl;
     r->done = done;
     r->arg = arg;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/util.h"
 #include "invoke/rterr.h"
 #include "invoke/telemetry.h"
@@ -307,8 +308,7 @@ int ext_broadcast(struct ext_set *x, bool shutdown, const char *json, size_t len
             continue;
         }
         free(e->queued);
-        if ((e->queued = malloc(len)) == NULL)
-            abort();
+        e->queued = xmalloc(len);
         memcpy(e->queued, json, len);
         e->queued_len = len;
     }

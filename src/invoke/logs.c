@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -78,9 +79,7 @@ struct logs {
 
 static struct logs_batch *batch_new(struct logs *lg)
 {
-    struct logs_batch *b = calloc(1, sizeof(*b));
-    if (b == NULL)
-        abort();
+    struct logs_batch *b = xcalloc(1, sizeof(*b));
     b->lg = lg;
     b->last_group = b->last_stream = SIZE_MAX;
     return b;
@@ -111,9 +110,7 @@ static size_t keep(struct logs_batch *b, const char *s, size_t len)
         size_t cap = b->acap ? b->acap : 65536;
         while (cap < b->used + len + 1)
             cap *= 2;
-        char *a = realloc(b->arena, cap);
-        if (a == NULL)
-            abort();
+        char *a = xrealloc(b->arena, cap);
         b->arena = a;
         b->acap = cap;
     }
@@ -140,8 +137,7 @@ static void build_events(struct logs_batch *b)
     if (b->n > b->evcap) {
         free(b->ev);
         b->evcap = b->n;
-        if ((b->ev = malloc(b->evcap * sizeof(*b->ev))) == NULL)
-            abort();
+        b->ev = xmalloc(b->evcap * sizeof(*b->ev));
     }
     for (size_t i = 0; i < b->n; i++) {
         const struct lrec *r = &b->rec[i];
@@ -313,9 +309,7 @@ static void on_retry(struct timer *t, void *arg)
 
 struct logs *logs_new(struct store *st, struct worker_pool *wp, struct timer_heap *th)
 {
-    struct logs *lg = calloc(1, sizeof(*lg));
-    if (lg == NULL)
-        abort();
+    struct logs *lg = xcalloc(1, sizeof(*lg));
     lg->st = st;
     lg->wp = wp;
     lg->th = th;
@@ -345,9 +339,7 @@ void logs_emit(struct logs *lg, const char *group, const char *stream, int64_t t
     struct logs_batch *b = lg->cur;
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 1024;
-        b->rec = realloc(b->rec, b->cap * sizeof(*b->rec));
-        if (b->rec == NULL)
-            abort();
+        b->rec = xrealloc(b->rec, b->cap * sizeof(*b->rec));
     }
     size_t before = b->used;
     struct lrec *r = &b->rec[b->n++];

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+#include "base/hash.h"
 #include "base/limits.h"
 
 #define METRICS_BUCKETS 256
@@ -40,9 +42,7 @@ struct metrics {
 
 struct metrics *metrics_new(void)
 {
-    struct metrics *m = calloc(1, sizeof(*m));
-    if (m == NULL)
-        abort();
+    struct metrics *m = xcalloc(1, sizeof(*m));
     return m;
 }
 
@@ -62,16 +62,11 @@ void metrics_free(struct metrics *m)
 
 static struct fn_metrics *get(struct metrics *m, const char *fn)
 {
-    unsigned h = 2166136261u;
-    for (const char *p = fn; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    struct fn_metrics **slot = &m->table[h % METRICS_BUCKETS];
+    struct fn_metrics **slot = &m->table[hash_str(fn) % METRICS_BUCKETS];
     for (struct fn_metrics *f = *slot; f != NULL; f = f->next)
         if (strcmp(f->name, fn) == 0)
             return f;
-    struct fn_metrics *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        abort();
+    struct fn_metrics *f = xcalloc(1, sizeof(*f));
     snprintf(f->name, sizeof(f->name), "%s", fn);
     f->next = *slot;
     *slot = f;
@@ -123,9 +118,7 @@ void metrics_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
             return;
         }
         size_t ncap = (*cap ? *cap * 2 : 4096) + (size_t)n;
-        char *nb = realloc(*buf, ncap);
-        if (nb == NULL)
-            abort();
+        char *nb = xrealloc(*buf, ncap);
         *buf = nb;
         *cap = ncap;
     }

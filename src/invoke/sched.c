@@ -32,7 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -47,10 +49,7 @@
 
 static unsigned hash_name(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % POOL_BUCKETS;
+    return hash_str(s) % POOL_BUCKETS;
 }
 
 static struct pool *pool_find(struct sched *s, const char *name)
@@ -355,9 +354,7 @@ static void write_hosts(struct sched *s)
 struct sched *sched_new(struct http_server *srv, struct blob_store *bs, struct logs *lg,
                         const struct sched_config *cfg)
 {
-    struct sched *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        abort();
+    struct sched *s = xcalloc(1, sizeof(*s));
     s->srv = srv;
     s->bs = bs;
     s->logs = lg;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -133,9 +134,7 @@ static void env_add(struct envbuf *e, const char *key, const char *fmt, ...)
     vsnprintf(val, sizeof(val), fmt, ap);
     va_end(ap);
     size_t kl = strlen(key), vl = strlen(val);
-    char *kv = malloc(kl + vl + 2);
-    if (kv == NULL)
-        abort();
+    char *kv = xmalloc(kl + vl + 2);
     memcpy(kv, key, kl);
     kv[kl] = '=';
     memcpy(kv + kl + 1, val, vl + 1);
@@ -267,9 +266,7 @@ struct spawn_ctx {
 static struct instance *instance_new(struct sched *s, struct pool *p, bool provisioned)
 {
     struct function *fn = p->fn;
-    struct instance *in = calloc(1, sizeof(*in));
-    if (in == NULL)
-        abort();
+    struct instance *in = xcalloc(1, sizeof(*in));
     in->s = s;
     in->pool = p;
     in->fn = function_ref(fn);
@@ -356,8 +353,7 @@ static int init_cmdline(struct sched *s, const struct function *fn, bool iso, st
 {
     int rc;
     if (fn->nlayers > 0) {
-        if ((c->xf = malloc(sizeof(*c->xf))) == NULL)
-            abort();
+        c->xf = xmalloc(sizeof(*c->xf));
         if ((rc = find_extensions(s, fn, iso, c->xf)) != 0)
             return rc;
     }
@@ -463,9 +459,7 @@ static void spawn_attach(struct sched *s, struct pool *p, struct instance *in, s
     in->pid = in->proc->pid;
     in->rt_started = c->ctl[0] < 0;
     if (c->ctl[0] >= 0) {
-        in->ext = calloc(1, sizeof(*in->ext));
-        if (in->ext == NULL)
-            abort();
+        in->ext = xcalloc(1, sizeof(*in->ext));
         for (int i = 0; i < c->xf->n; i++)
             ext_add_external(in->ext, c->xf->name[i]);
         in->ctl = http_watch_fd(s->srv, c->ctl[0], on_ctl, in);
@@ -793,9 +787,7 @@ void on_inv_timer(struct timer *t, void *arg)
               in->fn->timeout_s);
     char buf[256];
     sched_timeout_payload(buf, sizeof(buf), inv->request_id, in->fn->timeout_s);
-    char *payload = strdup(buf);
-    if (payload == NULL)
-        abort();
+    char *payload = xstrdup(buf);
     inv_finish(in, true, NULL, 0, NULL, payload);
     in->stop_reason = "timeout";
     stop_instance(in);

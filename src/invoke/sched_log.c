@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/util.h"
 #include "invoke/ext.h"
@@ -130,9 +131,7 @@ static void output_bytes(struct outstream *o, const char *p, size_t n)
         size_t take = nl != NULL ? (size_t)(nl - p) : n;
         if (o->partial_len + take > LOG_LINE_MAX_BYTES)
             take = LOG_LINE_MAX_BYTES - o->partial_len;
-        char *buf = realloc(o->partial, o->partial_len + take + 1);
-        if (buf == NULL)
-            abort();
+        char *buf = xrealloc(o->partial, o->partial_len + take + 1);
         o->partial = buf;
         memcpy(o->partial + o->partial_len, p, take);
         o->partial_len += take;

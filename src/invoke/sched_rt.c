@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/limits.h"
 #include "base/log.h"
@@ -601,9 +602,7 @@ static int on_init_error(struct instance *in, h2o_req_t *req)
     size_t len = req->entity.len < 65536 ? req->entity.len : 65536;
     free(in->init_error);
     if (len > 0) {
-        in->init_error = malloc(len + 1);
-        if (in->init_error == NULL)
-            abort();
+        in->init_error = xmalloc(len + 1);
         memcpy(in->init_error, req->entity.base, len);
         in->init_error[len] = '\0';
     } else {

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/limits.h"
 #include "base/timer.h"
 #include "base/util.h"
@@ -145,9 +146,7 @@ const char *tele_parse(const char *body, size_t len, struct tele_config *t)
 
 bool tele_subscribe(h2o_req_t *req, const struct tele_env *env, struct tele **sub)
 {
-    struct tele *t = calloc(1, sizeof(*t));
-    if (t == NULL)
-        abort();
+    struct tele *t = xcalloc(1, sizeof(*t));
     const char *err = tele_parse(req->entity.base, req->entity.len, &t->c);
     if (err != NULL) {
         free(t);
@@ -225,9 +224,7 @@ static void append(char **b, size_t *len, size_t *cap, const char *p, size_t n)
 {
     if (*len + n + 1 > *cap) {
         size_t nc = (*len + n + 1) * 2;
-        char *nb = realloc(*b, nc);
-        if (nb == NULL)
-            abort();
+        char *nb = xrealloc(*b, nc);
         *b = nb;
         *cap = nc;
     }
@@ -317,9 +314,7 @@ static char *format(const char *type, const char *record, size_t record_len, siz
     char ts[32];
     time_fmt_iso(clock_ms(), ts);
     size_t cap = record_len + strlen(type) + 80;
-    char *text = malloc(cap);
-    if (text == NULL)
-        abort();
+    char *text = xmalloc(cap);
     int n = snprintf(text, cap, "{\"time\":\"%s\",\"type\":\"%s\",\"record\":%.*s}", ts, type,
                      (int)record_len, record);
     *len = (size_t)n;

@@ -27,6 +27,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/log.h"
 
 #define CG_FS "/sys/fs/cgroup"
@@ -114,9 +115,7 @@ static int64_t read_i64(const char *dir, const char *file)
 static char *join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 2);
-    if (s == NULL)
-        abort();
+    char *s = xmalloc(la + lb + 2);
     memcpy(s, a, la);
     s[la] = '/';
     memcpy(s + la + 1, b, lb + 1);
@@ -299,9 +298,7 @@ int cgroup_quota_for_memory(int memory_mb)
 
 int cgroup_root_open(struct cgroup_root **out)
 {
-    struct cgroup_root *root = calloc(1, sizeof(*root));
-    if (root == NULL)
-        abort();
+    struct cgroup_root *root = xcalloc(1, sizeof(*root));
     int rc;
     if (is_fs(CG_FS, CGROUP2_SUPER_MAGIC)) {
         root->mode = CGROUP_V2;
@@ -395,9 +392,7 @@ static int apply_limits(struct cgroup *cg, const struct cgroup_limits *lim)
 
 int cgroup_new(struct cgroup_root *root, const struct cgroup_limits *lim, struct cgroup **out)
 {
-    struct cgroup *cg = calloc(1, sizeof(*cg));
-    if (cg == NULL)
-        abort();
+    struct cgroup *cg = xcalloc(1, sizeof(*cg));
     cg->root = root;
     for (int h = 0; h < CG_COUNT; h++)
         cg->procs[h] = -1;

@@ -26,6 +26,8 @@ struct filter {
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
+
 static const char *const denied[] = {
     "mount",
     "umount2",
@@ -123,9 +125,7 @@ static int export(scmp_filter_ctx ctx, struct filter *f)
                     st.st_size > 65536))
         rc = -EINVAL;
     if (rc == 0) {
-        f->insns = malloc((size_t)st.st_size);
-        if (f->insns == NULL)
-            abort();
+        f->insns = xmalloc((size_t)st.st_size);
         if (pread(fd, f->insns, (size_t)st.st_size, 0) != st.st_size)
             rc = -EIO;
         f->prog.len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
@@ -137,9 +137,7 @@ static int export(scmp_filter_ctx ctx, struct filter *f)
 
 int filter_new(struct filter **out)
 {
-    struct filter *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        abort();
+    struct filter *f = xcalloc(1, sizeof(*f));
     int rc = -ENOMEM;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL)

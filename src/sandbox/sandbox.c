@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/log.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/filter.h"
@@ -452,9 +453,7 @@ static int open_parts(struct sandbox *sb)
 
 int sandbox_open(const struct sandbox_config *cfg, struct sandbox **out)
 {
-    struct sandbox *sb = calloc(1, sizeof(*sb));
-    if (sb == NULL)
-        abort();
+    struct sandbox *sb = xcalloc(1, sizeof(*sb));
     sb->cfg = *cfg;
     sb->host_netns = -1;
     if (sb->cfg.uid == 0)
@@ -540,9 +539,7 @@ bool sandbox_enforces_limits(const struct sandbox *sb)
 
 int sandbox_spawn(struct sandbox *sb, const struct sandbox_spec *spec, struct sandbox_proc **out)
 {
-    struct sandbox_proc *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        abort();
+    struct sandbox_proc *p = xcalloc(1, sizeof(*p));
     p->sb = sb;
     p->pidfd = p->runtime_fd = p->edge_fd = p->netns_fd = -1;
     struct netns ns = {.ns_fd = -1, .runtime_fd = -1, .edge_fd = -1};

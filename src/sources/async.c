@@ -27,7 +27,9 @@
 #include <string.h>
 
 #include "aws/arn.h"
+#include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/timer.h"
@@ -35,6 +37,7 @@
 #include "base/worker.h"
 #include "catalog/catalog.h"
 #include "catalog/function.h"
+#include "invoke/invoke.h"
 #include "invoke/logs.h"
 #include "invoke/sched.h"
 #include "store/store.h"
@@ -70,9 +73,8 @@ struct aevent {
     char *result;
     size_t result_len;
     struct logs_barrier barrier;
-    struct timer timer;    /* delayed until a retry or backoff is due */
-    struct invocation inv; /* while running */
-    struct aevent *next;   /* ready FIFO */
+    struct timer timer;  /* delayed until a retry or backoff is due */
+    struct aevent *next; /* ready FIFO */
     struct aevent *prev_all, *next_all;
 };
 
@@ -104,7 +106,7 @@ struct async_queue {
     struct store *st;
     struct worker_pool *wp;
     struct timer_heap *th;
-    struct sched *sched;
+    struct invoker *iv;
     struct catalog *cat;
     const struct async_config *cfg;
     struct afn *buckets[FN_BUCKETS];
@@ -119,10 +121,7 @@ struct async_queue {
 
 static unsigned hash_name(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % FN_BUCKETS;
+    return hash_str(s) % FN_BUCKETS;
 }
 
 static struct afn *afn_get(struct async_queue *q, const char *name)
@@ -131,9 +130,7 @@ static struct afn *afn_get(struct async_queue *q, const char *name)
     for (struct afn *f = q->buckets[b]; f != NULL; f = f->hnext)
         if (strcmp(f->name, name) == 0)
             return f;
-    struct afn *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        abort();
+    struct afn *f = xcalloc(1, sizeof(*f));
     snprintf(f->name, sizeof(f->name), "%s", name);
     f->hnext = q->buckets[b];
     q->buckets[b] = f;
@@ -198,17 +195,13 @@ static void event_free(struct async_queue *q, struct aevent *ev)
 static struct wop *add_op(struct async_queue *q, enum store_op_kind kind)
 {
     if (q->cur == NULL) {
-        q->cur = calloc(1, sizeof(*q->cur));
-        if (q->cur == NULL)
-            abort();
+        q->cur = xcalloc(1, sizeof(*q->cur));
         q->cur->q = q;
     }
     struct batch *b = q->cur;
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 64;
-        b->w = realloc(b->w, b->cap * sizeof(*b->w));
-        if (b->w == NULL)
-            abort();
+        b->w = xrealloc(b->w, b->cap * sizeof(*b->w));
     }
     struct wop *w = &b->w[b->n++];
     memset(w, 0, sizeof(*w));
@@ -272,9 +265,7 @@ static void commit_done(void *arg)
 
 static void prepare(struct batch *b)
 {
-    b->ops = malloc(b->n * sizeof(*b->ops));
-    if (b->ops == NULL)
-        abort();
+    b->ops = xmalloc(b->n * sizeof(*b->ops));
     for (size_t i = 0; i < b->n; i++)
         b->ops[i] = b->w[i].op;
 }
@@ -334,9 +325,7 @@ static cJSON *json_or_string(const char *p, size_t len)
     cJSON *j = len > 0 ? cJSON_ParseWithLength(p, len) : NULL;
     if (j != NULL)
         return j;
-    char *s = malloc(len + 1);
-    if (s == NULL)
-        abort();
+    char *s = xmalloc(len + 1);
     memcpy(s, p, len);
     s[len] = '\0';
     j = cJSON_CreateString(s);
@@ -413,9 +402,7 @@ static void deliver(struct async_queue *q, const struct aevent *src, const char 
     w->owned[0] = record;
     /* The event (and so src->fn) is freed before the batch commits. */
     w->owned[1] = attrs_json("target", target, NULL, NULL);
-    w->owned[2] = strdup(src->fn);
-    if (w->owned[2] == NULL)
-        abort();
+    w->owned[2] = xstrdup(src->fn);
     w->op.q = (struct store_q_op){.queue = ASYNC_DEAD_QUEUE,
                                   .group = w->owned[2],
                                   .body = record,
@@ -453,9 +440,7 @@ static void finish(struct async_queue *q, struct aevent *ev, bool ok, const char
         struct function *fn = catalog_find(q->cat, ev->fn);
         if (fn != NULL && fn->dlq[0] != '\0') {
             /* A dead-letter queue receives the event itself, as on AWS. */
-            char *copy = malloc(ev->len + 1);
-            if (copy == NULL)
-                abort();
+            char *copy = xmalloc(ev->len + 1);
             memcpy(copy, ev->payload, ev->len + 1);
             deliver(q, ev, fn->dlq, copy);
         }
@@ -477,7 +462,7 @@ static void delay(struct async_queue *q, struct aevent *ev, int64_t ms)
     timer_arm(q->th, &ev->timer, ms < left ? ms : (left > 0 ? left : 0));
 }
 
-static void on_done(struct invocation *inv, int status, void *arg);
+static void on_done(void *arg, const struct invoke_done *d);
 
 /* Runs ready events of f while its concurrency allows. */
 static void dispatch(struct async_queue *q, struct afn *f)
@@ -506,16 +491,11 @@ static void dispatch(struct async_queue *q, struct afn *f)
             finish(q, ev, false, "EventAgeExceeded", false, NULL, 0);
             continue;
         }
-        memset(&ev->inv, 0, sizeof(ev->inv));
-        memcpy(ev->inv.request_id, ev->request_id, sizeof(ev->inv.request_id));
-        ev->inv.fn = function_ref(fn);
-        ev->inv.payload = ev->payload;
-        ev->inv.payload_len = ev->len;
-        ev->inv.invoked_arn = ev->invoked_arn;
-        ev->inv.done = on_done;
-        ev->inv.done_arg = ev;
-        if (sched_submit(q->sched, &ev->inv) != 0) {
-            function_unref(ev->inv.fn);
+        struct invoke_params ip = {.invoked_arn = ev->invoked_arn,
+                                   .request_id = ev->request_id,
+                                   .payload = ev->payload,
+                                   .len = ev->len};
+        if (invoke_submit(q->iv, fn, &ip, on_done, ev) != 0) {
             int shift = ev->throttles < 9 ? ev->throttles : 9;
             int64_t wait = (int64_t)THROTTLE_BACKOFF_MIN_MS << shift;
             ev->throttles++;
@@ -589,22 +569,20 @@ static void on_logged(struct logs_barrier *b, void *arg)
     free(result);
 }
 
-static void on_done(struct invocation *inv, int status, void *arg)
+static void on_done(void *arg, const struct invoke_done *d)
 {
     struct aevent *ev = arg;
     struct async_queue *q = ev->q;
     struct afn *f = afn_get(q, ev->fn);
-    /* inv lives inside ev, which the branches below may free: keep what is
-     * freed last, and do not touch inv or ev afterwards. */
-    char *owned = inv->owned, *log = inv->log;
+    const struct invocation *inv = d->inv;
+    int status = d->status;
     f->running--;
     if (status == 0 && !q->stopping && q->cfg->logs != NULL) {
         /* Its log lines first: the event leaves the queue (or is retried)
          * once they are committed. The result outlives this call. */
         ev->fn_error = inv->function_error;
         ev->result_len = inv->result != NULL ? inv->result_len : 0;
-        if ((ev->result = malloc(ev->result_len + 1)) == NULL)
-            abort();
+        ev->result = xmalloc(ev->result_len + 1);
         if (ev->result_len > 0)
             memcpy(ev->result, inv->result, ev->result_len);
         ev->result[ev->result_len] = '\0';
@@ -627,8 +605,6 @@ static void on_done(struct invocation *inv, int status, void *arg)
         ev->running = false;
         settle(q, ev, inv->function_error, inv->result, inv->result_len);
     }
-    free(owned);
-    free(log);
     dispatch(q, f);
 }
 
@@ -640,16 +616,14 @@ static void on_function_deleted(void *arg, const char *name)
 }
 
 struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct timer_heap *th,
-                              struct sched *sched, struct catalog *cat,
+                              struct invoker *iv, struct catalog *cat,
                               const struct async_config *cfg)
 {
-    struct async_queue *q = calloc(1, sizeof(*q));
-    if (q == NULL)
-        abort();
+    struct async_queue *q = xcalloc(1, sizeof(*q));
     q->st = st;
     q->wp = wp;
     q->th = th;
-    q->sched = sched;
+    q->iv = iv;
     q->cat = cat;
     q->cfg = cfg;
     catalog_watch(cat, &(struct catalog_watcher){.deleted = on_function_deleted, .arg = q});

@@ -20,7 +20,7 @@ struct async_queue;
 struct store;
 struct worker_pool;
 struct timer_heap;
-struct sched;
+struct invoker;
 struct catalog;
 struct logs;
 
@@ -35,7 +35,7 @@ struct async_config {
 
 /* Returns a new queue. Every pointer is borrowed and must outlive it. */
 struct async_queue *async_new(struct store *st, struct worker_pool *wp, struct timer_heap *th,
-                              struct sched *sched, struct catalog *cat,
+                              struct invoker *iv, struct catalog *cat,
                               const struct async_config *cfg);
 
 /* Loads the events a previous run left in the store (start-up). Returns 0 or

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/log.h"
@@ -463,12 +464,11 @@ static void trim_note(struct trim_chunk *c, const char *grp, const char *stream,
     }
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 16;
-        if ((c->s = realloc(c->s, c->cap * sizeof(*c->s))) == NULL)
-            abort();
+        c->s = xrealloc(c->s, c->cap * sizeof(*c->s));
     }
     struct trim_stream *t = &c->s[c->n++];
-    if ((t->grp = strdup(grp)) == NULL || (t->stream = strdup(stream)) == NULL)
-        abort();
+    t->grp = xstrdup(grp);
+    t->stream = xstrdup(stream);
     t->bytes = bytes;
 }
 

@@ -45,6 +45,7 @@
 #include "base/util.h"
 #include "base/worker.h"
 #include "catalog/function.h"
+#include "fixture.h"
 #include "http/server.h"
 #include "invoke/logs.h"
 #include "invoke/sched.h"
@@ -102,15 +103,7 @@ struct resp {
     size_t body_len;
 };
 
-/* H2O 2.2.5's h2o_multithread_destroy_queue (called by h2o_context_dispose)
- * closes the queue's sockets but never frees the queue itself in evloop
- * builds: one 88-byte object per http_server_new, not lambdad's to free.
- * LeakSanitizer reads this hook at exit; nothing else is suppressed. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:h2o_multithread_create_queue\n";
-}
+FIXTURE_LSAN_H2O
 
 /* ---- the loop ---- */
 
@@ -196,29 +189,12 @@ static void on_done(struct invocation *inv, int status, void *arg)
 
 /* ---- fixture ---- */
 
-static int make_dirs_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)ftw;
-    if (flag == FTW_D)
-        chmod(path, (st->st_mode & 07777) | 0700);
-    return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_sched.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (fixture_tmpdir(f->dir, sizeof(f->dir), "test_sched") != 0) {
         free(f);
         return -1;
     }
@@ -279,13 +255,9 @@ static int teardown(void **state)
         free(f->out[i].result);
         free(f->out[i].log);
     }
-    /* Code directories are read-only: open every directory up first. */
-    /* NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run nftw on one thread. */
-    nftw(f->dir, make_dirs_writable, 16, FTW_PHYS);
-    /* NOLINTNEXTLINE(concurrency-mt-unsafe) */
-    int rc = nftw(f->dir, remove_one, 16, FTW_PHYS | FTW_DEPTH);
+    fixture_rmtree(f->dir); /* code directories are read-only: it opens them first */
     free(f);
-    return rc;
+    return 0;
 }
 
 /* Returns a new zip (free with free) holding bootstrap_sh as an executable

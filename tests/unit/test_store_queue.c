@@ -26,6 +26,7 @@
 /* clang-format on */
 
 #include "base/err.h"
+#include "fixture.h"
 #include "store/store.h"
 
 struct fx {
@@ -34,21 +35,12 @@ struct fx {
     char url[160]; /* "sqlite:" db */
 };
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_store_queue.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (fixture_tmpdir(f->dir, sizeof(f->dir), "test_store_queue") != 0) {
         free(f);
         return -1;
     }
@@ -61,10 +53,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    /* NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run nftw on one thread. */
-    int rc = nftw(f->dir, remove_one, 16, FTW_PHYS | FTW_DEPTH);
+    fixture_rmtree(f->dir);
     free(f);
-    return rc;
+    return 0;
 }
 
 static struct store *open_ok(const struct fx *f)
