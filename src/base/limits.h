@@ -62,8 +62,9 @@
 
 /* The function log writer (invoke/logs.c). */
 #define LOG_BATCH_MAX_EVENTS      8192     /* a batch this full is written at once */
-#define LOG_BACKLOG_MAX_BYTES     16777216 /* queued log bytes past which output pipes pause */
-#define LOG_BACKLOG_RESERVE_BYTES 16777216 /* then platform lines only; past it, invokes wait */
+#define LOG_BACKLOG_MAX_BYTES     8388608  /* queued log bytes past which output pipes pause */
+#define LOG_BATCH_KEEP_BYTES      33554432 /* a written batch larger than this is freed */
+#define LOG_BACKLOG_RESERVE_BYTES 58720256 /* then platform lines only; past it, invokes wait */
 #define LOG_HOLD_MAX_MS           2000     /* an invocation waits this long for log room */
 #define LOG_WRITE_RETRY_MS        1000     /* a failed log write (full disk) is retried */
 #define LOG_CAP_WARN_MS           60000    /* deletions by the log storage cap are logged */

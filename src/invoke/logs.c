@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,12 @@ static void batch_reset(struct logs_batch *b)
     b->last_group = b->last_stream = SIZE_MAX;
     b->rc = b->trim_rc = 0;
     b->trimmed = 0;
+}
+
+/* The bytes b's buffers hold (kept across reuse). */
+static size_t batch_footprint(const struct logs_batch *b)
+{
+    return b->acap + b->cap * sizeof(*b->rec) + b->evcap * sizeof(*b->ev);
 }
 
 static void batch_free(struct logs_batch *b)
@@ -265,10 +272,16 @@ static void written(void *arg)
     lg->inflight = NULL;
     run_barriers(b);
     batch_reset(b);
-    if (lg->spare == NULL)
+    if (lg->spare == NULL && batch_footprint(b) <= LOG_BATCH_KEEP_BYTES) {
         lg->spare = b;
-    else
+    } else {
+        /* A batch a backlog spike grew goes back to the system, so that the
+         * daemon's memory returns to its steady size after the spike. */
+        bool big = batch_footprint(b) > LOG_BATCH_KEEP_BYTES;
         batch_free(b);
+        if (big)
+            malloc_trim(0);
+    }
     wake_waiters(lg);
     /* Not from here directly: this may run inside worker_pool_free. */
     if (urgent(lg->cur))

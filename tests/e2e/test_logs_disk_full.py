@@ -40,7 +40,7 @@ def small_disk(tmp_path):
         pytest.skip("needs root to mount a tmpfs")
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)]).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192m", "tmpfs", str(mnt)]).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)])
@@ -88,7 +88,7 @@ def test_full_disk_gives_service_exception_then_recovers(small_disk):
         assert headers.get("x-amzn-errortype", "").split(":")[0] == "ServiceException", headers
         assert _metric(d, "lambdad_log_store_failing") == 1
         backlog = _metric(d, "lambdad_log_backlog_bytes")
-        assert backlog < 40 * 1024 * 1024, backlog  # bounded: 16 MiB + 16 MiB reserve + pipes' worth
+        assert backlog < 72 * 1024 * 1024, backlog  # bounded: 8 MiB + 56 MiB reserve + pipes' worth
         assert d.alive()
 
         # space returns: the daemon recovers by itself
