@@ -38,17 +38,20 @@ struct eic_job {
     int rc;
 };
 
+/* Worker: writes json (NULL: deletes) under ns/key; returns the store's code. */
+static int put_or_delete(struct store *st, const char *ns, const char *key, const char *json)
+{
+    return json == NULL ? store_doc_delete(st, ns, key, STORE_REV_ANY)
+                        : store_doc_put(st, ns, key, json, STORE_REV_ANY, NULL);
+}
+
 static void eic_work(void *arg)
 {
     struct eic_job *j = arg;
     char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
     snprintf(key, sizeof(key), LAMBDA_EIC_KEY_FMT, j->name, j->qualifier);
-    if (j->remove) {
-        j->rc = store_doc_delete(j->api->st, LAMBDA_EIC_NS, key, STORE_REV_ANY);
-        return;
-    }
-    char *json = eic_store_json(&j->eic);
-    j->rc = store_doc_put(j->api->st, LAMBDA_EIC_NS, key, json, STORE_REV_ANY, NULL);
+    char *json = j->remove ? NULL : eic_store_json(&j->eic);
+    j->rc = put_or_delete(j->api->st, LAMBDA_EIC_NS, key, json);
     free(json);
 }
 
@@ -226,8 +229,7 @@ static void pc_work(void *arg)
     snprintf(key, sizeof(key), "%s%%%s", j->pc.name, j->pc.qualifier);
     snprintf(json, sizeof(json), "{\"Requested\":%d,\"LastModified\":\"%s\"}", j->pc.requested,
              j->pc.last_modified);
-    j->rc = j->remove ? store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY)
-                      : store_doc_put(j->api->st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
+    j->rc = put_or_delete(j->api->st, LAMBDA_DOC_NS, key, j->remove ? NULL : json);
 }
 
 static void pc_done(void *arg)
@@ -367,12 +369,8 @@ static void furl_work(void *arg)
     struct furl_job *j = arg;
     char key[FN_NAME_MAX + FN_QUALIFIER_MAX + 2];
     furl_store_key(j->u.name, j->u.qualifier, key, sizeof(key));
-    if (j->status == 204) {
-        j->rc = store_doc_delete(j->api->st, LAMBDA_DOC_NS, key, STORE_REV_ANY);
-        return;
-    }
-    char *json = furl_store_json(&j->u);
-    j->rc = store_doc_put(j->api->st, LAMBDA_DOC_NS, key, json, STORE_REV_ANY, NULL);
+    char *json = j->status == 204 ? NULL : furl_store_json(&j->u);
+    j->rc = put_or_delete(j->api->st, LAMBDA_DOC_NS, key, json);
     free(json);
 }
 

@@ -167,6 +167,30 @@ static int decode_client_context(h2o_req_t *req, char **out)
     return 0;
 }
 
+/* The request's payload ("{}" when empty) into *p and *len; sends
+ * InvalidRequestContentException (with the byte offset when at) and returns
+ * false when it is not JSON. */
+static bool payload_of(h2o_req_t *req, bool at, const char **p, size_t *len)
+{
+    *p = req->entity.len > 0 ? req->entity.base : "{}";
+    *len = req->entity.len > 0 ? req->entity.len : 2;
+    cJSON *check = cJSON_ParseWithLength(*p, *len);
+    if (check != NULL) {
+        cJSON_Delete(check);
+        return true;
+    }
+    if (at)
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Could not parse request body into json: Could not parse payload into "
+                       "json: Unexpected character at byte %zu",
+                       (size_t)(cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - *p : 0));
+    else
+        aws_send_error(req, ERR_INVALID_CONTENT,
+                       "Could not parse request body into json: Could not parse payload into "
+                       "json");
+    return false;
+}
+
 void lambda_invoke(struct lambda_api *api, h2o_req_t *req, const struct fn_ref *ref)
 {
     static const char *const types[] = {"RequestResponse", "Event", "DryRun", NULL};
@@ -189,17 +213,10 @@ void lambda_invoke(struct lambda_api *api, h2o_req_t *req, const struct fn_ref *
     char qual[FN_QUALIFIER_MAX + 1];
     if (lambda_resolve_ref(api, req, ref, type == 0, &fn, qual) != 0)
         return;
-    const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
-    size_t plen = req->entity.len > 0 ? req->entity.len : 2;
-    cJSON *check = cJSON_ParseWithLength(payload, plen);
-    if (check == NULL) {
-        aws_send_error(req, ERR_INVALID_CONTENT,
-                       "Could not parse request body into json: Could not parse payload into "
-                       "json: Unexpected character at byte %zu",
-                       (size_t)(cJSON_GetErrorPtr() != NULL ? cJSON_GetErrorPtr() - payload : 0));
+    const char *payload;
+    size_t plen;
+    if (!payload_of(req, true, &payload, &plen))
         return;
-    }
-    cJSON_Delete(check);
     char *cc;
     if (decode_client_context(req, &cc) != 0)
         return;
@@ -239,15 +256,9 @@ void lambda_invoke_async(struct lambda_api *api, h2o_req_t *req, const struct fn
     char qual[FN_QUALIFIER_MAX + 1];
     if (lambda_resolve_ref(api, req, ref, false, &fn, qual) != 0)
         return;
-    const char *payload = req->entity.len > 0 ? req->entity.base : "{}";
-    size_t plen = req->entity.len > 0 ? req->entity.len : 2;
-    cJSON *check = cJSON_ParseWithLength(payload, plen);
-    if (check == NULL) {
-        aws_send_error(req, ERR_INVALID_CONTENT,
-                       "Could not parse request body into json: Could not parse payload into "
-                       "json");
+    const char *payload;
+    size_t plen;
+    if (!payload_of(req, false, &payload, &plen))
         return;
-    }
-    cJSON_Delete(check);
     enqueue(api, req, fn, qual, payload, plen);
 }
